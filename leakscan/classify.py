@@ -1,0 +1,97 @@
+"""Pure: what one match means — placeholder or key, severity, confidence, context, notes."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from leakscan.model import Confidence, Placeholders, Rule, RuleSet, Severity
+
+# DESIGN §2: a secret in code that ships to browsers or apps is worse.
+CLIENT_ENV_PREFIXES = (
+    "NEXT_PUBLIC_", "REACT_APP_", "VITE_", "EXPO_PUBLIC_", "GATSBY_", "NUXT_PUBLIC_", "PUBLIC_",
+)  # fmt: skip
+BUNDLE_DIRS = ("public", "static", "dist", "build")
+BUNDLE_SUFFIXES = (".js", ".mjs", ".cjs")
+MOBILE_NAMES = ("Info.plist", "strings.xml")
+MOBILE_SUFFIXES = (".swift", ".kt")
+ESCALATED_TYPES = ("secret", "restricted", "organization")
+_ENV_NAME = re.compile(
+    r"(?<![A-Za-z0-9_])((?:" + "|".join(CLIENT_ENV_PREFIXES) + r")[A-Za-z0-9_]*)[\"']?\s*[:=]"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    severity: Severity
+    confidence: Confidence
+    context: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def classify(rules: RuleSet, rule: Rule, secret: str, path: str, line_before: str) -> Verdict | None:
+    """None when the match is a placeholder; otherwise how bad it is and why."""
+    if rule.stripe:
+        body = secret.rsplit("_", 1)[-1]
+        if placeholder_reason(body, rules.placeholders) is not None:
+            return None
+        if secret in rules.documentation_samples:
+            return Verdict(Severity.INFO, Confidence.HIGH, (), (rules.sample_note,))
+    severity, confidence, notes = rule.severity, Confidence.HIGH, ()
+    if rule.stripe:
+        for look in rules.lookalikes:
+            if rule.key_type in look.key_types and re.fullmatch(look.body, secret.rsplit("_", 1)[-1]):
+                confidence, notes = Confidence.LOW, (look.note,)
+    context = context_reasons(rule.key_type, path, line_before)
+    if context:
+        severity = severity.raised()
+    return Verdict(severity, confidence, context, notes)
+
+
+def context_reasons(key_type: str, path: str, line_before: str) -> tuple[str, ...]:
+    """Why this place ships the key to browsers or apps (DESIGN §2); empty if it does not."""
+    if key_type not in ESCALATED_TYPES:
+        return ()
+    reasons = []
+    env = _ENV_NAME.search(line_before)
+    if env:
+        reasons.append(
+            f"client-side variable {env.group(1)}: build tools inline it into code sent to browsers"
+        )
+    parts = path.split("/")
+    name = parts[-1]
+    if name.endswith(BUNDLE_SUFFIXES) and any(d in BUNDLE_DIRS for d in parts[:-1]):
+        folder = next(d for d in parts[:-1] if d in BUNDLE_DIRS)
+        reasons.append(f"built JavaScript under {folder}/: served to every browser")
+    if name in MOBILE_NAMES or posixpath.splitext(name)[1] in MOBILE_SUFFIXES:
+        reasons.append(f"mobile app file {name}: anyone can unpack the app and read it")
+    return tuple(reasons)
+
+
+def placeholder_reason(body: str, ph: Placeholders) -> str | None:
+    """Why `body` is a placeholder rather than a key, or None."""
+    if len(set(body)) <= ph.max_distinct_characters:
+        return f"at most {ph.max_distinct_characters} distinct characters"
+    for period in range(1, ph.max_period + 1):
+        if len(body) > period * 2 and body == (body[:period] * (len(body) // period + 1))[: len(body)]:
+            return f"repeats a {period}-character unit"
+    lower = body.lower()
+    for word in ph.words_at_start:
+        if lower.startswith(word):
+            return f"starts with {word!r}"
+    for word in ph.words_anywhere:
+        if word in lower:
+            return f"contains {word!r}"
+    if _longest_sequential_run(body) >= ph.min_sequential_run:
+        return f"a run of {ph.min_sequential_run} or more sequential characters"
+    return None
+
+
+def _longest_sequential_run(body: str) -> int:
+    best = run_up = run_down = 1
+    for a, b in zip(body, body[1:]):
+        run_up = run_up + 1 if ord(b) - ord(a) == 1 else 1
+        run_down = run_down + 1 if ord(a) - ord(b) == 1 else 1
+        best = max(best, run_up, run_down)
+    return best if body else 0

@@ -1,0 +1,116 @@
+"""`.leakscan.yaml`: path excludes, extra rule files, fail-on, allowlisted secret hashes, baseline.
+
+Found through `--config` > `LEAKSCAN_CONFIG` > `.leakscan.yaml` at the scanned repository's root.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from leakscan.errors import ConfigError
+from leakscan.model import Severity
+
+FILE_NAME = ".leakscan.yaml"
+ENV_VAR = "LEAKSCAN_CONFIG"
+_FIELDS = ("fail-on", "exclude-paths", "allow-secrets", "rules", "baseline")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    fail_on: str | None = None  # a validated --fail-on value; None: the flag or the default decides
+    exclude_paths: tuple[str, ...] = ()
+    allow_secrets: frozenset[str] = frozenset()
+    rule_files: tuple[Path, ...] = ()
+    baseline: Path | None = None
+    origin: str | None = None  # the file it came from
+
+
+def find_config(flag: str | None, env: dict[str, str], root: Path) -> Path | None:
+    if flag:
+        return Path(flag)
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    candidate = root / FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text.") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: the config file is not valid YAML{where}.") from None
+    return parse_config(doc if doc is not None else {}, path)
+
+
+def parse_config(doc: Any, path: Path) -> Config:
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of settings.")
+    unknown = sorted(str(k) for k in doc if k not in _FIELDS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(_FIELDS)})."
+        )
+    fail_on = None
+    if doc.get("fail-on") is not None:
+        fail_on = str(doc["fail-on"]).strip().lower()
+        parse_fail_on(fail_on, f"{path}: fail-on")
+    allow = _strings(doc, "allow-secrets", path)
+    bad = [h for h in allow if not _SHA256.fullmatch(h)]
+    if bad:
+        raise ConfigError(
+            f"{path}: allow-secrets takes lower-case sha256 hex digests (secret_sha256 in the JSON "
+            "report), not raw keys."
+        )
+    base = path.parent
+    baseline = doc.get("baseline")
+    return Config(
+        fail_on=fail_on,
+        exclude_paths=_strings(doc, "exclude-paths", path),
+        allow_secrets=frozenset(allow),
+        rule_files=tuple(base / p for p in _strings(doc, "rules", path)),
+        baseline=base / str(baseline) if baseline else None,
+        origin=str(path),
+    )
+
+
+def parse_fail_on(text: str, where: str) -> Severity | None:
+    """`never` -> None (nothing fails); otherwise a severity."""
+    if text.strip().lower() == "never":
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}, or never.") from None
+
+
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """Glob match on the relative POSIX path; `*` crosses `/`; `dir/` or `dir` excludes the folder."""
+    for pat in patterns:
+        stem = pat.rstrip("/")
+        if fnmatch.fnmatchcase(path, pat) or fnmatch.fnmatchcase(path, stem + "/*"):
+            return True
+    return False
+
+
+def _strings(doc: dict[str, Any], name: str, path: Path) -> tuple[str, ...]:
+    value = doc.get(name) or []
+    if isinstance(value, str) or not isinstance(value, list):
+        raise ConfigError(f"{path}: `{name}` must be a list.")
+    return tuple(str(v) for v in value)

@@ -1,0 +1,185 @@
+"""Pure matching: bytes in, matches out.
+
+A literal prefilter finds every keyword with `bytes.find`; only a window around each hit is given to the
+regular expressions. One alternation of all the rules that share a keyword (the gate) rejects the common
+non-key hit (`my_test_case`) in one call; each rule then runs on its own, so rules never shadow each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import regex
+
+from leakscan.model import Match, Rule
+from leakscan.rulefile import compile_rule_regex
+
+WINDOW_BACK = 256  # bytes looked at before a keyword hit
+WINDOW_FORWARD = 1024  # and after it; a match that reaches the edge is retried up to the line's end
+MAX_EXTENSION = 1 << 20  # never extend a window by more than this
+DENSE_HITS = 4096  # a keyword more frequent than one hit per this many bytes is matched in one pass
+DEFAULT_TIMEOUT = 2.0  # seconds one rule may spend on one window or blob
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    keyword: bytes
+    gate: regex.Pattern[bytes] | None
+    rules: tuple[tuple[str, regex.Pattern[bytes]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """Rules compiled for matching. Build once with `compile_matcher`, share everywhere."""
+
+    groups: tuple[_Group, ...]
+    timeout: float = DEFAULT_TIMEOUT
+    keywords: tuple[bytes, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class BlobMatches:
+    matches: tuple[Match, ...]
+    timeouts: tuple[str, ...] = ()  # ids of rules that ran out of time on this input
+
+
+def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -> Matcher:
+    by_keyword: dict[bytes, list[Rule]] = {}
+    for rule in rules:
+        for kw in rule.keywords:
+            by_keyword.setdefault(kw.encode("utf-8"), []).append(rule)
+    groups = []
+    for kw, members in by_keyword.items():
+        compiled = tuple((r.id, compile_rule_regex(r.regex, r.id)) for r in members)
+        groups.append(_Group(kw, _compile_gate(members), compiled))
+    return Matcher(tuple(groups), timeout, tuple(by_keyword))
+
+
+def _compile_gate(rules: list[Rule]) -> regex.Pattern[bytes] | None:
+    if len(rules) == 1:
+        return None
+    try:
+        return regex.compile(b"|".join(b"(?:" + r.regex.encode("utf-8") + b")" for r in rules))
+    except regex.error:  # e.g. inline flags that only work at the start of a pattern
+        return None
+
+
+def has_keyword(matcher: Matcher, data: bytes) -> bool:
+    """The prefilter alone: can `data` contain a match at all?"""
+    return any(kw in data for kw in matcher.keywords)
+
+
+def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
+    found: dict[tuple[str, int, int], Match] = {}
+    timeouts: set[str] = set()
+    for group in matcher.groups:
+        first = data.find(group.keyword)
+        if first < 0:
+            continue
+        for rule_id, m in _group_matches(group, data, first, matcher.timeout, timeouts):
+            span = _secret_span(m)
+            key = (rule_id, span[0], span[1])
+            if key not in found:
+                secret = data[span[0] : span[1]].decode("utf-8", "replace")
+                found[key] = Match(rule_id, span[0], span[1], secret)
+    ordered = tuple(sorted(found.values(), key=lambda x: (x.start, x.end, x.rule_id)))
+    return BlobMatches(ordered, tuple(sorted(timeouts)))
+
+
+def _secret_span(m: regex.Match[bytes]) -> tuple[int, int]:
+    if "secret" in m.re.groupindex and m.start("secret") >= 0:
+        return m.span("secret")
+    return m.span()
+
+
+def _group_matches(
+    group: _Group, data: bytes, first: int, timeout: float, timeouts: set[str]
+) -> Iterator[tuple[str, regex.Match[bytes]]]:
+    hits = _hits(data, group.keyword, first)
+    if hits is None:  # dense: one pass over everything, keep matches that contain a hit
+        for rule_id, pattern in group.rules:
+            for m in _run(pattern, data, 0, len(data), timeout, rule_id, timeouts):
+                if data.find(group.keyword, m.start(), m.end()) >= 0:
+                    yield rule_id, m
+        return
+    klen = len(group.keyword)
+    for hit in hits:
+        lo, hi = _window(data, hit, klen)
+        if group.gate is not None and not _gate_open(group, data, lo, hi, timeout, timeouts):
+            continue
+        for rule_id, pattern in group.rules:
+            for m in _run(pattern, data, lo, hi, timeout, rule_id, timeouts):
+                if m.end() == hi and hi < len(data) and data[hi : hi + 1] != b"\n":
+                    m = _extended(pattern, data, m.start(), hi, timeout, rule_id, timeouts) or m
+                if m.start() <= hit and m.end() >= hit + klen:
+                    yield rule_id, m
+
+
+def _hits(data: bytes, keyword: bytes, first: int) -> list[int] | None:
+    limit = len(data) // DENSE_HITS + 64
+    hits = []
+    pos = first
+    while pos >= 0:
+        hits.append(pos)
+        if len(hits) > limit:
+            return None
+        pos = data.find(keyword, pos + len(keyword))
+    return hits
+
+
+def _window(data: bytes, hit: int, klen: int) -> tuple[int, int]:
+    lo = max(0, hit - WINDOW_BACK)
+    nl = data.rfind(b"\n", lo, hit)
+    if nl >= 0:
+        lo = nl + 1
+    hi = min(len(data), hit + klen + WINDOW_FORWARD)
+    nl = data.find(b"\n", hit, hi)
+    if nl >= 0:
+        hi = nl
+    return lo, hi
+
+
+def _gate_open(
+    group: _Group, data: bytes, lo: int, hi: int, timeout: float, timeouts: set[str]
+) -> bool:
+    assert group.gate is not None
+    try:
+        return group.gate.search(data, lo, hi, timeout=timeout) is not None
+    except TimeoutError:
+        return True  # let each rule run alone, so the slow one is named
+
+
+def _run(
+    pattern: regex.Pattern[bytes],
+    data: bytes,
+    lo: int,
+    hi: int,
+    timeout: float,
+    rule_id: str,
+    timeouts: set[str],
+) -> list[regex.Match[bytes]]:
+    try:
+        return list(pattern.finditer(data, lo, hi, timeout=timeout))
+    except TimeoutError:
+        timeouts.add(rule_id)
+        return []
+
+
+def _extended(
+    pattern: regex.Pattern[bytes],
+    data: bytes,
+    start: int,
+    hi: int,
+    timeout: float,
+    rule_id: str,
+    timeouts: set[str],
+) -> regex.Match[bytes] | None:
+    end = data.find(b"\n", hi, hi + MAX_EXTENSION)
+    if end < 0:
+        end = min(len(data), hi + MAX_EXTENSION)
+    try:
+        return pattern.match(data, start, end, timeout=timeout)
+    except TimeoutError:
+        timeouts.add(rule_id)
+        return None

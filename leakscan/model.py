@@ -1,0 +1,183 @@
+"""Frozen records shared by every stage. Raw secrets are never part of a repr."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """`"high"` -> `Severity.HIGH`; raises ValueError for anything else."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+    def raised(self) -> Severity:
+        """One step up, never above critical."""
+        return Severity(min(self + 1, Severity.CRITICAL))
+
+
+class Confidence(enum.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One detection rule, loaded from `rules/*.yaml` or a user rule file."""
+
+    id: str
+    title: str
+    description: str
+    key_type: str  # secret | restricted | publishable | organization | webhook_secret | custom
+    mode: str | None  # live | test | None (not encoded in the key)
+    severity: Severity
+    regex: str  # must contain a named group `secret`, or the whole match is the secret
+    keywords: tuple[str, ...]  # literals, one of which every match contains (the prefilter)
+    remediation: str
+    references: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    negative_examples: tuple[str, ...] = ()
+    stripe: bool = False  # apply Stripe body checks (placeholders, look-alikes, samples)
+    origin: str = "builtin"  # file the rule came from
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One occurrence of a rule's pattern in a byte string. Offsets are byte offsets."""
+
+    rule_id: str
+    start: int
+    end: int
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a secret appears. line/column are 1-based; end_column is exclusive; columns count
+    Unicode code points of the decoded line."""
+
+    path: str
+    line: int
+    column: int
+    end_column: int
+    commit: str | None = None
+    author_date: str | None = None
+    encoding: str = "plain"
+    repository: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    kind: str  # inline | baseline | config
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One secret value found by one rule, with every place it appears."""
+
+    rule_id: str
+    key_type: str
+    mode: str | None
+    severity: Severity
+    confidence: Confidence
+    secret_sha256: str
+    preview: str
+    present_at_head: bool
+    locations: tuple[Location, ...]
+    remediation: str
+    context: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    suppressed: Suppression | None = None
+    secret: str = field(default="", repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file or object the scan did not read, and why."""
+
+    path: str
+    reason: str
+    incomplete: bool = False  # the content was partly read or matched: the scan did not finish
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    target: str
+    mode: str  # worktree | staged | history | range | paths
+    files: int
+    blobs: int
+    bytes: int
+    skipped: tuple[Skipped, ...] = ()
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    summary: ScanSummary
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholders:
+    """Bodies that are placeholders, not keys (from `placeholders:` in rules/stripe.yaml)."""
+
+    max_distinct_characters: int = 2
+    max_period: int = 4
+    min_sequential_run: int = 8
+    words_anywhere: tuple[str, ...] = ()
+    words_at_start: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lookalike:
+    """Another vendor's token shape that a Stripe rule still matches: reported at low confidence."""
+
+    name: str
+    key_types: tuple[str, ...]
+    body: str  # regex, full-matched against the body
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """Everything the core needs to know about what a credential is."""
+
+    rules: tuple[Rule, ...]
+    documentation_samples: frozenset[str] = frozenset()
+    sample_note: str = ""
+    placeholders: Placeholders = Placeholders()
+    lookalikes: tuple[Lookalike, ...] = ()
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """Content handed from a source to the scan, and where it lives."""
+
+    path: str  # relative POSIX path shown in reports
+    data: bytes = field(repr=False)
+    commit: str | None = None
+    author_date: str | None = None

@@ -1,0 +1,1 @@
+"""Renderers: render(result, rules, options) -> str. The only place report text is made."""

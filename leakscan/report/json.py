@@ -1,0 +1,72 @@
+"""JSON report: the versioned contract of DESIGN §5 (add fields, never rename)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from leakscan.model import Finding, Location, RuleSet, ScanResult
+from leakscan.report.options import RenderOptions
+
+VERSION = 1
+
+
+def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    s = result.summary
+    doc = {
+        "version": VERSION,
+        "tool": {"name": "leakscan", "version": options.tool_version},
+        "scan": {
+            "target": s.target,
+            "mode": s.mode,
+            "files": s.files,
+            "blobs": s.blobs,
+            "bytes": s.bytes,
+            "skipped": [
+                {"path": k.path, "reason": k.reason, "incomplete": k.incomplete} for k in s.skipped
+            ],
+            "notes": list(s.notes),
+        },
+        "findings": [finding_dict(f, rules, options.show_secrets) for f in result.findings],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def finding_dict(f: Finding, rules: RuleSet, show_secrets: bool) -> dict[str, Any]:
+    rule = rules.rule(f.rule_id)
+    out: dict[str, Any] = {
+        "rule_id": f.rule_id,
+        "title": rule.title,
+        "key_type": f.key_type,
+        "mode": f.mode,
+        "severity": f.severity.label,
+        "secret_sha256": f.secret_sha256,
+        "preview": f.preview,
+        "present_at_head": f.present_at_head,
+        "confidence": f.confidence.value,
+        "context": list(f.context),
+        "notes": list(f.notes),
+        "remediation": f.remediation,
+        "locations": [location_dict(loc) for loc in f.locations],
+        "suppressed": None
+        if f.suppressed is None
+        else {"kind": f.suppressed.kind, "reason": f.suppressed.reason},
+    }
+    if show_secrets:
+        out["secret"] = f.secret
+    return out
+
+
+def location_dict(loc: Location) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_column": loc.end_column,
+        "commit": loc.commit,
+        "author_date": loc.author_date,
+        "encoding": loc.encoding,
+    }
+    if loc.repository is not None:
+        out["repository"] = loc.repository
+    return out

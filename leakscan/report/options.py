@@ -1,0 +1,15 @@
+"""What every renderer is told besides the findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leakscan.model import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    show_secrets: bool = False
+    color: bool = False
+    fail_on: Severity | None = Severity.MEDIUM
+    tool_version: str = ""

@@ -1,0 +1,93 @@
+"""Human report: one block per finding, worst first; colour only when asked (a TTY, no NO_COLOR)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from leakscan.model import Finding, RuleSet, ScanResult, ScanSummary, Severity
+from leakscan.report.options import RenderOptions
+from leakscan.scan import failing
+from leakscan.sources.files import human_size
+
+_COLORS = {
+    Severity.CRITICAL: "\033[1;31m",
+    Severity.HIGH: "\033[31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+    Severity.INFO: "\033[2m",
+}
+_RESET = "\033[0m"
+MAX_LOCATIONS = 10  # per finding; the rest are counted
+
+
+def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    blocks = [_block(f, rules, options) for f in result.findings]
+    return "".join(blocks)
+
+
+def _block(f: Finding, rules: RuleSet, options: RenderOptions) -> str:
+    rule = rules.rule(f.rule_id)
+    label = f.severity.label.upper()
+    if options.color:
+        label = f"{_COLORS[f.severity]}{label}{_RESET}"
+    shown = f.secret if options.show_secrets else f.preview
+    lines = [f"{label}  {rule.title}  {shown}  [{f.rule_id}]"]
+    for loc in f.locations[:MAX_LOCATIONS]:
+        where = f"{safe(loc.path)}:{loc.line}:{loc.column}"
+        if loc.commit:
+            where += f"  commit {loc.commit[:12]}"
+            if loc.author_date:
+                where += f" ({loc.author_date})"
+        if loc.encoding != "plain":
+            where += f"  [{loc.encoding}]"
+        lines.append(f"  at {where}")
+    if len(f.locations) > MAX_LOCATIONS:
+        lines.append(f"  … and {len(f.locations) - MAX_LOCATIONS} more place(s)")
+    kind = f"{f.key_type}, {f.mode} mode" if f.mode else f.key_type
+    where_now = "present at HEAD" if f.present_at_head else "in history only"
+    lines.append(f"  {kind} · confidence {f.confidence.value} · {where_now}")
+    for reason in f.context:
+        lines.append(f"  context: {reason}")
+    for note in f.notes:
+        lines.append(f"  note: {note}")
+    if f.suppressed is not None:
+        lines.append(f"  suppressed ({f.suppressed.kind}): {f.suppressed.reason}")
+    else:
+        wrapped = textwrap.fill(
+            f.remediation, width=100, initial_indent="  what to do: ", subsequent_indent="    "
+        )
+        lines.append(wrapped)
+    return "\n".join(lines) + "\n\n"
+
+
+def summary_line(result: ScanResult, fail_on: Severity | None) -> str:
+    """The one line on stderr after every text scan."""
+    s = result.summary
+    active = [f for f in result.findings if f.suppressed is None]
+    counts = {}
+    for f in active:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    by_sev = ", ".join(f"{n} {sev.label}" for sev, n in sorted(counts.items(), reverse=True))
+    suppressed = len(result.findings) - len(active)
+    what = f"{s.blobs} blobs" if s.blobs else f"{s.files} files"
+    parts = [f"{len(active)} finding(s)" + (f" ({by_sev})" if by_sev else "")]
+    parts.append(f"{what}, {human_size(s.bytes)} scanned")
+    if suppressed:
+        parts.append(f"{suppressed} suppressed")
+    if s.skipped:
+        parts.append(f"{len(s.skipped)} skipped (see --verbose)")
+    verdict = "failing" if failing(result.findings, fail_on) else "passing"
+    threshold = f"--fail-on {fail_on.label}" if fail_on is not None else "--fail-on never"
+    return f"leakscan: {'; '.join(parts)} — {verdict} ({threshold})"
+
+
+def verbose_lines(summary: ScanSummary) -> list[str]:
+    lines = [f"leakscan: scanned {summary.target} ({summary.mode}) in {summary.seconds:.2f}s"]
+    lines += [f"leakscan: note: {n}" for n in summary.notes]
+    lines += [f"leakscan: skipped {safe(k.path)}: {k.reason}" for k in summary.skipped]
+    return lines
+
+
+def safe(text: str) -> str:
+    """Control characters (a newline in a file name) shown escaped, so one path is one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)

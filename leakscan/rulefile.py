@@ -1,0 +1,187 @@
+"""Rule files (YAML) -> validated, frozen rules. A bad file raises RuleError naming the file and rule."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+import yaml
+
+from leakscan.errors import RuleError
+from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
+
+BUILTIN_FILES = ("stripe.yaml",)
+KEY_TYPES = ("secret", "restricted", "publishable", "organization", "webhook_secret", "custom")
+GENERIC_REMEDIATION = (
+    "Revoke or rotate this credential where it was issued, then move it out of the code into a "
+    "secrets vault or an environment variable."
+)
+_RULE_FIELDS = {
+    "id", "title", "description", "key_type", "mode", "severity", "regex", "keywords", "remediation",
+    "references", "examples", "negative_examples", "stripe",
+}  # fmt: skip
+_TOP_FIELDS = {"version", "rules", "documentation_samples", "placeholders", "lookalikes"}
+
+
+def load_builtin() -> RuleSet:
+    """The rules shipped in the package (`leakscan.rules`)."""
+    files = resources.files("leakscan.rules")
+    docs = [(f"rules/{name}", files.joinpath(name).read_text(encoding="utf-8")) for name in BUILTIN_FILES]
+    return merge(parse_rule_file(text, origin, builtin=True) for origin, text in docs)
+
+
+def load_rule_file(path: Path) -> RuleSet:
+    """A user rule file, in the same format as `rules/stripe.yaml`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read the rule file ({exc.strerror or exc}).") from None
+    except UnicodeDecodeError:
+        raise RuleError(f"{path}: the rule file is not UTF-8 text.") from None
+    return parse_rule_file(text, str(path), builtin=False)
+
+
+def merge(sets: Iterable[RuleSet]) -> RuleSet:
+    """Join rule sets; a rule id defined twice is an error naming both files."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    samples: set[str] = set()
+    merged = RuleSet(rules=())
+    for rs in sets:
+        for rule in rs.rules:
+            if rule.id in seen:
+                raise RuleError(
+                    f"{rule.origin}: rule {rule.id}: the id is already defined in {seen[rule.id]}; "
+                    "give the rule a new id."
+                )
+            seen[rule.id] = rule.origin
+            rules.append(rule)
+        samples |= rs.documentation_samples
+        merged = dataclasses.replace(
+            merged,
+            sample_note=merged.sample_note or rs.sample_note,
+            placeholders=rs.placeholders if rs.placeholders != Placeholders() else merged.placeholders,
+            lookalikes=merged.lookalikes + rs.lookalikes,
+        )
+    return dataclasses.replace(merged, rules=tuple(rules), documentation_samples=frozenset(samples))
+
+
+def parse_rule_file(text: str, origin: str, *, builtin: bool) -> RuleSet:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise RuleError(f"{origin}: the rule file is not valid YAML{where}.") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        raise RuleError(f"{origin}: expected a mapping with a `rules:` list at the top.")
+    unknown = set(doc) - _TOP_FIELDS
+    if unknown:
+        raise RuleError(f"{origin}: unknown top-level field(s) {', '.join(sorted(map(str, unknown)))}.")
+    rules = tuple(_parse_rule(item, origin, i, builtin) for i, item in enumerate(doc["rules"]))
+    samples = doc.get("documentation_samples") or {}
+    return RuleSet(
+        rules=rules,
+        documentation_samples=frozenset(str(v) for v in samples.get("values", ())),
+        sample_note=str(samples.get("note", "")),
+        placeholders=_parse_placeholders(doc.get("placeholders"), origin),
+        lookalikes=tuple(_parse_lookalike(item, origin) for item in doc.get("lookalikes") or ()),
+    )
+
+
+def _parse_rule(item: Any, origin: str, index: int, builtin: bool) -> Rule:
+    if not isinstance(item, dict):
+        raise RuleError(f"{origin}: rule #{index + 1} is not a mapping.")
+    rule_id = str(item.get("id") or f"#{index + 1}")
+    where = f"{origin}: rule {rule_id}"
+    unknown = set(item) - _RULE_FIELDS
+    if unknown:
+        raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}.")
+    for required in ("id", "title", "severity", "regex", "keywords"):
+        if not item.get(required):
+            raise RuleError(f"{where}: the field `{required}` is missing or empty.")
+    try:
+        severity = Severity.parse(str(item["severity"]))
+    except ValueError as exc:
+        raise RuleError(f"{where}: {exc}.") from None
+    key_type = str(item.get("key_type") or "custom")
+    if key_type not in KEY_TYPES:
+        raise RuleError(f"{where}: key_type must be one of {', '.join(KEY_TYPES)}.")
+    mode = item.get("mode")
+    if mode not in (None, "live", "test"):
+        raise RuleError(f"{where}: mode must be live, test or null.")
+    keywords = _string_list(item["keywords"], where, "keywords")
+    pattern = str(item["regex"])
+    compile_rule_regex(pattern, where)
+    return Rule(
+        id=str(item["id"]),
+        title=str(item["title"]),
+        description=str(item.get("description") or item["title"]),
+        key_type=key_type,
+        mode=mode,
+        severity=severity,
+        regex=pattern,
+        keywords=keywords,
+        remediation=str(item.get("remediation") or GENERIC_REMEDIATION),
+        references=_string_list(item.get("references") or [], where, "references"),
+        examples=_string_list(item.get("examples") or [], where, "examples"),
+        negative_examples=_string_list(item.get("negative_examples") or [], where, "negative_examples"),
+        stripe=bool(item.get("stripe", False)),
+        origin="builtin" if builtin else origin,
+    )
+
+
+def compile_rule_regex(pattern: str, where: str) -> regex.Pattern[bytes]:
+    """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding."""
+    try:
+        return regex.compile(pattern.encode("utf-8"))
+    except regex.error as exc:
+        pos = f" at {exc.pos}" if getattr(exc, "pos", None) is not None else ""
+        raise RuleError(f"{where}: bad regex{pos}: {exc.msg if hasattr(exc, 'msg') else exc}.") from None
+
+
+def _string_list(value: Any, where: str, name: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list) or not all(
+        isinstance(v, (str, int, float)) for v in value
+    ):
+        raise RuleError(f"{where}: `{name}` must be a list of strings.")
+    out = tuple(str(v) for v in value)
+    if name == "keywords" and not all(out):
+        raise RuleError(f"{where}: `keywords` must not contain an empty string.")
+    return out
+
+
+def _parse_placeholders(value: Any, origin: str) -> Placeholders:
+    if value is None:
+        return Placeholders()
+    if not isinstance(value, dict):
+        raise RuleError(f"{origin}: `placeholders` must be a mapping.")
+    try:
+        return Placeholders(
+            max_distinct_characters=int(value.get("max_distinct_characters", 2)),
+            max_period=int(value.get("max_period", 4)),
+            min_sequential_run=int(value.get("min_sequential_run", 8)),
+            words_anywhere=tuple(str(w).lower() for w in value.get("words_anywhere", ())),
+            words_at_start=tuple(str(w).lower() for w in value.get("words_at_start", ())),
+        )
+    except (TypeError, ValueError):
+        raise RuleError(f"{origin}: `placeholders` has a value of the wrong type.") from None
+
+
+def _parse_lookalike(item: Any, origin: str) -> Lookalike:
+    if not isinstance(item, dict) or not {"name", "body", "note"} <= set(item):
+        raise RuleError(f"{origin}: each lookalike needs `name`, `body` and `note`.")
+    try:
+        regex.compile(str(item["body"]))
+    except regex.error as exc:
+        raise RuleError(f"{origin}: lookalike {item['name']}: bad regex: {exc}.") from None
+    return Lookalike(
+        name=str(item["name"]),
+        key_types=tuple(str(k) for k in item.get("key_types", ())),
+        body=str(item["body"]),
+        note=str(item["note"]),
+    )

@@ -1,0 +1,206 @@
+"""The one composition: source -> match -> classify -> suppress -> Finding."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from leakscan import classify, suppress
+from leakscan.content import text_for_scan
+from leakscan.fingerprint import preview, secret_sha256
+from leakscan.match import Matcher, find_matches
+from leakscan.model import (
+    Blob,
+    Confidence,
+    Finding,
+    Location,
+    RuleSet,
+    ScanResult,
+    ScanSummary,
+    Severity,
+    Skipped,
+    Suppression,
+)
+from leakscan.position import locate
+
+HISTORY_ONLY = (
+    "This key is in the repository's history only: deleting the line does not help, because it is still "
+    "in every clone. Rotate it first; rewriting history (git filter-repo) is optional clean-up, never the fix."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a scan needs besides its source, loaded once in cli and passed down."""
+
+    rules: RuleSet
+    matcher: Matcher
+    allow_secrets: frozenset[str] = frozenset()
+    baseline: frozenset[tuple[str, str]] = frozenset()  # (rule_id, secret_sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One match at one place, classified; aggregated into Findings."""
+
+    rule_id: str
+    secret: str = field(repr=False)
+    location: Location
+    severity: Severity
+    confidence: Confidence
+    context: tuple[str, ...]
+    notes: tuple[str, ...]
+    inline: Suppression | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlobReport:
+    occurrences: tuple[Occurrence, ...]
+    skipped: Skipped | None  # binary content is not skipped here: it is counted
+    binary: bool = False
+
+
+def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
+    """Everything found in one file or blob."""
+    prepared = text_for_scan(blob.data)
+    if prepared is None:
+        return BlobReport((), None, binary=True)
+    data, encoding = prepared
+    found = find_matches(settings.matcher, data)
+    skipped = None
+    if found.timeouts:
+        skipped = Skipped(
+            blob.path,
+            f"rule(s) {', '.join(found.timeouts)} timed out; this content was not fully matched",
+            incomplete=True,
+        )
+    if not found.matches:
+        return BlobReport((), skipped)
+    out = []
+    spans = [(m.start, m.end) for m in found.matches]
+    for m, pos in zip(found.matches, locate(data, spans)):
+        rule = settings.rules.rule(m.rule_id)
+        line_before = data[pos.line_start : m.start].decode("utf-8", "replace")
+        verdict = classify.classify(settings.rules, rule, m.secret, blob.path, line_before)
+        if verdict is None:
+            continue
+        line = data[pos.line_start : pos.line_end].decode("utf-8", "replace")
+        where = Location(
+            path=blob.path,
+            line=pos.line,
+            column=pos.column,
+            end_column=pos.end_column,
+            commit=blob.commit,
+            author_date=blob.author_date,
+            encoding="plain" if encoding == "plain" else encoding,
+        )
+        out.append(
+            Occurrence(
+                m.rule_id, m.secret, where, verdict.severity, verdict.confidence,
+                verdict.context, verdict.notes, suppress.inline(line),
+            )  # fmt: skip
+        )
+    return BlobReport(tuple(out), skipped)
+
+
+def aggregate(
+    settings: Settings,
+    occurrences: Iterable[Occurrence],
+    present_at_head: Callable[[str], bool] = lambda _secret: True,
+) -> tuple[Finding, ...]:
+    """One Finding per (rule, secret, inline-allowed or not), with every location, sorted."""
+    groups: dict[tuple[str, str, bool], list[Occurrence]] = {}
+    for occ in occurrences:
+        groups.setdefault((occ.rule_id, occ.secret, occ.inline is not None), []).append(occ)
+    findings = []
+    for (rule_id, secret, inline_allowed), occs in groups.items():
+        rule = settings.rules.rule(rule_id)
+        sha = secret_sha256(secret)
+        at_head = present_at_head(secret)
+        suppression = occs[0].inline if inline_allowed else None
+        suppression = suppression or suppress.by_hash(
+            rule_id, sha, settings.allow_secrets, settings.baseline
+        )
+        remediation = rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
+        findings.append(
+            Finding(
+                rule_id=rule_id,
+                key_type=rule.key_type,
+                mode=rule.mode,
+                severity=max(o.severity for o in occs),
+                confidence=min((o.confidence for o in occs), key=_CONFIDENCE_ORDER.index),
+                secret_sha256=sha,
+                preview=preview(secret),
+                present_at_head=at_head,
+                locations=tuple(sorted({o.location for o in occs}, key=_location_key)),
+                remediation=remediation,
+                context=tuple(dict.fromkeys(c for o in occs for c in o.context)),
+                notes=tuple(dict.fromkeys(n for o in occs for n in o.notes)),
+                suppressed=suppression,
+                secret=secret,
+            )
+        )
+    return tuple(sorted(findings, key=finding_order))
+
+
+_CONFIDENCE_ORDER = [Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW]
+
+
+def _location_key(loc: Location) -> tuple[str, int, int, str]:
+    return (loc.path, loc.line, loc.column, loc.commit or "")
+
+
+def finding_order(f: Finding) -> tuple[int, str, int, int, str, str]:
+    first = f.locations[0]
+    return (-f.severity, first.path, first.line, first.column, f.rule_id, f.secret_sha256)
+
+
+def scan_items(
+    settings: Settings, items: Iterable[Blob | Skipped], *, target: str, mode: str
+) -> ScanResult:
+    """Scan files from a working-tree or path source (everything present at HEAD)."""
+    started = time.monotonic()
+    occurrences: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    files = nbytes = binary = 0
+    for item in items:
+        if isinstance(item, Skipped):
+            skipped.append(item)
+            continue
+        files += 1
+        nbytes += len(item.data)
+        report = scan_blob(settings, item)
+        binary += report.binary
+        occurrences.extend(report.occurrences)
+        if report.skipped:
+            skipped.append(report.skipped)
+    notes = (f"{binary} binary file(s) not scanned",) if binary else ()
+    summary = ScanSummary(
+        target=target, mode=mode, files=files, blobs=0, bytes=nbytes,
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,
+        seconds=time.monotonic() - started,
+    )  # fmt: skip
+    return ScanResult(summary, aggregate(settings, occurrences))
+
+
+def failing(findings: Iterable[Finding], fail_on: Severity | None) -> list[Finding]:
+    """Unsuppressed findings at or above `fail_on` (None: nothing fails)."""
+    if fail_on is None:
+        return []
+    return [f for f in findings if f.suppressed is None and f.severity >= fail_on]
+
+
+def example_problems(settings: Settings, rule_id: str) -> list[str]:
+    """Each example must be found by its rule, and no negative example may be (the rule's own proof)."""
+    rule = settings.rules.rule(rule_id)
+    problems = []
+    for i, text in enumerate(rule.examples, 1):
+        report = scan_blob(settings, Blob("example", text.encode("utf-8")))
+        if not any(o.rule_id == rule_id for o in report.occurrences):
+            problems.append(f"rule {rule_id}: example {i} is not matched.")
+    for i, text in enumerate(rule.negative_examples, 1):
+        report = scan_blob(settings, Blob("example", text.encode("utf-8")))
+        if any(o.rule_id == rule_id for o in report.occurrences):
+            problems.append(f"rule {rule_id}: negative example {i} is matched.")
+    return problems

@@ -1,0 +1,1 @@
+"""Sources: the only modules that read files or git. Each yields Blob or Skipped records."""

@@ -1,0 +1,113 @@
+"""Working trees and plain paths: tracked + untracked-not-ignored files inside git, every file outside."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from leakscan.config import excluded
+from leakscan.errors import SourceError
+from leakscan.model import Blob, Skipped
+from leakscan.sources.files import display_path, read_file
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    root: Path  # report paths are relative to this
+    mode: str  # worktree | paths
+    targets: tuple[Path, ...]
+
+
+def plan(targets: list[str], cwd: Path) -> Plan:
+    """Check the targets exist and pick the root reports are relative to."""
+    paths = [Path(t) for t in targets] or [Path(".")]
+    for p in paths:
+        if not os.path.lexists(p):
+            raise SourceError(f"{p}: no such file or directory; check the path and try again.")
+    if len(paths) == 1 and paths[0].is_dir():
+        root = paths[0]
+        mode = "worktree" if git_toplevel(root) is not None else "paths"
+    else:
+        root, mode = cwd, "paths"
+    return Plan(root, mode, tuple(paths))
+
+
+def files(plan: Plan, *, include_ignored: bool, max_size: int, excludes: tuple[str, ...]) -> Iterator[Blob | Skipped]:
+    seen: set[str] = set()
+    for target in plan.targets:
+        for full in _expand(target, include_ignored):
+            shown = _shown(full, plan.root)
+            if shown in seen or excluded(shown, excludes):
+                continue
+            seen.add(shown)
+            item = read_file(str(full), shown, max_size, follow=full == target)
+            if item is None:
+                yield Skipped(shown, "symlink, not followed")
+            elif isinstance(item, Skipped) and item.reason.endswith("(a directory)"):
+                yield Skipped(shown, "a submodule or nested repository; scan it on its own")
+            else:
+                yield item
+
+
+def _expand(target: Path, include_ignored: bool) -> Iterator[Path]:
+    if not target.is_dir() or target.is_symlink():
+        yield target
+        return
+    if git_toplevel(target) is not None:
+        yield from (target / name for name in _git_files(target, include_ignored))
+    else:
+        yield from _walk(target)
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(top, onerror=errors.append, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for d in dirnames:
+            if os.path.islink(os.path.join(dirpath, d)):
+                yield Path(dirpath, d)
+        for name in sorted(filenames):
+            yield Path(dirpath, name)
+    for err in errors:  # unreadable directories: read_file reports them
+        if err.filename:
+            yield Path(err.filename)
+
+
+def git_toplevel(path: Path) -> Path | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    if out.returncode != 0 or not out.stdout.strip():
+        return None
+    return Path(os.fsdecode(out.stdout.strip()))
+
+
+def _git_files(directory: Path, include_ignored: bool) -> list[str]:
+    cmd = ["git", "-C", str(directory), "ls-files", "-z", "--cached", "--others"]
+    if not include_ignored:
+        cmd.append("--exclude-standard")
+    out = subprocess.run(cmd, capture_output=True, check=False)
+    if out.returncode != 0:
+        message = os.fsdecode(out.stderr).strip().splitlines()
+        detail = message[-1] if message else f"exit {out.returncode}"
+        raise SourceError(f"{directory}: git could not list the files ({detail}).")
+    names = [os.fsdecode(n) for n in out.stdout.split(b"\0") if n]
+    return sorted(set(names))
+
+
+def _shown(full: Path, root: Path) -> str:
+    try:
+        rel = os.path.relpath(full, root)
+    except ValueError:
+        rel = str(full)
+    if rel.startswith(".." + os.sep) or rel == "..":
+        rel = str(full)
+    return display_path(rel)

@@ -1,0 +1,26 @@
+"""Pure predicates: is this occurrence or this secret suppressed, and why."""
+
+from __future__ import annotations
+
+from leakscan.model import Suppression
+
+INLINE_MARKERS = ("leakscan:allow", "gitleaks:allow", "pragma: allowlist secret")
+
+
+def inline(line: str) -> Suppression | None:
+    """An allow comment anywhere on the key's own line."""
+    for marker in INLINE_MARKERS:
+        if marker in line:
+            return Suppression("inline", f"`{marker}` on the line")
+    return None
+
+
+def by_hash(
+    rule_id: str, sha256: str, allowed: frozenset[str], baseline: frozenset[tuple[str, str]]
+) -> Suppression | None:
+    """A secret allowlisted by hash in the config, or known to the baseline."""
+    if sha256 in allowed:
+        return Suppression("config", "secret hash allowlisted in the config (allow-secrets)")
+    if (rule_id, sha256) in baseline:
+        return Suppression("baseline", "known in the baseline")
+    return None

@@ -1,0 +1,170 @@
+"""The matching rules of DESIGN §1, on text shaped like real files."""
+
+from __future__ import annotations
+
+import pytest
+
+from leakscan.match import compile_matcher, find_matches
+from leakscan.model import Blob, Confidence, Severity
+from leakscan.rulefile import load_builtin
+from leakscan.scan import Settings, aggregate, scan_blob
+from tests import keys
+
+RULES = load_builtin()
+SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
+
+
+def findings(text: str | bytes, path: str = "f.txt"):
+    data = text.encode() if isinstance(text, str) else text
+    return aggregate(SETTINGS, scan_blob(SETTINGS, Blob(path, data)).occurrences)
+
+
+def secrets(text: str | bytes) -> list[str]:
+    return [f.secret for f in findings(text)]
+
+
+@pytest.mark.parametrize("kind_mode", list(keys.EXPECTED), ids=lambda km: "-".join(km))
+@pytest.mark.parametrize("n", [24, 99, 224, 247])
+def test_every_kind_and_mode_at_every_length(kind_mode, n):
+    k = keys.key(*kind_mode, n=n)
+    (f,) = findings(f"KEY={k}\n")
+    rule_id, severity = keys.EXPECTED[kind_mode]
+    assert (f.rule_id, f.severity.label, f.secret) == (rule_id, severity, k)
+    assert f.key_type == kind_mode[0] and f.mode == kind_mode[1]
+
+
+def test_restricted_rkcs_prefix():
+    k = "rkcs_" + "live_" + keys.body(40)
+    (f,) = findings(f"x = '{k}'")
+    assert f.rule_id == "stripe.restricted-key.live" and f.severity == Severity.HIGH
+
+
+@pytest.mark.parametrize("hex64", [False, True])
+def test_webhook_secrets(hex64):
+    k = keys.webhook(hex64)
+    (f,) = findings(f'STRIPE_WEBHOOK_SECRET="{k}"')
+    assert f.rule_id == "stripe.webhook-secret" and f.mode is None and f.severity == Severity.HIGH
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda k: "a" + k,  # ask_live_...
+        lambda k: "t" + k,
+        lambda k: "x" + k,
+        lambda k: "_" + k,
+        lambda k: k + "-" + keys.body(8),  # Apideck-style continuation
+        lambda k: k + "_" + keys.body(8),
+        lambda k: k.replace("live", "prod"),
+        lambda k: k.replace("live", "dev"),
+        lambda k: k.upper(),
+        lambda k: k[:20],  # too short
+        lambda k: k + keys.body(230),  # longer than 247
+        lambda k: k + "...",
+        lambda k: k + "…",
+        lambda k: k + "****",
+    ],
+)
+def test_not_keys(make):
+    assert secrets(make(keys.key("secret", "live", n=30)) + "\n") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["x" * 30, "X" * 24, "ab" * 15, "0" * 40, "abc" * 10, "1234" * 8, "0123456789" * 3,
+     "YOURSECRETKEYHEREPLEASE0", "abcdEXAMPLEkey1234567890", "replaceWithYourOwnKey12345",
+     "51Hxxxxxxxxxxxxxxxxxxxxxxxxxx", "abcdefghijklmnopqrstuvwxyz"],
+)  # fmt: skip
+def test_placeholders_are_not_findings(body):
+    assert secrets(keys.PREFIXES[("secret", "live")] + body) == []
+
+
+def test_svix_webhook_shapes_are_not_stripe():
+    assert secrets("whsec_" + keys.body(24) + "+" + keys.body(7) + "/=") == []
+    assert secrets("whsec_" + keys.body(32) + "==") == []
+    assert secrets("whsec_" + keys.body(44)) == []
+
+
+def test_paystack_shape_is_low_confidence_with_note():
+    k = keys.PREFIXES[("secret", "live")] + keys.body(40, alphabet="0123456789abcdef")
+    (f,) = findings(f"PAYSTACK_SECRET={k}")
+    assert f.confidence == Confidence.LOW and "Paystack" in f.notes[0]
+
+
+def test_documentation_sample_is_info_with_note():
+    sample = sorted(RULES.documentation_samples)[0]
+    (f,) = findings(f"stripe.api_key = '{sample}'")
+    assert f.severity == Severity.INFO and "documentation" in f.notes[0]
+
+
+@pytest.mark.parametrize(
+    "template, line, column",
+    [
+        ("STRIPE_SECRET_KEY={k}\n", 1, 19),  # .env
+        ('{{"a": 1,\n "key": "\\n{k}"}}', 2, 12),  # JSON with \n escape before the key
+        ("https://x.test/cb?q=a%20{k}&z=1", 1, 25),  # %20 before the key
+        ("https://x.test/cb?key%3D{k}", 1, 25),  # %3D
+        ("curl https://api.stripe.com/v1/charges -u {k}:\n", 1, 43),  # curl -u key:
+        ("stripe:\n  secret_key: {k}\n", 2, 15),  # YAML
+        ('!function(){{var a="{k}";}}();', 1, 20),  # minified JS
+        ("id,key\n1,{k}\n", 2, 3),  # CSV
+        ("Use `{k}` in **prod**", 1, 6),  # Markdown
+        ("密钥是{k}。", 1, 4),  # CJK prose: multi-byte before the key
+        ("line one\r\nkey = {k}\r\n", 2, 7),  # CRLF
+        ("\\u0022{k}\\u0022", 1, 7),  # \uXXXX escape
+        ("é" * 5 + "\t{k}", 1, 7),
+    ],
+)
+def test_real_file_shapes_and_positions(template, line, column):
+    k = keys.key("secret", "live", n=99)
+    (f,) = findings(template.format(k=k))
+    loc = f.locations[0]
+    assert f.secret == k
+    assert (loc.line, loc.column, loc.end_column) == (line, column, column + len(k))
+
+
+def test_many_keys_sorted_positions_and_one_finding_per_secret():
+    a, b = keys.key("secret", "live"), keys.key("restricted", "test")
+    text = f"{a}\n{b}\nagain {a}\n"
+    fs = findings(text)
+    assert [f.secret for f in fs] == [a, b]
+    assert [(loc.line, loc.column) for loc in fs[0].locations] == [(1, 1), (3, 7)]
+
+
+def test_inline_allow_markers_suppress_that_line_only():
+    k = keys.key("secret", "live")
+    for marker in ("leakscan:allow", "gitleaks:allow", "pragma: allowlist secret"):
+        (f,) = findings(f"k = '{k}'  # {marker}\n")
+        assert f.suppressed is not None and f.suppressed.kind == "inline"
+    fs = findings(f"k = '{k}'  # leakscan:allow\nj = '{k}'\n")
+    assert sorted(f.suppressed is None for f in fs) == [False, True]
+
+
+def test_dense_input_is_bounded_and_exact():
+    k = keys.key("secret", "live", n=24)
+    junk = (keys.PREFIXES[("secret", "live")] * 200_000).encode()
+    found = find_matches(SETTINGS.matcher, junk + b" " + k.encode() + b"\n")
+    assert [m.secret for m in found.matches] == [k]
+
+
+def test_utf16_files_are_read():
+    k = keys.key("secret", "test")
+    for codec in ("utf-16", "utf-16-le", "utf-16-be"):
+        fs = findings(f"a = 1\nkey = {k}\n".encode(codec))
+        assert [f.secret for f in fs] == [k]
+        assert fs[0].locations[0].line == 2
+
+
+def test_binary_is_skipped():
+    k = keys.key("secret", "live")
+    report = scan_blob(SETTINGS, Blob("b.bin", b"\x00\x01\x02" * 100 + k.encode()))
+    assert report.binary and report.occurrences == ()
+
+
+def test_repr_never_holds_the_raw_key():
+    k = keys.key("secret", "live")
+    blob = Blob("f", f"x={k}".encode())
+    report = scan_blob(SETTINGS, blob)
+    (f,) = aggregate(SETTINGS, report.occurrences)
+    for obj in (blob, report, f, *report.occurrences, find_matches(SETTINGS.matcher, blob.data)):
+        assert k not in repr(obj)
