@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from leakscan import __version__
+from leakscan import __version__, importers, liveness, verify
+from leakscan import baseline as baseline_file
 from leakscan.config import Config, find_config, load_config, parse_fail_on
-from leakscan.errors import LeakscanError, UsageError
+from leakscan.errors import LeakscanError, SourceError, UsageError
 from leakscan.match import compile_matcher
-from leakscan.model import RuleSet, ScanResult, Severity
+from leakscan.model import BaselineEntry, RuleSet, ScanResult, Severity
 from leakscan.report import json as json_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.rulefile import load_builtin, load_rule_file, merge
 from leakscan.scan import Settings, example_problems, failing, scan_items
 from leakscan.sources import worktree
+from leakscan.verify import VerifyOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FAIL_ON = "medium"
@@ -63,24 +67,17 @@ def cli() -> None:
     """Find leaked Stripe credentials in files, working trees and git histories."""
 
 
-def _scan_options(f: Callable[..., object]) -> Callable[..., object]:
+def _source_options(f: Callable[..., object]) -> Callable[..., object]:
+    """What to scan, and with which config and rules: shared by `scan` and `baseline`."""
     options = [
-        click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text",
-                     help="Report format."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False),
-                     help="Write the report to FILE (atomically) instead of stdout."),
-        click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
-                     help="Exit 1 when a finding at or above this severity is not suppressed "
-                     "[default: medium]."),
+        click.argument("paths", nargs=-1, type=click.Path()),
         click.option("--config", "config_path", type=str,
                      help="Config file (default: $LEAKSCAN_CONFIG, then .leakscan.yaml at the root)."),
         click.option("--rules", "rule_files", multiple=True, type=click.Path(dir_okay=False),
                      help="Extra rule file (same format as rules/stripe.yaml); repeatable."),
-        click.option("--show-secrets", is_flag=True, help="Print raw keys. Off by default."),
         click.option("--include-ignored", is_flag=True, help="Also scan files git ignores."),
         click.option("--max-file-size", default="50MiB", show_default=True,
                      help="Skip files larger than this (bytes, or with K/M/G suffix)."),
-        click.option("--no-color", is_flag=True, help="No colour, even on a terminal."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
         click.option("-v", "--verbose", is_flag=True, help="Say what was scanned and skipped."),
         click.option("-q", "--quiet", is_flag=True, help="Only the report; no summary line."),
@@ -90,15 +87,71 @@ def _scan_options(f: Callable[..., object]) -> Callable[..., object]:
     return f
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@_scan_options
-@click.pass_context
-def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
-    """Scan PATHS (default: the current directory) for Stripe keys."""
+def _report_options(f: Callable[..., object]) -> Callable[..., object]:
+    options = [
+        click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text",
+                     help="Report format."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False),
+                     help="Write the report to FILE (atomically) instead of stdout."),
+        click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
+                     help="Exit 1 when a finding at or above this severity is not suppressed "
+                     "[default: medium]."),
+        click.option("--show-secrets", is_flag=True, help="Print raw keys. Off by default."),
+        click.option("--no-color", is_flag=True, help="No colour, even on a terminal."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _baseline_options(f: Callable[..., object]) -> Callable[..., object]:
+    options = [
+        click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+                     help="Baseline file of known findings (default: `baseline:` in the config, "
+                     f"then {baseline_file.FILE_NAME} at the root)."),
+        click.option("--no-baseline", is_flag=True, help="Ignore any baseline file."),
+        click.option("--report-stale", is_flag=True,
+                     help="List baseline entries this scan no longer finds."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
+    options = [
+        click.option("--verify", is_flag=True,
+                     help="Ask Stripe's API whether each sk_/rk_/sk_org_ key still works "
+                     "(one read-only request per key; shows in the key owner's request logs)."),
+        click.option("--verify-timeout", type=click.FloatRange(min=0.01), default=5.0,
+                     show_default=True, help="Seconds to wait for each verification request."),
+        click.option("--verify-max-requests", type=click.IntRange(min=0), default=100,
+                     show_default=True, help="At most this many verification requests a run."),
+        click.option("--verify-concurrency", type=click.IntRange(min=1, max=16), default=4,
+                     show_default=True, help="Verification requests in flight at once."),
+        click.option("--stripe-context", type=str,
+                     help="Account (acct_…) for verifying organization keys (Stripe-Context)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    result: ScanResult
+    settings: Settings
+    config: Config
+    root: Path
+    baseline: tuple[BaselineEntry, ...]
+
+
+def _scan_sources(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> _Scanned:
+    """Source selection, config, rules, baseline and the scan itself: one place for every command."""
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
-    settings = _settings(config, opts)
+    entries = _load_baseline(opts, config, plan.root) if use_baseline else ()
+    settings = _settings(config, opts, baseline_file.keys(entries))
     items = worktree.files(
         plan,
         include_ignored=bool(opts["include_ignored"]),
@@ -106,7 +159,109 @@ def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
         excludes=config.exclude_paths,
     )
     result = scan_items(settings, items, target=str(plan.root), mode=plan.mode)
-    ctx.exit(_finish(result, settings, config, opts))
+    return _Scanned(result, settings, config, plan.root, entries)
+
+
+@cli.command()
+@_source_options
+@_report_options
+@_baseline_options
+@_verify_options
+@click.pass_context
+def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
+    """Scan PATHS (default: the current directory) for Stripe keys."""
+    scanned = _scan_sources(paths, opts, use_baseline=not opts["no_baseline"])
+    result = scanned.result
+    if opts["report_stale"]:
+        stale = baseline_file.stale(scanned.baseline, result.findings)
+        result = dataclasses.replace(
+            result, summary=dataclasses.replace(result.summary, stale_baseline=stale)
+        )
+    if opts["verify"]:
+        result = _verify(result, scanned.settings, opts)
+    code = _finish(result, scanned.settings, scanned.config, opts)
+    if result.summary.stale_baseline is not None and not opts["quiet"]:
+        for line in text_report.stale_lines(result.summary.stale_baseline):
+            click.echo(line, err=True)
+    ctx.exit(code)
+
+
+def _load_baseline(opts: dict[str, object], config: Config, root: Path) -> tuple[BaselineEntry, ...]:
+    """--baseline > `baseline:` in the config > .leakscan-baseline.json at the root, if present."""
+    if opts["baseline_path"]:
+        return baseline_file.load(Path(str(opts["baseline_path"])))
+    if config.baseline is not None:
+        return baseline_file.load(config.baseline)
+    default = root / baseline_file.FILE_NAME
+    return baseline_file.load(default) if default.is_file() else ()
+
+
+def _verify(result: ScanResult, settings: Settings, opts: dict[str, object]) -> ScanResult:
+    options = VerifyOptions(
+        base_url=verify.base_url(dict(os.environ)),
+        timeout=float(str(opts["verify_timeout"])),
+        concurrency=int(str(opts["verify_concurrency"])),
+        max_requests=int(str(opts["verify_max_requests"])),
+        stripe_context=str(opts["stripe_context"]) if opts["stripe_context"] else None,
+    )
+    secrets = liveness.keys_to_check(result.findings, settings.rules)
+    if secrets:
+        click.echo(text_report.verify_warning(len(secrets), options.base_url), err=True)
+    results = verify.verify_keys(secrets, options)
+    return dataclasses.replace(result, findings=liveness.apply(result.findings, results))
+
+
+@cli.command()
+@_source_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help=f"Where to write the baseline [default: {baseline_file.FILE_NAME} at the root].")
+@click.option("--from-gitleaks", type=click.Path(dir_okay=False),
+              help="Start from a gitleaks JSON report: its Stripe keys, by SHA-256 (no scan).")
+@click.option("--from-detect-secrets", type=click.Path(dir_okay=False),
+              help="Start from a detect-secrets .secrets.baseline: keys this scan finds whose "
+              "SHA-1 it lists.")  # fmt: skip
+@click.pass_context
+def baseline(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
+    """Write the findings of PATHS as a baseline: later scans fail only on new keys."""
+    if opts["from_gitleaks"] and opts["from_detect_secrets"]:
+        raise UsageError("use --from-gitleaks or --from-detect-secrets, not both.")
+    if opts["from_gitleaks"]:
+        plan = worktree.plan(list(paths), Path.cwd())
+        config = _load_config(opts, plan.root)
+        source = Path(str(opts["from_gitleaks"]))
+        doc = importers.read_json(source, "gitleaks report")
+        imported = importers.from_gitleaks(doc, _settings(config, opts), source)
+        entries, root = imported.entries, plan.root
+        _say_imported(imported, "gitleaks", opts)
+    else:
+        scanned = _scan_sources(paths, opts, use_baseline=False)
+        entries, root = baseline_file.entries_from_findings(scanned.result.findings), scanned.root
+        if opts["verbose"]:
+            for line in text_report.verbose_lines(scanned.result.summary):
+                click.echo(line, err=True)
+        if any(k.incomplete for k in scanned.result.summary.skipped):
+            raise SourceError("the scan did not finish, so no baseline was written; see --verbose.")
+        if opts["from_detect_secrets"]:
+            source = Path(str(opts["from_detect_secrets"]))
+            doc = importers.read_json(source, "detect-secrets baseline")
+            imported = importers.from_detect_secrets(doc, scanned.result.findings, source)
+            entries = imported.entries
+            _say_imported(imported, "detect-secrets", opts)
+    output = Path(str(opts["output"])) if opts["output"] else root / baseline_file.FILE_NAME
+    write_atomically(output, baseline_file.render(entries))
+    if not opts["quiet"]:
+        click.echo(f"leakscan: wrote {len(entries)} baseline entr{'y' if len(entries) == 1 else 'ies'}"
+                   f" to {output}.", err=True)  # fmt: skip
+    ctx.exit(EXIT_CLEAN)
+
+
+def _say_imported(imported: importers.Imported, tool: str, opts: dict[str, object]) -> None:
+    if opts["quiet"]:
+        return
+    click.echo(f"leakscan: imported {len(imported.entries)} Stripe key(s) from {imported.total} "
+               f"{tool} result(s).", err=True)  # fmt: skip
+    for reason, count in imported.unmapped:
+        click.echo(f"leakscan: {count} {tool} result(s) not imported: {reason}.", err=True)
 
 
 def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[str, object]) -> int:
@@ -155,10 +310,12 @@ def _load_config(opts: dict[str, object], root: Path) -> Config:
     return load_config(path)
 
 
-def _settings(config: Config, opts: dict[str, object]) -> Settings:
+def _settings(
+    config: Config, opts: dict[str, object], baseline: frozenset[tuple[str, str]] = frozenset()
+) -> Settings:
     extra = tuple(Path(p) for p in opts.get("rule_files") or ())  # type: ignore[attr-defined]
     rules = load_rules(config.rule_files + extra)
-    return Settings(rules, compile_matcher(rules.rules), config.allow_secrets)
+    return Settings(rules, compile_matcher(rules.rules), config.allow_secrets, baseline)
 
 
 def load_rules(files: tuple[Path, ...]) -> RuleSet:

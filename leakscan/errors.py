@@ -23,3 +23,7 @@ class RuleError(LeakscanError):
 
 class SourceError(LeakscanError):
     """The target cannot be read: a missing path, a git failure, a corrupt object."""
+
+
+class BaselineError(LeakscanError):
+    """A baseline file (or a gitleaks / detect-secrets report to import) is missing or malformed."""

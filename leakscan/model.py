@@ -89,6 +89,27 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class Verification:
+    """What Stripe's API said about a key (`--verify`). Never holds the key."""
+
+    status: str  # live | revoked | unknown
+    checked_at: str | None  # ISO 8601 UTC, None when no request was sent (cap, not eligible)
+    http_status: int | None  # None: no HTTP answer (timeout, connection error, not sent)
+    reason: str = ""  # one short phrase: "restricted key without permission to read the account", ...
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineEntry:
+    """One known secret in a baseline file: identity plus non-secret context, never the key."""
+
+    rule_id: str
+    secret_sha256: str
+    key_type: str = ""
+    mode: str | None = None
+    preview: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One secret value found by one rule, with every place it appears."""
 
@@ -106,6 +127,7 @@ class Finding:
     notes: tuple[str, ...] = ()
     suppressed: Suppression | None = None
     secret: str = field(default="", repr=False, compare=False)
+    verification: Verification | None = None  # set by --verify; None when not verified
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +149,7 @@ class ScanSummary:
     skipped: tuple[Skipped, ...] = ()
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    stale_baseline: tuple[BaselineEntry, ...] | None = None  # with --report-stale only
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leakscan.model import Finding, Location, RuleSet, ScanResult
+from leakscan.model import Finding, Location, RuleSet, ScanResult, Verification
 from leakscan.report.options import RenderOptions
 
 VERSION = 1
@@ -29,6 +29,12 @@ def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
         },
         "findings": [finding_dict(f, rules, options.show_secrets) for f in result.findings],
     }
+    if s.stale_baseline is not None:
+        doc["scan"]["stale_baseline_entries"] = [  # type: ignore[index]
+            {"rule_id": e.rule_id, "secret_sha256": e.secret_sha256, "key_type": e.key_type,
+             "mode": e.mode, "preview": e.preview}
+            for e in s.stale_baseline
+        ]  # fmt: skip
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -51,6 +57,7 @@ def finding_dict(f: Finding, rules: RuleSet, show_secrets: bool) -> dict[str, An
         "suppressed": None
         if f.suppressed is None
         else {"kind": f.suppressed.kind, "reason": f.suppressed.reason},
+        "verification": None if f.verification is None else verification_dict(f.verification),
     }
     if show_secrets:
         out["secret"] = f.secret
@@ -70,3 +77,12 @@ def location_dict(loc: Location) -> dict[str, Any]:
     if loc.repository is not None:
         out["repository"] = loc.repository
     return out
+
+
+def verification_dict(v: Verification) -> dict[str, Any]:
+    return {
+        "status": v.status,
+        "checked_at": v.checked_at,
+        "http_status": v.http_status,
+        "reason": v.reason,
+    }

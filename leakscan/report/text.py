@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import textwrap
 
-from leakscan.model import Finding, RuleSet, ScanResult, ScanSummary, Severity
+from leakscan.model import (
+    BaselineEntry,
+    Finding,
+    RuleSet,
+    ScanResult,
+    ScanSummary,
+    Severity,
+    Verification,
+)
 from leakscan.report.options import RenderOptions
 from leakscan.scan import failing
 from leakscan.sources.files import human_size
@@ -50,6 +58,8 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions) -> str:
         lines.append(f"  context: {reason}")
     for note in f.notes:
         lines.append(f"  note: {note}")
+    if f.verification is not None:
+        lines.append(f"  {verification_line(f.verification)}")
     if f.suppressed is not None:
         lines.append(f"  suppressed ({f.suppressed.kind}): {f.suppressed.reason}")
     else:
@@ -91,3 +101,29 @@ def verbose_lines(summary: ScanSummary) -> list[str]:
 def safe(text: str) -> str:
     """Control characters (a newline in a file name) shown escaped, so one path is one line."""
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+def verification_line(v: Verification) -> str:
+    answer = f"HTTP {v.http_status}" if v.http_status is not None else "no answer"
+    when = f", {v.checked_at}" if v.checked_at else ""
+    reason = f": {v.reason}" if v.reason else ""
+    return f"verified: {v.status} ({answer}{when}){reason}"
+
+
+def verify_warning(count: int, base_url: str) -> str:
+    """Said on stderr before any verification request is sent."""
+    return (
+        f"leakscan: warning: --verify sends {count} key(s) to {base_url} (one read-only GET /v1/account "
+        "each); these requests show up in each key owner's Stripe request logs."
+    )
+
+
+def stale_lines(entries: tuple[BaselineEntry, ...]) -> list[str]:
+    if not entries:
+        return ["leakscan: baseline: every entry is still found."]
+    lines = [f"leakscan: baseline: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} "
+             "no longer found (remove them with `leakscan baseline`):"]  # fmt: skip
+    for e in entries:
+        shown = e.preview or "…"
+        lines.append(f"leakscan:   {e.rule_id}  {shown}  sha256 {e.secret_sha256[:16]}…")
+    return lines
