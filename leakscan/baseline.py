@@ -45,11 +45,16 @@ def render(entries: Iterable[BaselineEntry]) -> str:
         "note": "Known secrets, by SHA-256 of the key and rule id; never the keys themselves. "
         "Made by `leakscan baseline`.",
         "entries": [
-            {"rule_id": e.rule_id, "secret_sha256": e.secret_sha256, "key_type": e.key_type,
-             "mode": e.mode, "preview": e.preview}
+            {
+                "rule_id": e.rule_id,
+                "secret_sha256": e.secret_sha256,
+                "key_type": e.key_type,
+                "mode": e.mode,
+                "preview": e.preview,
+            }
             for e in sorted_entries(entries)
         ],
-    }  # fmt: skip
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
@@ -57,9 +62,13 @@ def load(path: Path) -> tuple[BaselineEntry, ...]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise BaselineError(f"{path}: cannot read the baseline file ({exc.strerror or exc}).") from None
+        raise BaselineError(
+            f"{path}: cannot read the baseline file ({exc.strerror or exc})."
+        ) from None
     except UnicodeDecodeError:
-        raise BaselineError(f"{path}: the baseline file is not UTF-8 JSON; {_REGENERATE}.") from None
+        raise BaselineError(
+            f"{path}: the baseline file is not UTF-8 JSON; {_REGENERATE}."
+        ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -92,9 +101,12 @@ def parse(doc: Any, path: Path) -> tuple[BaselineEntry, ...]:
         mode = item.get("mode")
         out.append(
             BaselineEntry(
-                item["rule_id"], item["secret_sha256"], str(item.get("key_type") or ""),
-                str(mode) if mode is not None else None, str(item.get("preview") or ""),
-            )  # fmt: skip
+                item["rule_id"],
+                item["secret_sha256"],
+                str(item.get("key_type") or ""),
+                str(mode) if mode is not None else None,
+                str(item.get("preview") or ""),
+            )
         )
     return tuple(out)
 
@@ -104,7 +116,9 @@ def keys(entries: Iterable[BaselineEntry]) -> frozenset[tuple[str, str]]:
     return frozenset((e.rule_id, e.secret_sha256) for e in entries)
 
 
-def stale(entries: Iterable[BaselineEntry], findings: Iterable[Finding]) -> tuple[BaselineEntry, ...]:
+def stale(
+    entries: Iterable[BaselineEntry], findings: Iterable[Finding]
+) -> tuple[BaselineEntry, ...]:
     """Baseline entries that no finding of this scan matches (rotated and removed, or moved out)."""
     found = {(f.rule_id, f.secret_sha256) for f in findings}
     return tuple(e for e in sorted_entries(entries) if (e.rule_id, e.secret_sha256) not in found)

@@ -40,7 +40,9 @@ def read_json(path: Path, what: str) -> Any:
     except OSError as exc:
         raise BaselineError(f"{path}: cannot read the {what} ({exc.strerror or exc}).") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BaselineError(f"{path}: the {what} is not JSON; pass the file the tool wrote.") from None
+        raise BaselineError(
+            f"{path}: the {what} is not JSON; pass the file the tool wrote."
+        ) from None
 
 
 def from_gitleaks(doc: Any, settings: Settings, path: Path) -> Imported:
@@ -93,6 +95,9 @@ def sha1_forms(secret: str) -> set[str]:
     """SHA-1 of the key, and of the prefix detect-secrets' Stripe plugin would have hashed."""
     forms = {secret}
     prefix_end = secret.rfind("_") + 1
-    if secret.startswith(("sk_live_", "rk_live_")) and len(secret) - prefix_end > _DETECT_SECRETS_BODY:
+    if (
+        secret.startswith(("sk_live_", "rk_live_"))
+        and len(secret) - prefix_end > _DETECT_SECRETS_BODY
+    ):
         forms.add(secret[: prefix_end + _DETECT_SECRETS_BODY])
     return {hashlib.sha1(s.encode("utf-8"), usedforsecurity=False).hexdigest() for s in forms}

@@ -42,7 +42,10 @@ def status_for(http_status: int, key_type: str) -> tuple[str, str]:
     if http_status == 200:
         return LIVE, "the key can read the account (HTTP 200)"
     if http_status == 403:
-        return LIVE, "the key works but lacks permission to read the account, as restricted keys may"
+        return (
+            LIVE,
+            "the key works but lacks permission to read the account, as restricted keys may",
+        )
     if http_status == 401:
         return REVOKED, "Stripe rejected the key as invalid, rotated or deleted (HTTP 401)"
     if http_status == 429:

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from leakscan import __version__
 from leakscan.errors import UsageError
@@ -64,7 +64,7 @@ def verify_keys(
     secrets: Sequence[str], options: VerifyOptions, now: Callable[[], datetime] | None = None
 ) -> dict[str, Verification]:
     """secret_sha256 -> Verification for each distinct key, at most `max_requests` requests."""
-    clock = now or (lambda: datetime.now(timezone.utc))
+    clock = now or (lambda: datetime.now(UTC))
     distinct = list(dict.fromkeys(secrets))
     sent, over = distinct[: options.max_requests], distinct[options.max_requests :]
     results: dict[str, Verification] = {}

@@ -33,7 +33,7 @@ def serve(default: int = 200, redirect_to: str | None = None) -> Iterator[Stub]:
     lock = threading.Lock()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             auth = self.headers.get("Authorization", "")
             token = auth.removeprefix("Bearer ")
             digest = hashlib.sha256(token.encode()).hexdigest()

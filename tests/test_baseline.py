@@ -32,7 +32,14 @@ def test_baseline_is_byte_identical_on_rerun_and_holds_no_key_paths_or_lines(rep
          ("stripe.restricted-key.test", hashlib.sha256(test.encode()).hexdigest())]
     )  # fmt: skip
     decoded = text.decode()
-    for forbidden in (live, test, "settings.py", '"line"', "commit", git(repo, "rev-parse", "HEAD")):
+    for forbidden in (
+        live,
+        test,
+        "settings.py",
+        '"line"',
+        "commit",
+        git(repo, "rev-parse", "HEAD"),
+    ):
         assert forbidden not in decoded
     assert doc["entries"][0]["preview"] == test[:8] + "…" + test[-4:]
 
@@ -49,7 +56,14 @@ def test_baseline_does_not_churn_on_moves_edits_and_rewritten_history(repo, tmp_
     git(repo, "commit", "-q", "--amend", "-m", "rewritten")
     commit_file(repo, "c.py", "print('hello')\n")
     head = git(repo, "rev-parse", "HEAD")
-    git(repo, "rebase", "-q", "--force-rebase", "--root", env={"GIT_COMMITTER_DATE": "2001-01-01T00:00:00"})
+    git(
+        repo,
+        "rebase",
+        "-q",
+        "--force-rebase",
+        "--root",
+        env={"GIT_COMMITTER_DATE": "2001-01-01T00:00:00"},
+    )
     assert git(repo, "rev-parse", "HEAD") != head
     after = tmp_path / "after.json"
     assert run("baseline", str(repo), "-o", str(after)).exit_code == 0
@@ -71,7 +85,10 @@ def test_new_key_fails_while_baselined_key_passes(repo):
     assert code == 1
     by_rule = {f["rule_id"]: f["suppressed"] for f in doc["findings"]}
     assert by_rule["stripe.secret-key.test"] is None
-    assert by_rule["stripe.secret-key.live"] == {"kind": "baseline", "reason": "known in the baseline"}
+    assert by_rule["stripe.secret-key.live"] == {
+        "kind": "baseline",
+        "reason": "known in the baseline",
+    }
     assert "1 suppressed" in stderr
     text = run("scan", str(repo), "--no-color")
     assert "suppressed (baseline)" in text.stdout and text.exit_code == 1
@@ -126,7 +143,10 @@ def test_malformed_baseline_is_exit_two_with_one_sentence(tmp_path):
         ("{not json", "not valid JSON"),
         ('{"version": 9, "entries": []}', "version 9 is not supported"),
         ('{"version": 1}', "not a leakscan baseline"),
-        ('{"version": 1, "entries": [{"rule_id": "x", "secret_sha256": "sk_live_abc"}]}', "entry 1"),
+        (
+            '{"version": 1, "entries": [{"rule_id": "x", "secret_sha256": "sk_live_abc"}]}',
+            "entry 1",
+        ),
     ]:
         bad.write_text(content)
         result = run("scan", str(tmp_path), "--baseline", str(bad))
@@ -176,7 +196,9 @@ def test_import_from_detect_secrets_matches_sha1_of_keys_this_scan_finds(tmp_pat
         "old.py": [{"type": "Stripe Access Key", "hashed_secret": sha1(unknown), "line_number": 5}],
     }}  # fmt: skip
     (tmp_path / ".secrets.baseline").write_text(json.dumps(doc))
-    result = run("baseline", str(tmp_path), "--from-detect-secrets", str(tmp_path / ".secrets.baseline"))
+    result = run(
+        "baseline", str(tmp_path), "--from-detect-secrets", str(tmp_path / ".secrets.baseline")
+    )
     assert result.exit_code == 0
     assert "imported 2 Stripe key(s) from 3 detect-secrets result(s)" in result.stderr
     assert "1 detect-secrets result(s) not imported: no key found by this scan" in result.stderr

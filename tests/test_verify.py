@@ -14,6 +14,7 @@ from leakscan.errors import UsageError
 from leakscan.liveness import status_for
 from leakscan.verify import BASE_ENV, base_url
 from tests import keys
+from tests.conftest import run
 from tests.stripe_stub import HANG, serve
 
 
@@ -21,9 +22,9 @@ def sha(k: str) -> str:
     return hashlib.sha256(k.encode()).hexdigest()
 
 
-def verify(tmp_path: Path, base: str, *extra: str, fmt: str = "json") -> tuple[int, dict | str, str]:
-    from tests.conftest import run
-
+def verify(
+    tmp_path: Path, base: str, *extra: str, fmt: str = "json"
+) -> tuple[int, dict | str, str]:
     assert base.startswith("http://127.0.0.1:")  # no request ever leaves the machine
     result = run("scan", str(tmp_path), "--verify", "--format", fmt, *extra, env={BASE_ENV: base})
     out = json.loads(result.stdout) if fmt == "json" else result.stdout
@@ -97,7 +98,11 @@ def test_a_server_that_hangs_times_out_as_unknown(tmp_path):
         _, doc, _ = verify(tmp_path, stub.base, "--verify-timeout", "0.3")
         elapsed = time.monotonic() - started
     v = doc["findings"][0]["verification"]
-    assert (v["status"], v["http_status"], v["reason"]) == ("unknown", None, "no answer within 0.3s")
+    assert (v["status"], v["http_status"], v["reason"]) == (
+        "unknown",
+        None,
+        "no answer within 0.3s",
+    )
     assert elapsed < 5
 
 
@@ -112,7 +117,9 @@ def test_one_request_per_distinct_key_and_none_for_publishable_or_webhook(tmp_pa
     assert stub.requested() == [sha(k)]
     verified = {f["key_type"]: f["verification"] for f in doc["findings"]}
     assert verified["publishable"] is None and verified["webhook_secret"] is None
-    assert all(f["verification"]["status"] == "live" for f in doc["findings"] if f["key_type"] == "secret")
+    assert all(
+        f["verification"]["status"] == "live" for f in doc["findings"] if f["key_type"] == "secret"
+    )
 
 
 def test_no_request_for_look_alikes_or_documentation_samples(tmp_path):
@@ -128,11 +135,15 @@ def test_request_cap_leaves_the_rest_unknown(tmp_path):
     ks = [keys.key("secret", "live") for _ in range(3)]
     (tmp_path / "a.py").write_text("".join(f"K{i} = '{k}'\n" for i, k in enumerate(ks)))
     with serve() as stub:
-        _, doc, _ = verify(tmp_path, stub.base, "--verify-max-requests", "2", "--verify-concurrency", "2")
+        _, doc, _ = verify(
+            tmp_path, stub.base, "--verify-max-requests", "2", "--verify-concurrency", "2"
+        )
     assert len(stub.requests) == 2 and len(set(stub.requested())) == 2
     statuses = sorted(f["verification"]["status"] for f in doc["findings"])
     assert statuses == ["live", "live", "unknown"]
-    capped = next(f["verification"] for f in doc["findings"] if f["verification"]["status"] == "unknown")
+    capped = next(
+        f["verification"] for f in doc["findings"] if f["verification"]["status"] == "unknown"
+    )
     assert capped["checked_at"] is None and "over the cap of 2" in capped["reason"]
 
 
@@ -142,7 +153,7 @@ def test_organization_keys_send_version_and_context(tmp_path):
     with serve() as stub:
         stub.answer(org, 400)
         _, doc, _ = verify(tmp_path, stub.base)
-        _, doc2, _ = verify(tmp_path, stub.base, "--stripe-context", "acct_123")
+        verify(tmp_path, stub.base, "--stripe-context", "acct_123")
     first, second = stub.requests
     assert first["stripe_version"] and first["stripe_context"] == ""
     assert second["stripe_context"] == "acct_123"
@@ -153,9 +164,8 @@ def test_organization_keys_send_version_and_context(tmp_path):
 def test_redirects_are_never_followed(tmp_path):
     k = keys.key("secret", "live")
     (tmp_path / "a.py").write_text(f"K = '{k}'\n")
-    with serve() as elsewhere:
-        with serve(default=302, redirect_to=elsewhere.base + "/v1/account") as stub:
-            _, doc, _ = verify(tmp_path, stub.base)
+    with serve() as elsewhere, serve(302, elsewhere.base + "/v1/account") as stub:
+        _, doc, _ = verify(tmp_path, stub.base)
     assert len(stub.requests) == 1 and elsewhere.requests == []
     v = doc["findings"][0]["verification"]
     assert (v["status"], v["http_status"]) == ("unknown", 302)
@@ -183,8 +193,6 @@ def test_the_key_never_appears_in_any_output(tmp_path):
 
 
 def test_verification_is_off_by_default(tmp_path):
-    from tests.conftest import run
-
     k = keys.key("secret", "live")
     (tmp_path / "a.py").write_text(f"K = '{k}'\n")
     with serve() as stub:
@@ -200,8 +208,6 @@ def test_base_url_must_be_https_or_loopback(tmp_path):
     for bad in ("http://api.stripe.com", "ftp://127.0.0.1", "http://10.0.0.1:80", "nonsense"):
         with pytest.raises(UsageError):
             base_url({BASE_ENV: bad})
-    from tests.conftest import run
-
     (tmp_path / "a.py").write_text(f"K = '{keys.key()}'\n")
     result = run("scan", str(tmp_path), "--verify", env={BASE_ENV: "http://example.com"})
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "https://" in result.stderr

@@ -121,8 +121,8 @@ def verify_warning(count: int, base_url: str) -> str:
 def stale_lines(entries: tuple[BaselineEntry, ...]) -> list[str]:
     if not entries:
         return ["leakscan: baseline: every entry is still found."]
-    lines = [f"leakscan: baseline: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} "
-             "no longer found (remove them with `leakscan baseline`):"]  # fmt: skip
+    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    lines = [f"leakscan: baseline: {count} no longer found (remove them with `leakscan baseline`):"]
     for e in entries:
         shown = e.preview or "…"
         lines.append(f"leakscan:   {e.rule_id}  {shown}  sha256 {e.secret_sha256[:16]}…")
