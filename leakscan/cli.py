@@ -226,33 +226,50 @@ def baseline(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None
     if opts["from_gitleaks"] and opts["from_detect_secrets"]:
         raise UsageError("use --from-gitleaks or --from-detect-secrets, not both.")
     if opts["from_gitleaks"]:
-        plan = worktree.plan(list(paths), Path.cwd())
-        config = _load_config(opts, plan.root)
-        source = Path(str(opts["from_gitleaks"]))
-        doc = importers.read_json(source, "gitleaks report")
-        imported = importers.from_gitleaks(doc, _settings(config, opts), source)
-        entries, root = imported.entries, plan.root
-        _say_imported(imported, "gitleaks", opts)
+        entries, root = _gitleaks_entries(paths, opts)
     else:
-        scanned = _scan_sources(paths, opts, use_baseline=False)
-        entries, root = baseline_file.entries_from_findings(scanned.result.findings), scanned.root
-        if opts["verbose"]:
-            for line in text_report.verbose_lines(scanned.result.summary):
-                click.echo(line, err=True)
-        if any(k.incomplete for k in scanned.result.summary.skipped):
-            raise SourceError("the scan did not finish, so no baseline was written; see --verbose.")
-        if opts["from_detect_secrets"]:
-            source = Path(str(opts["from_detect_secrets"]))
-            doc = importers.read_json(source, "detect-secrets baseline")
-            imported = importers.from_detect_secrets(doc, scanned.result.findings, source)
-            entries = imported.entries
-            _say_imported(imported, "detect-secrets", opts)
+        entries, root = _scanned_entries(paths, opts)
     output = Path(str(opts["output"])) if opts["output"] else root / baseline_file.FILE_NAME
     write_atomically(output, baseline_file.render(entries))
     if not opts["quiet"]:
         click.echo(f"leakscan: wrote {len(entries)} baseline entr{'y' if len(entries) == 1 else 'ies'}"
                    f" to {output}.", err=True)  # fmt: skip
     ctx.exit(EXIT_CLEAN)
+
+
+def _gitleaks_entries(
+    paths: tuple[str, ...], opts: dict[str, object]
+) -> tuple[tuple[BaselineEntry, ...], Path]:
+    """The Stripe keys of a gitleaks report (no scan); the root only places the output file."""
+    plan = worktree.plan(list(paths), Path.cwd())
+    config = _load_config(opts, plan.root)
+    source = Path(str(opts["from_gitleaks"]))
+    doc = importers.read_json(source, "gitleaks report")
+    imported = importers.from_gitleaks(doc, _settings(config, opts), source)
+    _say_imported(imported, "gitleaks", opts)
+    return imported.entries, plan.root
+
+
+def _scanned_entries(
+    paths: tuple[str, ...], opts: dict[str, object]
+) -> tuple[tuple[BaselineEntry, ...], Path]:
+    """Every finding of a scan, or only those a detect-secrets baseline knows (by SHA-1)."""
+    scanned = _scan_sources(paths, opts, use_baseline=False)
+    summary = scanned.result.summary
+    if opts["verbose"]:
+        for line in text_report.verbose_lines(summary):
+            click.echo(line, err=True)
+    unreadable = any(k.reason.startswith("unreadable") for k in summary.skipped)
+    nothing_read = unreadable and summary.files == 0 and summary.blobs == 0
+    if nothing_read or any(k.incomplete for k in summary.skipped):
+        raise SourceError("the scan did not finish, so no baseline was written; see --verbose.")
+    if not opts["from_detect_secrets"]:
+        return baseline_file.entries_from_findings(scanned.result.findings), scanned.root
+    source = Path(str(opts["from_detect_secrets"]))
+    doc = importers.read_json(source, "detect-secrets baseline")
+    imported = importers.from_detect_secrets(doc, scanned.result.findings, source)
+    _say_imported(imported, "detect-secrets", opts)
+    return imported.entries, scanned.root
 
 
 def _say_imported(imported: importers.Imported, tool: str, opts: dict[str, object]) -> None:
