@@ -202,7 +202,7 @@ def _verify(result: ScanResult, settings: Settings, opts: dict[str, object]) -> 
         timeout=float(str(opts["verify_timeout"])),
         concurrency=int(str(opts["verify_concurrency"])),
         max_requests=int(str(opts["verify_max_requests"])),
-        stripe_context=str(opts["stripe_context"]) if opts["stripe_context"] else None,
+        stripe_context=verify.stripe_context(str(opts["stripe_context"] or "") or None),
     )
     secrets = liveness.keys_to_check(result.findings, settings.rules)
     if secrets:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +27,7 @@ ENDPOINT = "/v1/account"
 # Organization keys must send Stripe-Version (and Stripe-Context: the account to act on).
 STRIPE_VERSION = "2025-03-31.basil"
 _LOOPBACK_NAMES = ("localhost",)
+_CONTEXT = re.compile(r"[A-Za-z0-9_]{1,255}(/[A-Za-z0-9_]{1,255}){0,3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +39,21 @@ class VerifyOptions:
     stripe_context: str | None = None  # account for organization keys (Stripe-Context header)
 
 
+def stripe_context(value: str | None) -> str | None:
+    """`--stripe-context`: an account id or a `/`-separated path of them (acct_1/acct_2)."""
+    if value is None or _CONTEXT.fullmatch(value):
+        return value
+    raise UsageError("--stripe-context takes an account id such as acct_1A2b3C (or acct_1/acct_2).")
+
+
 def base_url(env: Mapping[str, str]) -> str:
     """The API base: https only, except plain http to a loopback address (tests, local proxies)."""
     url = (env.get(BASE_ENV) or DEFAULT_BASE).rstrip("/")
     parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    except ValueError:
+        raise UsageError(f"{BASE_ENV} has an invalid port; use e.g. https://host:8443.") from None
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
@@ -96,7 +109,7 @@ def check_key(secret: str, options: VerifyOptions, now: Callable[[], datetime]) 
     except urllib.error.HTTPError as exc:
         code = int(exc.code)
         exc.close()
-    except (TimeoutError, urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         return Verification(UNKNOWN, checked_at, None, _network_reason(exc, options.timeout))
     status, reason = status_for(code, key_type)
     return Verification(status, checked_at, code, reason)

@@ -205,7 +205,9 @@ def test_base_url_must_be_https_or_loopback(tmp_path):
     assert base_url({}) == "https://api.stripe.com"
     assert base_url({BASE_ENV: "http://127.0.0.1:9/"}) == "http://127.0.0.1:9"
     assert base_url({BASE_ENV: "https://proxy.example/"}) == "https://proxy.example"
-    for bad in ("http://api.stripe.com", "ftp://127.0.0.1", "http://10.0.0.1:80", "nonsense"):
+    bad_urls = ("http://api.stripe.com", "ftp://127.0.0.1", "http://10.0.0.1:80", "nonsense",
+                "https://127.0.0.1:99999")  # fmt: skip
+    for bad in bad_urls:
         with pytest.raises(UsageError):
             base_url({BASE_ENV: bad})
     (tmp_path / "a.py").write_text(f"K = '{keys.key()}'\n")
@@ -218,3 +220,12 @@ def test_status_policy_never_calls_a_failure_revoked():
         assert status_for(code, "secret")[0] == "unknown"
     assert status_for(401, "organization")[0] == "revoked"
     assert status_for(403, "restricted")[0] == status_for(200, "secret")[0] == "live"
+
+
+def test_stripe_context_is_validated_before_any_request(tmp_path):
+    (tmp_path / "a.py").write_text(f"K = '{keys.key('organization', 'live')}'\n")
+    with serve() as stub:
+        result = run("scan", str(tmp_path), "--verify", "--stripe-context", "acct_1\r\nX-Evil: 1",
+                     env={BASE_ENV: stub.base})  # fmt: skip
+    assert result.exit_code == 2 and "--stripe-context takes an account id" in result.stderr
+    assert stub.requests == []
