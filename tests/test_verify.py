@@ -74,6 +74,11 @@ def test_live_findings_rank_first(tmp_path):
         code, doc, _ = verify(tmp_path, stub.base)
     assert [f["secret_sha256"] for f in doc["findings"]] == [sha(test), sha(crit)]
     assert code == 1
+    with serve() as stub:
+        stub.answer(crit, 401)
+        _, text, stderr = verify(tmp_path, stub.base, fmt="text")
+    assert str(text).index(test[:8] + "…") < str(text).index(crit[:8] + "…")
+    assert "verified: 1 live, 1 revoked, 0 unknown" in stderr
 
 
 def test_network_failures_are_unknown_never_revoked(tmp_path):

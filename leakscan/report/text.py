@@ -84,6 +84,10 @@ def summary_line(result: ScanResult, fail_on: Severity | None) -> str:
     parts.append(f"{what}, {human_size(s.bytes)} scanned")
     if suppressed:
         parts.append(f"{suppressed} suppressed")
+    verified = [f.verification.status for f in result.findings if f.verification is not None]
+    if verified:
+        tally = ", ".join(f"{verified.count(s)} {s}" for s in ("live", "revoked", "unknown"))
+        parts.append(f"verified: {tally}")
     if s.skipped:
         parts.append(f"{len(s.skipped)} skipped (see --verbose)")
     verdict = "failing" if failing(result.findings, fail_on) else "passing"
