@@ -234,3 +234,14 @@ def test_stripe_context_is_validated_before_any_request(tmp_path):
                      env={BASE_ENV: stub.base})  # fmt: skip
     assert result.exit_code == 2 and "--stripe-context takes an account id" in result.stderr
     assert stub.requests == []
+
+
+def test_loopback_requests_never_go_through_a_configured_proxy(tmp_path):
+    k = keys.key("secret", "live")
+    (tmp_path / "a.py").write_text(f"K = '{k}'\n")
+    with serve() as proxy, serve() as stub:
+        env = {BASE_ENV: stub.base, "http_proxy": proxy.base, "HTTP_PROXY": proxy.base,
+               "no_proxy": "", "NO_PROXY": ""}  # fmt: skip
+        result = run("scan", str(tmp_path), "--verify", "--format", "json", env=env)
+    assert proxy.requests == [] and stub.requested() == [sha(k)]
+    assert json.loads(result.stdout)["findings"][0]["verification"]["status"] == "live"
