@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from leakscan.model import Confidence, Placeholders, Rule, RuleSet, Severity
 
@@ -95,3 +95,9 @@ def _longest_sequential_run(body: str) -> int:
         run_down = run_down + 1 if ord(a) - ord(b) == 1 else 1
         best = max(best, run_up, run_down)
     return best if body else 0
+
+
+def split_verdict(verdict: Verdict, note: str) -> Verdict:
+    """A key joined from pieces: the same severity, at most medium confidence, and a note saying so."""
+    confidence = Confidence.LOW if verdict.confidence == Confidence.LOW else Confidence.MEDIUM
+    return replace(verdict, confidence=confidence, notes=(*verdict.notes, note))
