@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from leakscan.decode import Limits, View, to_origin, views
-from leakscan.match import Matcher, find_matches
-from leakscan.model import Match
+from leakscan.match import BlobMatches, Matcher, find_matches
 from leakscan.split import split_views
 
 SPLIT_NOTE = (
@@ -32,12 +31,12 @@ class LayeredMatch:
 
 
 def find_layered(
-    matcher: Matcher, data: bytes, plain: tuple[Match, ...], limits: Limits = Limits()
+    matcher: Matcher, data: bytes, plain: BlobMatches, limits: Limits = Limits()
 ) -> list[LayeredMatch]:
     """Keys the plain match did not see: inside encodings, or split into pieces."""
-    taken = [(m.rule_id, m.start, m.end) for m in plain]
+    taken = [(m.rule_id, m.start, m.end) for m in plain.matches]
     out: list[LayeredMatch] = []
-    for view in (*split_views(data), *views(data, limits)):
+    for view in (*split_views(data, plain.keywords_seen), *views(data, limits)):
         found = find_matches(matcher, view.data)
         for m in found.matches:
             start, end = to_origin(view, m.start), to_origin(view, m.end, end=True)

@@ -70,7 +70,7 @@ def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
         return BlobReport((), None, binary=True)
     data, encoding = prepared
     found = find_matches(settings.matcher, data)
-    layered = find_layered(settings.matcher, data, found.matches)
+    layered = find_layered(settings.matcher, data, found)
     timeouts = sorted({*found.timeouts, *(t for lm in layered for t in lm.timeouts)})
     skipped = None
     if timeouts:

@@ -21,19 +21,23 @@ _GAP = re.compile(
     rb"""(["'`])[ \t]*(?:\+|\.|&)?[ \t]*(?:\\?\r?\n[ \t]*(?:\+|\.|&)?[ \t]*)?\1"""  # "a" + "b", "a"\n"b"
     rb"""|\\\r?\n[ \t]*"""  # shell continuation
 )
-_KEYWORDS = (b"_live_", b"_test_", b"whsec_")
+_PREFIX_ENDS = (b"sk", b"rk", b"pk", b"cs", b"rg")  # sk_ rk_ pk_ rkcs_ sk_org_ before _live_/_test_
 
 
-def split_views(data: bytes) -> list[View]:
-    """One view per keyword occurrence whose body is interrupted by a concatenation or continuation."""
+def split_views(data: bytes, keywords_seen: tuple[tuple[bytes, int], ...]) -> list[View]:
+    """One view per keyword occurrence whose body is interrupted by a concatenation or continuation.
+    `keywords_seen` are the (keyword, first offset) pairs the plain match found, so absent keywords
+    cost nothing here."""
     out: list[View] = []
-    for keyword in _KEYWORDS:
-        pos, seen = data.find(keyword), 0
+    for keyword, first in keywords_seen:
+        pos, seen = first, 0
         while pos >= 0 and seen < MAX_HITS:
             seen += 1
-            view, resume = _joined(data, pos + len(keyword))
-            if view is not None:
-                out.append(view)
+            resume = pos + len(keyword)
+            if keyword == b"whsec_" or data[pos - 2 : pos] in _PREFIX_ENDS:
+                view, resume = _joined(data, resume)
+                if view is not None:
+                    out.append(view)
             pos = data.find(keyword, max(resume, pos + len(keyword)))
     return out
 
