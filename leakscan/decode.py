@@ -28,6 +28,7 @@ class Limits:
 
 
 MIN_RUN = 40  # the shortest Stripe key (32 bytes) is 44 base64 characters
+NESTED_RUN = 1 << 16  # base64 inside base64 is looked for in runs up to this long (k8s values, .env blobs)
 WRAP_WIDTHS = (64, 76)  # PEM and MIME/`base64` wrap base64 at these widths
 _B64_CHARS = (string.ascii_letters + string.digits + "+/").encode()
 _B64_MASK = bytes(0x41 if c in _B64_CHARS else 0x20 for c in range(256))  # run chars -> "A"
@@ -101,11 +102,14 @@ def _base64_views(data: bytes, parent: View | None, limits: Limits, budget: list
         end = mask.find(b" ", pos)
         end = len(data) if end < 0 else end
         width, newline, block_end = _wrapped_block(data, mask, pos, end)
+        if block_end - pos > limits.max_run:  # too long to decode: skipped, never partly decoded
+            pos = mask.find(_RUN, block_end)
+            continue
         encoded = data[pos:block_end]
         if width:
             encoded = encoded.replace(b"\r", b"").replace(b"\n", b"")
         shift = 0 if width else _alignment(encoded)
-        if shift is not None and len(encoded) <= limits.max_run:
+        if shift is not None:
             decoded = _b64decode(encoded[shift:])
             if decoded and _spend(budget, len(decoded)):
                 out.append(View(decoded, _label(parent, "base64"), parent, None, pos + shift, width, newline))
@@ -138,9 +142,10 @@ def _alignment(encoded: bytes) -> int | None:
         at = encoded.find(needle)
         if at >= 0:
             return (at - first) % 4
-    for needle in _NESTED_NEEDLES:
-        if needle in encoded:
-            return 0
+    if len(encoded) <= NESTED_RUN:
+        for needle in _NESTED_NEEDLES:
+            if needle in encoded:
+                return 0
     return None
 
 
