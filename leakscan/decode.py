@@ -21,14 +21,19 @@ from dataclasses import dataclass, field
 class Limits:
     """Bounds on decoding work per blob (docs/accuracy.md explains the numbers)."""
 
-    max_depth: int = 2  # encodings inside encodings: base64 of base64 is found, a third layer is not
+    max_depth: int = (
+        2  # encodings inside encodings: base64 of base64 is found, a third layer is not
+    )
     max_run: int = 1 << 20  # longest encoded run (or escaped line) decoded, in bytes
     max_decoded: int = 8 << 20  # decoded bytes per blob, all layers together
     max_regions: int = 4096  # encoded runs or lines decoded per blob
 
 
+DEFAULT_LIMITS = Limits()
 MIN_RUN = 40  # the shortest Stripe key (32 bytes) is 44 base64 characters
-NESTED_RUN = 1 << 16  # base64 inside base64 is looked for in runs up to this long (k8s values, .env blobs)
+NESTED_RUN = (
+    1 << 16
+)  # base64 inside base64 is looked for in runs up to this long (k8s values, .env blobs)
 WRAP_WIDTHS = (64, 76)  # PEM and MIME/`base64` wrap base64 at these widths
 _B64_CHARS = (string.ascii_letters + string.digits + "+/").encode()
 _B64_MASK = bytes(0x41 if c in _B64_CHARS else 0x20 for c in range(256))  # run chars -> "A"
@@ -69,7 +74,7 @@ def to_origin(view: View, pos: int, *, end: bool = False) -> int:
     return pos
 
 
-def views(data: bytes, limits: Limits = Limits()) -> Iterator[View]:
+def views(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[View]:
     """Every decoded view of `data`, nested up to `limits.max_depth` layers, within the size limits."""
     budget = [limits.max_decoded, limits.max_regions]
     stack: list[tuple[bytes, View | None, int]] = [(data, None, 0)]
@@ -77,7 +82,10 @@ def views(data: bytes, limits: Limits = Limits()) -> Iterator[View]:
         chunk, parent, depth = stack.pop()
         if depth >= limits.max_depth:
             continue
-        for view in (*_base64_views(chunk, parent, limits, budget), *_escape_views(chunk, parent, limits, budget)):
+        for view in (
+            *_base64_views(chunk, parent, limits, budget),
+            *_escape_views(chunk, parent, limits, budget),
+        ):
             yield view
             stack.append((view.data, view, depth + 1))
 
@@ -94,7 +102,9 @@ def _spend(budget: list[int], nbytes: int) -> bool:
     return True
 
 
-def _base64_views(data: bytes, parent: View | None, limits: Limits, budget: list[int]) -> list[View]:
+def _base64_views(
+    data: bytes, parent: View | None, limits: Limits, budget: list[int]
+) -> list[View]:
     mask = data.translate(_B64_MASK)
     out: list[View] = []
     pos = mask.find(_RUN)
@@ -112,7 +122,11 @@ def _base64_views(data: bytes, parent: View | None, limits: Limits, budget: list
         if shift is not None:
             decoded = _b64decode(encoded[shift:])
             if decoded and _spend(budget, len(decoded)):
-                out.append(View(decoded, _label(parent, "base64"), parent, None, pos + shift, width, newline))
+                out.append(
+                    View(
+                        decoded, _label(parent, "base64"), parent, None, pos + shift, width, newline
+                    )
+                )
         pos = mask.find(_RUN, block_end)
     return out
 
@@ -178,12 +192,16 @@ def _tail(rest: bytes) -> bytes:
     return rest + b"=" * (4 - len(rest)) if len(rest) >= 2 else b""
 
 
-def _escape_views(data: bytes, parent: View | None, limits: Limits, budget: list[int]) -> list[View]:
+def _escape_views(
+    data: bytes, parent: View | None, limits: Limits, budget: list[int]
+) -> list[View]:
     lines: set[int] = set()
     for hint in _ESCAPE_HINTS:
         pos = data.find(hint)
         while pos >= 0 and len(lines) < limits.max_regions:
-            if data.startswith(b"&#95;", pos) or data[max(0, pos - 4) : pos].endswith(_ESCAPE_PREFIXES):
+            if data.startswith(b"&#95;", pos) or data[max(0, pos - 4) : pos].endswith(
+                _ESCAPE_PREFIXES
+            ):
                 lines.add(data.rfind(b"\n", 0, pos) + 1)
             pos = data.find(hint, pos + len(hint))
     out = []
@@ -192,7 +210,9 @@ def _escape_views(data: bytes, parent: View | None, limits: Limits, budget: list
         end = min(len(data) if end < 0 else end, start + limits.max_run)
         decoded, offsets = _unescape(data, start, end)
         if _spend(budget, len(decoded)):
-            out.append(View(decoded, _label(parent, _escape_name(data[start:end])), parent, offsets))
+            out.append(
+                View(decoded, _label(parent, _escape_name(data[start:end])), parent, offsets)
+            )
     return out
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from leakscan.decode import Limits, View, to_origin, views
+from leakscan.decode import DEFAULT_LIMITS, Limits, View, to_origin, views
 from leakscan.match import BlobMatches, Matcher, find_matches
 from leakscan.split import split_views
 
-SPLIT_NOTE = (
-    "The key is written in pieces (string concatenation or a line continuation); leakscan joined them."
-)
+SPLIT_NOTE = "The key is written in pieces (string concatenation or a line continuation); leakscan joined them."
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +29,7 @@ class LayeredMatch:
 
 
 def find_layered(
-    matcher: Matcher, data: bytes, plain: BlobMatches, limits: Limits = Limits()
+    matcher: Matcher, data: bytes, plain: BlobMatches, limits: Limits = DEFAULT_LIMITS
 ) -> list[LayeredMatch]:
     """Keys the plain match did not see: inside encodings, or split into pieces."""
     taken = [(m.rule_id, m.start, m.end) for m in plain.matches]
@@ -44,11 +42,10 @@ def find_layered(
             if any(r == m.rule_id and s < end and start < e for r, s, e in taken):
                 continue
             taken.append((m.rule_id, start, end))
+            before = _line_before(view, m.start)
+            end = max(end, start + 1)
             out.append(
-                LayeredMatch(
-                    m.rule_id, start, max(end, start + 1), m.secret, view.encoding,
-                    _line_before(view, m.start), found.timeouts,
-                )  # fmt: skip
+                LayeredMatch(m.rule_id, start, end, m.secret, view.encoding, before, found.timeouts)
             )
     return out
 

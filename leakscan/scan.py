@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from leakscan import classify, suppress
 from leakscan.content import text_for_scan
 from leakscan.fingerprint import preview, secret_sha256
-from leakscan.layers import SPLIT_NOTE, find_layered
+from leakscan.layers import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.match import Matcher, find_matches
 from leakscan.model import (
     Blob,
@@ -79,16 +79,21 @@ def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
             f"rule(s) {', '.join(timeouts)} timed out; this content was not fully matched",
             incomplete=True,
         )
-    matches = sorted((*found.matches, *layered), key=lambda m: (m.start, m.end, m.rule_id))
+    matches: list[Match | LayeredMatch] = sorted(
+        (*found.matches, *layered), key=lambda m: (m.start, m.end, m.rule_id)
+    )
     out = []
     for m, pos in zip(matches, locate(data, [(m.start, m.end) for m in matches])):
         rule = settings.rules.rule(m.rule_id)
-        plain = isinstance(m, Match)
-        line_before = data[pos.line_start : m.start].decode("utf-8", "replace") if plain else m.line_before
+        layer = m if isinstance(m, LayeredMatch) else None
+        if layer is None:
+            line_before = data[pos.line_start : m.start].decode("utf-8", "replace")
+        else:
+            line_before = layer.line_before
         verdict = classify.classify(settings.rules, rule, m.secret, blob.path, line_before)
         if verdict is None:
             continue
-        if not plain and m.split:
+        if layer is not None and layer.split:
             verdict = classify.split_verdict(verdict, SPLIT_NOTE)
         line = data[pos.line_start : pos.line_end].decode("utf-8", "replace")
         where = Location(
@@ -98,7 +103,7 @@ def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
             end_column=pos.end_column,
             commit=blob.commit,
             author_date=blob.author_date,
-            encoding=_encoding_label(encoding, None if plain else m.encoding),
+            encoding=_encoding_label(encoding, None if layer is None else layer.encoding),
         )
         out.append(
             Occurrence(

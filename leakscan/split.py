@@ -58,7 +58,9 @@ def _joined(data: bytes, body_start: int) -> tuple[View | None, int]:
         pos = nxt.end()
     if not gaps:
         return None, pos
-    start = data.rfind(b"\n", max(0, body_start - BACK), body_start) + 1 or max(0, body_start - BACK)
+    start = data.rfind(b"\n", max(0, body_start - BACK), body_start) + 1 or max(
+        0, body_start - BACK
+    )
     quote = data[gaps[0][0] : gaps[0][0] + 1]
     end = pos + 1 if data[pos : pos + 1] == quote else pos
     return _view(data, start, end, gaps), pos
