@@ -34,7 +34,10 @@ MIN_RUN = 40  # the shortest Stripe key (32 bytes) is 44 base64 characters
 NESTED_RUN = (
     1 << 16
 )  # base64 inside base64 is looked for in runs up to this long (k8s values, .env blobs)
-WRAP_WIDTHS = (64, 76)  # PEM and MIME/`base64` wrap base64 at these widths
+WRAP_WIDTHS = (64, 76)
+MAX_HINTS = (
+    1 << 16
+)  # `5f`/`5F`/`&#` occurrences checked per blob (a hex dump has millions)  # PEM and MIME/`base64` wrap base64 at these widths
 _B64_CHARS = (string.ascii_letters + string.digits + "+/").encode()
 _B64_MASK = bytes(0x41 if c in _B64_CHARS else 0x20 for c in range(256))  # run chars -> "A"
 _RUN = b"A" * MIN_RUN
@@ -111,7 +114,7 @@ def _base64_views(
     while pos >= 0:
         end = mask.find(b" ", pos)
         end = len(data) if end < 0 else end
-        width, newline, block_end = _wrapped_block(data, mask, pos, end)
+        width, newline, block_end = _wrapped_block(data, mask, pos, end, limits.max_run)
         if block_end - pos > limits.max_run:  # too long to decode: skipped, never partly decoded
             pos = mask.find(_RUN, block_end)
             continue
@@ -131,13 +134,16 @@ def _base64_views(
     return out
 
 
-def _wrapped_block(data: bytes, mask: bytes, start: int, end: int) -> tuple[int, int, int]:
-    """(wrap width, line-break bytes, end) of base64 wrapped over lines starting at `start`."""
+def _wrapped_block(
+    data: bytes, mask: bytes, start: int, end: int, max_run: int
+) -> tuple[int, int, int]:
+    """(wrap width, line-break bytes, end) of base64 wrapped over lines starting at `start`; stops
+    once longer than `max_run` (the caller then skips the block)."""
     width = end - start
     if width not in WRAP_WIDTHS:
         return 0, 1, end
     newline = 2 if data[end : end + 2] == b"\r\n" else 1
-    while data[end : end + newline] in (b"\n", b"\r\n"):
+    while data[end : end + newline] in (b"\n", b"\r\n") and end - start <= max_run:
         nxt = mask.find(b" ", end + newline)
         nxt = len(data) if nxt < 0 else nxt
         if nxt == end + newline or nxt - end - newline > width:
@@ -195,25 +201,43 @@ def _tail(rest: bytes) -> bytes:
 def _escape_views(
     data: bytes, parent: View | None, limits: Limits, budget: list[int]
 ) -> list[View]:
-    lines: set[int] = set()
-    for hint in _ESCAPE_HINTS:
-        pos = data.find(hint)
-        while pos >= 0 and len(lines) < limits.max_regions:
-            if data.startswith(b"&#95;", pos) or data[max(0, pos - 4) : pos].endswith(
-                _ESCAPE_PREFIXES
-            ):
-                lines.add(data.rfind(b"\n", 0, pos) + 1)
-            pos = data.find(hint, pos + len(hint))
-    out = []
-    for start in sorted(lines):
-        end = data.find(b"\n", start)
-        end = min(len(data) if end < 0 else end, start + limits.max_run)
+    out: list[View] = []
+    covered = -1
+    for pos in _escaped_underscores(data, limits):
+        if pos < covered:
+            continue
+        start, end = _region(data, pos, limits.max_run // 2)
+        covered = end
         decoded, offsets = _unescape(data, start, end)
         if _spend(budget, len(decoded)):
             out.append(
                 View(decoded, _label(parent, _escape_name(data[start:end])), parent, offsets)
             )
     return out
+
+
+def _escaped_underscores(data: bytes, limits: Limits) -> list[int]:
+    """Sorted offsets of escaped `_`s (at most `max_regions`; at most `MAX_HINTS` hints looked at)."""
+    found: list[int] = []
+    looked = 0
+    for hint in _ESCAPE_HINTS:
+        pos = data.find(hint)
+        while pos >= 0 and len(found) < limits.max_regions and looked < MAX_HINTS:
+            looked += 1
+            if data.startswith(b"&#95;", pos) or data[max(0, pos - 4) : pos].endswith(
+                _ESCAPE_PREFIXES
+            ):
+                found.append(pos)
+            pos = data.find(hint, pos + len(hint))
+    return sorted(found)
+
+
+def _region(data: bytes, pos: int, half: int) -> tuple[int, int]:
+    """The line around `pos`, at most `half` bytes either side of it."""
+    lo = max(0, pos - half)
+    start = data.rfind(b"\n", lo, pos) + 1 or lo
+    end = data.find(b"\n", pos, pos + half)
+    return start, min(len(data), pos + half) if end < 0 else end
 
 
 def _escape_name(line: bytes) -> str:
