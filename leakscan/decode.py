@@ -41,7 +41,7 @@ MAX_HINTS = (
 _B64_CHARS = (string.ascii_letters + string.digits + "+/").encode()
 _B64_MASK = bytes(0x41 if c in _B64_CHARS else 0x20 for c in range(256))  # run chars -> "A"
 _RUN = b"A" * MIN_RUN
-_ESCAPE_HINTS = (b"5f", b"5F", b"&#")  # every escape form of "_" contains one (2 bytes: fast finds)
+_ESCAPE_HINTS = (b"5f", b"5F", b"&#95;")  # every escape form of "_" (%5F \u005f \x5f &#x5f; &#95;) has one
 _ESCAPE = re.compile(
     rb"%([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})|&#([0-9]{1,7});|&#[xX]([0-9A-Fa-f]{1,6});"
 )
