@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from leakscan.model import Confidence, Placeholders, Rule, RuleSet, Severity
+from leakscan.model import Confidence, Lookalike, Placeholders, Rule, RuleSet, Severity
 
 # DESIGN §2: a secret in code that ships to browsers or apps is worse.
 CLIENT_ENV_PREFIXES = (
@@ -38,15 +40,32 @@ def classify(rules: RuleSet, rule: Rule, secret: str, path: str, line_before: st
             return None
         if secret in rules.documentation_samples:
             return Verdict(Severity.INFO, Confidence.HIGH, (), (rules.sample_note,))
-    severity, confidence, notes = rule.severity, Confidence.HIGH, ()
+    severity, confidence = rule.severity, Confidence.HIGH
+    notes: tuple[str, ...] = ()
     if rule.stripe:
         for look in rules.lookalikes:
-            if rule.key_type in look.key_types and re.fullmatch(look.body, secret.rsplit("_", 1)[-1]):
+            if rule.key_type in look.key_types and lookalike_matches(look, secret.rsplit("_", 1)[-1]):
+                if look.reject:
+                    return None
                 confidence, notes = Confidence.LOW, (look.note,)
     context = context_reasons(rule.key_type, path, line_before)
     if context:
         severity = severity.raised()
     return Verdict(severity, confidence, context, notes)
+
+
+def lookalike_matches(look: Lookalike, body: str) -> bool:
+    """Does `body` have the look-alike vendor's shape (and, if given, its base64-decoded form)?"""
+    if not re.fullmatch(look.body, body):
+        return False
+    if not look.decoded:
+        return True
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        text = base64.b64decode(padded, validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return False
+    return re.fullmatch(look.decoded, text) is not None
 
 
 def context_reasons(key_type: str, path: str, line_before: str) -> tuple[str, ...]:
@@ -95,3 +114,9 @@ def _longest_sequential_run(body: str) -> int:
         run_down = run_down + 1 if ord(a) - ord(b) == 1 else 1
         best = max(best, run_up, run_down)
     return best if body else 0
+
+
+def split_verdict(verdict: Verdict, note: str) -> Verdict:
+    """A key joined from pieces: the same severity, at most medium confidence, and a note saying so."""
+    confidence = Confidence.LOW if verdict.confidence == Confidence.LOW else Confidence.MEDIUM
+    return replace(verdict, confidence=confidence, notes=(*verdict.notes, note))

@@ -42,6 +42,7 @@ class Matcher:
 class BlobMatches:
     matches: tuple[Match, ...]
     timeouts: tuple[str, ...] = ()  # ids of rules that ran out of time on this input
+    keywords_seen: tuple[tuple[bytes, int], ...] = ()  # (keyword, first offset) of keywords present
 
 
 def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -> Matcher:
@@ -73,10 +74,12 @@ def has_keyword(matcher: Matcher, data: bytes) -> bool:
 def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
     found: dict[tuple[str, int, int], Match] = {}
     timeouts: set[str] = set()
+    seen = []
     for group in matcher.groups:
         first = data.find(group.keyword)
         if first < 0:
             continue
+        seen.append((group.keyword, first))
         for rule_id, m in _group_matches(group, data, first, matcher.timeout, timeouts):
             span = _secret_span(m)
             key = (rule_id, span[0], span[1])
@@ -84,7 +87,7 @@ def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
                 secret = data[span[0] : span[1]].decode("utf-8", "replace")
                 found[key] = Match(rule_id, span[0], span[1], secret)
     ordered = tuple(sorted(found.values(), key=lambda x: (x.start, x.end, x.rule_id)))
-    return BlobMatches(ordered, tuple(sorted(timeouts)))
+    return BlobMatches(ordered, tuple(sorted(timeouts)), tuple(seen))
 
 
 def _secret_span(m: regex.Match[bytes]) -> tuple[int, int]:

@@ -177,6 +177,8 @@ class Lookalike:
     key_types: tuple[str, ...]
     body: str  # regex, full-matched against the body
     note: str
+    decoded: str = ""  # regex, full-matched against the base64-decoded body (empty: not checked)
+    reject: bool = False  # True: certainly the other vendor's token, not reported (like a placeholder)
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,6 +177,7 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
         raise RuleError(f"{origin}: each lookalike needs `name`, `body` and `note`.")
     try:
         regex.compile(str(item["body"]))
+        regex.compile(str(item.get("decoded", "")))
     except regex.error as exc:
         raise RuleError(f"{origin}: lookalike {item['name']}: bad regex: {exc}.") from None
     return Lookalike(
@@ -184,4 +185,6 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
         key_types=tuple(str(k) for k in item.get("key_types", ())),
         body=str(item["body"]),
         note=str(item["note"]),
+        decoded=str(item.get("decoded", "")),
+        reject=bool(item.get("reject", False)),
     )

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from leakscan import classify, suppress
 from leakscan.content import text_for_scan
 from leakscan.fingerprint import preview, secret_sha256
+from leakscan.layers import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.match import Matcher, find_matches
 from leakscan.model import (
     Blob,
     Confidence,
     Finding,
     Location,
+    Match,
     RuleSet,
     ScanResult,
     ScanSummary,
@@ -62,29 +64,37 @@ class BlobReport:
 
 
 def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
-    """Everything found in one file or blob."""
+    """Everything found in one file or blob, in its own text and inside encodings (leakscan.layers)."""
     prepared = text_for_scan(blob.data)
     if prepared is None:
         return BlobReport((), None, binary=True)
     data, encoding = prepared
     found = find_matches(settings.matcher, data)
+    layered = find_layered(settings.matcher, data, found)
+    timeouts = sorted({*found.timeouts, *(t for lm in layered for t in lm.timeouts)})
     skipped = None
-    if found.timeouts:
+    if timeouts:
         skipped = Skipped(
             blob.path,
-            f"rule(s) {', '.join(found.timeouts)} timed out; this content was not fully matched",
+            f"rule(s) {', '.join(timeouts)} timed out; this content was not fully matched",
             incomplete=True,
         )
-    if not found.matches:
-        return BlobReport((), skipped)
+    matches: list[Match | LayeredMatch] = sorted(
+        (*found.matches, *layered), key=lambda m: (m.start, m.end, m.rule_id)
+    )
     out = []
-    spans = [(m.start, m.end) for m in found.matches]
-    for m, pos in zip(found.matches, locate(data, spans)):
+    for m, pos in zip(matches, locate(data, [(m.start, m.end) for m in matches])):
         rule = settings.rules.rule(m.rule_id)
-        line_before = data[pos.line_start : m.start].decode("utf-8", "replace")
+        layer = m if isinstance(m, LayeredMatch) else None
+        if layer is None:
+            line_before = data[pos.line_start : m.start].decode("utf-8", "replace")
+        else:
+            line_before = layer.line_before
         verdict = classify.classify(settings.rules, rule, m.secret, blob.path, line_before)
         if verdict is None:
             continue
+        if layer is not None and layer.split:
+            verdict = classify.split_verdict(verdict, SPLIT_NOTE)
         line = data[pos.line_start : pos.line_end].decode("utf-8", "replace")
         where = Location(
             path=blob.path,
@@ -93,7 +103,7 @@ def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
             end_column=pos.end_column,
             commit=blob.commit,
             author_date=blob.author_date,
-            encoding="plain" if encoding == "plain" else encoding,
+            encoding=_encoding_label(encoding, None if layer is None else layer.encoding),
         )
         out.append(
             Occurrence(
@@ -102,6 +112,13 @@ def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
             )  # fmt: skip
         )
     return BlobReport(tuple(out), skipped)
+
+
+def _encoding_label(file_encoding: str, layer: str | None) -> str:
+    """`plain`, the file's own encoding (`utf16le`), a layer (`base64`), or both (`utf16le+base64`)."""
+    if layer is None:
+        return file_encoding
+    return layer if file_encoding == "plain" else f"{file_encoding}+{layer}"
 
 
 def aggregate(
