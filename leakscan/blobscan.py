@@ -121,7 +121,7 @@ def merge(parts: Sequence[BlobScan]) -> BlobScan:
     for part in parts:
         overlap = hits.keys() & part.hits.keys()
         if overlap:  # an invariant, not a user error: each blob is dispatched once
-            raise AssertionError(f"blob {sorted(overlap)[0]} was scanned twice")
+            raise AssertionError(f"blob {min(overlap)} was scanned twice")
         hits.update(part.hits)
     return BlobScan(
         hits,

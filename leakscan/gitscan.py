@@ -74,7 +74,8 @@ def plan_range(repo: Repo, spec: str) -> Plan:
     head_text = head_text or "HEAD"
     head = history.resolve_commit(repo, head_text)
     if head is None:
-        raise UsageError(f"--range: {head_text!r} is not a commit in {repo.root}.")
+        raise UsageError(f"--range: {head_text!r} does not name a readable commit in {repo.root}; check "
+                         "the name (or run `git fsck` if it should exist).")  # fmt: skip
     short = head[:12]
     if not base_text or history.ZERO.fullmatch(base_text):
         return _new_branch(repo, head, f"new branch (no base commit): scanned {short}")

@@ -10,8 +10,8 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from typing import IO
 from pathlib import Path
+from typing import IO
 
 from leakscan.errors import SourceError
 
@@ -88,13 +88,17 @@ def cat_blobs(
                 fields = header.split()
                 if len(fields) == 2 and fields[1] == b"missing":
                     raise SourceError(
-                        f"{repo_name(git_dir)}: object {oid} is missing; {CORRUPT_HINT}."
+                        f"{repo_name(git_dir)}: git cannot read object {oid} (it is missing or "
+                        f"corrupt); {CORRUPT_HINT}."
                     )
                 if len(fields) != 3:
                     raise SourceError(_died(proc, errors, git_dir))
                 size = int(fields[2])
-                data = _skip(proc.stdout, size) if max_size is not None and size > max_size else (
-                    proc.stdout.read(size))
+                data: bytes | None = None
+                if max_size is not None and size > max_size:
+                    _skip(proc.stdout, size)
+                else:
+                    data = proc.stdout.read(size)
                 if (data is not None and len(data) != size) or proc.stdout.read(1) != b"\n":
                     raise SourceError(_died(proc, errors, git_dir))
                 yield oid, data
@@ -118,24 +122,23 @@ def _skip(stream: IO[bytes], size: int) -> None:
     while size > 0:
         got = len(stream.read(min(size, 1 << 20)))
         if not got:
-            return
+            break
         size -= got
-    return None
 
 
-def _start(cmd: list[str], errors: object) -> subprocess.Popen[bytes]:
+def _start(cmd: list[str], errors: IO[bytes]) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,  # type: ignore[arg-type]
-            env=git_env(), bufsize=1 << 16,
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=git_env(),
+            bufsize=1 << 16,
         )  # fmt: skip
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH; install git and try again.") from None
 
 
-def _died(proc: subprocess.Popen[bytes], errors: object, git_dir: str) -> str:
+def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str:
     if proc.poll() is None:
         proc.kill()
     code = proc.wait()
-    errors.seek(0)  # type: ignore[attr-defined]
-    return failure(git_dir, "read the blobs", errors.read(), code)  # type: ignore[attr-defined]
+    errors.seek(0)
+    return failure(git_dir, "read the blobs", errors.read(), code)

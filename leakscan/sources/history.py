@@ -17,7 +17,7 @@ from pathlib import Path
 from leakscan.blobscan import BlobRef
 from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
-from leakscan.sources.git import failure, git_env, run_git
+from leakscan.sources.git import CORRUPT_HINT, failure, git_env, run_git
 
 ZERO = re.compile(r"0+")
 GITLINK = "160000"
@@ -65,6 +65,10 @@ def open_repo(path: Path) -> Repo:
     return Repo(git_dir, root, bare, shallow)
 
 
+def unreadable_object(repo: Repo, oid: str) -> str:
+    return f"{repo.root}: git cannot read object {oid} (it is missing or corrupt); {CORRUPT_HINT}."
+
+
 def resolve_commit(repo: Repo, rev: str) -> str | None:
     """The commit id `rev` names, or None when it names nothing here."""
     proc = subprocess.run(
@@ -106,7 +110,9 @@ def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
     )  # fmt: skip
     blobs, commits = [], []
     for line in out.decode("ascii", "replace").splitlines():
-        oid, kind, size = line.split(" ")
+        oid, kind, size = (line.split(" ") + [""])[:3]
+        if kind == "missing":
+            raise SourceError(unreadable_object(repo, oid))
         if kind == "blob":
             blobs.append(BlobRef(oid, int(size)))
         elif kind == "commit":
@@ -146,8 +152,7 @@ def range_blobs(repo: Repo, revs: Sequence[str]) -> list[BlobRef]:
     for line in out.decode("ascii", "replace").splitlines():
         fields = line.split(" ")
         if len(fields) == 2 and fields[1] == "missing":
-            raise SourceError(f"{repo.root}: object {fields[0]} is missing; the repository is corrupt "
-                              "or incomplete; run `git fsck` on it.")  # fmt: skip
+            raise SourceError(unreadable_object(repo, fields[0]))
         if len(fields) == 3 and fields[1] == "blob":
             blobs.append(BlobRef(fields[0], int(fields[2])))
     return blobs
