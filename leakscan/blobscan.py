@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import codecs
 import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -160,6 +162,13 @@ def _in_pool(
 
 def _start_worker(settings: Settings) -> None:
     _WORKER["settings"] = settings
+    # Ctrl-C reaches the whole process group: the parent reports it; a worker just stops, without the
+    # traceback multiprocessing would print (its `git cat-file` gets the signal too).
+    signal.signal(signal.SIGINT, _stop_worker)
+
+
+def _stop_worker(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
 
 
 def _worker_chunk(git_dir: str, oids: list[str]) -> BlobScan:

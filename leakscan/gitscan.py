@@ -107,7 +107,10 @@ def plan_range(repo: Repo, spec: str) -> Plan:
     if not base_text or history.ZERO.fullmatch(base_text):
         return _new_branch(repo, head, f"new branch (no base commit): scanned {short}")
     base = history.resolve_commit(repo, base_text)
-    if base is None:
+    if base is None and not history.OBJECT_ID.fullmatch(base_text):
+        raise UsageError(f"--range: {base_text!r} does not name a readable commit in {repo.root}; "
+                         "check the name.")  # fmt: skip
+    if base is None:  # an id from a push or CI event that this clone does not have
         return _new_branch(repo, head, f"base {base_text} is not in this repository (a force-push, "
                            f"or a shallow clone?): scanned {short}")  # fmt: skip
     if base == head:

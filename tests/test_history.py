@@ -303,3 +303,14 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(repo):
     commit_file(repo, "a.py", "x = 1\n" * 10)
     result = run("scan", "--history", str(repo))
     assert "\r" not in result.stderr and "ETA" not in result.stderr
+
+
+def test_submodules_are_skipped_with_a_note(repo, tmp_path):
+    inner = make_repo(tmp_path / "inner")
+    commit_file(inner, "secret.py", f"K = '{keys.key('secret', 'live')}'\n")
+    commit_file(repo, "README.md", "hi\n")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "vendor/inner")
+    git(repo, "commit", "-q", "-m", "add submodule")
+    code, doc, _ = scan_json("--history", str(repo))
+    assert code == 0 and doc["findings"] == []
+    assert any("1 submodule(s) at HEAD not scanned" in n for n in doc["scan"]["notes"])

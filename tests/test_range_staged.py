@@ -108,6 +108,8 @@ def test_range_usage_errors(repo):
     assert result.exit_code == 2 and "is not BASE..HEAD" in result.stderr
     result = run("scan", "--range", "HEAD..nope", str(repo))
     assert result.exit_code == 2 and "'nope' does not name a readable commit" in result.stderr
+    result = run("scan", "--since", "origin/typo", str(repo))
+    assert result.exit_code == 2 and "'origin/typo' does not name a readable commit" in result.stderr
 
 
 def test_staged_scan_sees_the_staged_version_not_the_working_tree(repo):

@@ -22,6 +22,7 @@ from leakscan.sources.files import display_path
 from leakscan.sources.git import CORRUPT_HINT, failure, git_env, run_git
 
 ZERO = re.compile(r"0+")
+OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 GITLINK = "160000"
 SYMLINK = "120000"
 MAX_FIND_OBJECTS = 2000  # more matched blobs than this: filter the full `git log --raw` in Python
