@@ -61,9 +61,8 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
             history.stop_walk(walk)
     dangling: list[str] = []
     if reachable is not None:
-        wanted = [b for b in wanted if b.oid in reachable]
+        scanned = _only(scanned, reachable, [b for b in wanted if b.oid not in reachable])
         big = [b for b in big if b.oid in reachable]
-        scanned = _only(scanned, reachable, wanted)
     elif scanned.hits:
         dangling = history.unreachable_commits(repo, commits)
     if unreachable:
@@ -73,10 +72,11 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     return _result(settings, repo, "history", scanned, plan, options, started, dangling)
 
 
-def _only(scanned: BlobScan, reachable: set[str], wanted: list[BlobRef]) -> BlobScan:
-    """`scanned` as if only the reachable blobs had been read."""
+def _only(scanned: BlobScan, reachable: set[str], dropped: list[BlobRef]) -> BlobScan:
+    """`scanned` without the blobs no ref reaches (they were read once each, like every other)."""
     hits = {oid: found for oid, found in scanned.hits.items() if oid in reachable}
-    return replace(scanned, hits=hits, reads=len(wanted), bytes=sum(b.size for b in wanted))
+    return replace(scanned, hits=hits, reads=scanned.reads - len(dropped),
+                   bytes=scanned.bytes - sum(b.size for b in dropped))  # fmt: skip
 
 
 def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> ScanResult:

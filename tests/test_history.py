@@ -129,9 +129,10 @@ def test_deleted_branch_found_only_with_unreachable(repo):
     git(repo, "branch", "-q", "-D", "oops")
     code, doc, _ = scan_json("--history", str(repo))
     assert code == 0 and doc["findings"] == []
+    assert doc["scan"]["blobs"] == len(unique_blobs(repo)) == 1  # the lost blob is not counted
     code, doc, _ = scan_json("--history", "--unreachable", str(repo))
     (f,) = doc["findings"]
-    assert code == 1 and f["present_at_head"] is False
+    assert code == 1 and f["present_at_head"] is False and doc["scan"]["blobs"] == 2
     assert (f["locations"][0]["path"], f["locations"][0]["commit"]) == ("leak.py", lost)
     assert any("object database" in n for n in doc["scan"]["notes"])
 
