@@ -138,6 +138,9 @@ def _new_branch(repo: Repo, head: str, what: str) -> Plan:
 
 def _repo_notes(repo: Repo) -> list[str]:
     notes = []
+    if repo.partial:
+        notes.append("partial clone: objects that were never downloaded are not scanned (leakscan "
+                     "does not fetch them)")  # fmt: skip
     if repo.shallow:
         notes.append("shallow clone: history is partial; only the commits present were scanned "
                      "(`git fetch --unshallow` for all of them)")  # fmt: skip

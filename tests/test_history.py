@@ -315,3 +315,19 @@ def test_submodules_are_skipped_with_a_note(repo, tmp_path):
     code, doc, _ = scan_json("--history", str(repo))
     assert code == 0 and doc["findings"] == []
     assert any("1 submodule(s) at HEAD not scanned" in n for n in doc["scan"]["notes"])
+
+
+def test_partial_clone_is_noted_and_nothing_is_fetched(repo, tmp_path):
+    k = keys.key("secret", "live")
+    commit_file(repo, "a.py", f"K = '{k}'\n", "old key")
+    commit_file(repo, "a.py", "K = None\n", "removed")
+    git(repo, "config", "uploadpack.allowFilter", "true")
+    partial = tmp_path / "partial"
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{repo}", str(partial)],
+                   check=True, capture_output=True)  # fmt: skip
+    before = git(partial, "count-objects", "-v")
+    code, doc, _ = scan_json("--history", str(partial))
+    assert code == 0 and any(n.startswith("partial clone") for n in doc["scan"]["notes"])
+    assert git(partial, "count-objects", "-v") == before  # the old blob was not fetched
+    code, doc, _ = scan_json("--range", "HEAD~1..HEAD", str(partial))
+    assert code == 0 and git(partial, "count-objects", "-v") == before
