@@ -61,7 +61,9 @@ def open_repo(path: Path) -> Repo:
             capture_output=True, env=git_env(), check=False,
         )  # fmt: skip
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
     lines = os.fsdecode(proc.stdout).splitlines()
     if proc.returncode != 0 or len(lines) != 3:
         raise SourceError(f"{path}: not a git repository; name a repository or run inside one.")
@@ -97,7 +99,9 @@ def resolve_commit(repo: Repo, rev: str) -> str | None:
 
 
 def has_refs(repo: Repo) -> bool:
-    out = run_git(repo.git_dir, ["for-each-ref", "--count=1", "--format=%(objectname)"], "list refs")
+    out = run_git(
+        repo.git_dir, ["for-each-ref", "--count=1", "--format=%(objectname)"], "list refs"
+    )
     return bool(out.strip()) or resolve_commit(repo, "HEAD") is not None
 
 
@@ -107,7 +111,9 @@ def is_ancestor(repo: Repo, base: str, head: str) -> bool:
         capture_output=True, env=git_env(), check=False,
     )  # fmt: skip
     if proc.returncode not in (0, 1):
-        raise SourceError(failure(repo.git_dir, "compare the two commits", proc.stderr, proc.returncode))
+        raise SourceError(
+            failure(repo.git_dir, "compare the two commits", proc.stderr, proc.returncode)
+        )
     return proc.returncode == 0
 
 
@@ -155,7 +161,7 @@ class Walk:
 
 def start_walk(repo: Repo, revs: Sequence[str]) -> Walk:
     """Start listing the blob ids reachable from `revs`; `finish_walk` collects them."""
-    out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop_walk)
     cmd = ["git", f"--git-dir={repo.git_dir}", *repo.rev_list(), "--objects", "--no-object-names",
            "--filter=object:type=blob", *revs]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors, env=git_env())
@@ -170,7 +176,9 @@ def finish_walk(repo: Repo, walk: Walk) -> set[str]:
         walk.errors.seek(0)
         if code != 0:
             raise SourceError(failure(repo.git_dir, "walk the history", walk.errors.read(), code))
-        return {i for i in walk.out.read().decode("ascii", "replace").split() if not i.startswith("?")}
+        return {
+            i for i in walk.out.read().decode("ascii", "replace").split() if not i.startswith("?")
+        }
     finally:
         stop_walk(walk)
 
@@ -296,4 +304,3 @@ def _log_tokens(repo: Repo, args: list[str], stdin: bytes | None) -> Iterator[by
         code = proc.wait()
     if code != 0:
         raise SourceError(failure(repo.git_dir, "walk the history", errors, code))
-
