@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from leakscan.model import BaselineEntry, RuleSet, ScanResult, Severity
 from leakscan.report import json as json_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
+from leakscan.report.progress import progress_line
 from leakscan.rulefile import load_builtin, load_rule_file, merge
 from leakscan.scan import Settings, example_problems, failing, scan_items
 from leakscan.sources import worktree
@@ -67,6 +69,9 @@ def cli() -> None:
     """Find leaked Stripe credentials in files, working trees and git histories."""
 
 
+_GIT_SOURCES = ("history", "range_spec", "since", "staged")
+
+
 def _source_options(f: Callable[..., object]) -> Callable[..., object]:
     """What to scan, and with which config and rules: shared by `scan` and `baseline`."""
     options = [
@@ -78,6 +83,18 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--include-ignored", is_flag=True, help="Also scan files git ignores."),
         click.option("--max-file-size", default="50MiB", show_default=True,
                      help="Skip files larger than this (bytes, or with K/M/G suffix)."),
+        click.option("--history", is_flag=True,
+                     help="Scan every blob reachable from every branch, tag and ref of the repository."),
+        click.option("--unreachable", is_flag=True,
+                     help="With --history: also every object no ref reaches (deleted branches, "
+                     "force-pushes)."),
+        click.option("--range", "range_spec", metavar="BASE..HEAD",
+                     help="Scan only what the commits of BASE..HEAD added."),
+        click.option("--since", metavar="REF", help="Same as --range REF..HEAD."),
+        click.option("--staged", is_flag=True,
+                     help="Scan the index (what is about to be committed): all staged files, or PATHS."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1),
+                     help="Worker processes for history scans [default: the number of CPUs]."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
         click.option("-v", "--verbose", is_flag=True, help="Say what was scanned and skipped."),
         click.option("-q", "--quiet", is_flag=True, help="Only the report; no summary line."),
@@ -148,6 +165,15 @@ class _Scanned:
 
 def _scan_sources(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> _Scanned:
     """Source selection, config, rules, baseline and the scan itself: one place for every command."""
+    chosen = [name for name in _GIT_SOURCES if opts[name]]
+    if len(chosen) > 1:
+        raise UsageError("--history, --range, --since and --staged are different scans; choose one.")
+    if opts["unreachable"] and not opts["history"]:
+        raise UsageError("--unreachable only applies to --history.")
+    if opts["staged"]:
+        return _scan_staged(list(paths), opts, use_baseline=use_baseline)
+    if chosen:
+        return _scan_git(paths, opts, use_baseline=use_baseline)
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
     entries = _load_baseline(opts, config, plan.root) if use_baseline else ()
@@ -279,6 +305,85 @@ def _say_imported(imported: importers.Imported, tool: str, opts: dict[str, objec
                f"{tool} result(s).", err=True)  # fmt: skip
     for reason, count in imported.unmapped:
         click.echo(f"leakscan: {count} {tool} result(s) not imported: {reason}.", err=True)
+
+
+def _scan_git(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> _Scanned:
+    from leakscan import gitscan  # not needed by the other scans: keep their start-up light
+
+    if len(paths) > 1:
+        raise UsageError(f"a git history scan takes one repository, not {len(paths)} paths.")
+    repo = Path(paths[0]) if paths else Path(".")
+    config = _load_config(opts, repo)
+    entries = _load_baseline(opts, config, repo) if use_baseline else ()
+    settings = _settings(config, opts, baseline_file.keys(entries))
+    options = gitscan.Options(
+        jobs=int(opts["jobs"] or _cpu_count()),  # type: ignore[call-overload]
+        max_size=parse_size(str(opts["max_file_size"])),
+        excludes=config.exclude_paths,
+        start_progress=_progress_starter(opts),
+    )
+    try:
+        if opts["history"]:
+            result = gitscan.scan_history(settings, repo, bool(opts["unreachable"]), options)
+        else:
+            spec = str(opts["range_spec"] or f"{opts['since']}..HEAD")
+            result = gitscan.scan_range(settings, repo, spec, options)
+    finally:
+        _clear_progress(opts)
+    return _Scanned(result, settings, config, repo, entries)
+
+
+def _scan_staged(args: list[str], opts: dict[str, object], *, use_baseline: bool) -> _Scanned:
+    from leakscan.sources import staged
+
+    repo, paths = staged.split_repo(args)
+    index = staged.read_index(repo, paths, Path.cwd())
+    config = _load_config(opts, index.root)
+    entries = _load_baseline(opts, config, index.root) if use_baseline else ()
+    settings = _settings(config, opts, baseline_file.keys(entries))
+    items = staged.staged_files(index, parse_size(str(opts["max_file_size"])), config.exclude_paths)
+    result = scan_items(settings, items, target=str(index.root), mode="staged", notes=index.notes)
+    return _Scanned(result, settings, config, index.root, entries)
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be readable
+PROGRESS_EVERY = 0.2  # seconds between redraws
+
+
+def _progress_starter(opts: dict[str, object]) -> Callable[[int, int], Callable[[int, int], None] | None] | None:
+    if opts["no_progress"] or opts["quiet"] or not sys.stderr.isatty():
+        return None
+
+    def start(total_blobs: int, total_bytes: int) -> Callable[[int, int], None] | None:
+        if total_bytes < PROGRESS_MIN_BYTES:
+            return None
+        started = time.monotonic()
+        last = [0.0]
+
+        def update(blobs: int, nbytes: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY and nbytes < total_bytes:
+                return
+            last[0] = now
+            line = progress_line(blobs, total_blobs, nbytes, total_bytes, now - started)
+            click.echo(f"\r{line}\033[K", err=True, nl=False)
+
+        update(0, 0)
+        return update
+
+    return start
+
+
+def _clear_progress(opts: dict[str, object]) -> None:
+    if _progress_starter(opts) is not None:
+        click.echo("\r\033[K", err=True, nl=False)
 
 
 def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[str, object]) -> int:

@@ -63,55 +63,61 @@ class BlobReport:
     binary: bool = False
 
 
-def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
-    """Everything found in one file or blob, in its own text and inside encodings (leakscan.layers)."""
-    prepared = text_for_scan(blob.data)
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One match in some content, before it is tied to a path: what a blob says about itself."""
+
+    rule_id: str
+    secret: str = field(repr=False)
+    line: int
+    column: int
+    end_column: int
+    line_before: str = field(repr=False)  # the line up to the match, for context (env names)
+    inline: Suppression | None
+    encoding: str = "plain"  # the file's encoding and any layer the key was decoded from
+    split: bool = False  # joined from pieces ("sk_live_" + "…"): lower confidence
+
+
+@dataclass(frozen=True, slots=True)
+class BlobHits:
+    """Everything matched in one content, independent of its path (a history blob's path comes later)."""
+
+    hits: tuple[Hit, ...]
+    encoding: str = "plain"
+    timeouts: tuple[str, ...] = ()
+    binary: bool = False
+
+
+def match_blob(settings: Settings, data: bytes) -> BlobHits:
+    """Match one content, in its own text and inside encodings (leakscan.layers): no path, no
+    commit, no classification yet."""
+    prepared = text_for_scan(data)
     if prepared is None:
-        return BlobReport((), None, binary=True)
-    data, encoding = prepared
-    found = find_matches(settings.matcher, data)
-    layered = find_layered(settings.matcher, data, found)
-    timeouts = sorted({*found.timeouts, *(t for lm in layered for t in lm.timeouts)})
-    skipped = None
-    if timeouts:
-        skipped = Skipped(
-            blob.path,
-            f"rule(s) {', '.join(timeouts)} timed out; this content was not fully matched",
-            incomplete=True,
-        )
+        return BlobHits((), binary=True)
+    text, encoding = prepared
+    found = find_matches(settings.matcher, text)
+    layered = find_layered(settings.matcher, text, found)
+    timeouts = tuple(sorted({*found.timeouts, *(t for lm in layered for t in lm.timeouts)}))
     matches: list[Match | LayeredMatch] = sorted(
         (*found.matches, *layered), key=lambda m: (m.start, m.end, m.rule_id)
     )
-    out = []
-    for m, pos in zip(matches, locate(data, [(m.start, m.end) for m in matches])):
-        rule = settings.rules.rule(m.rule_id)
+    hits = []
+    for m, pos in zip(matches, locate(text, [(m.start, m.end) for m in matches])):
         layer = m if isinstance(m, LayeredMatch) else None
         if layer is None:
-            line_before = data[pos.line_start : m.start].decode("utf-8", "replace")
+            line_before = text[pos.line_start : m.start].decode("utf-8", "replace")
         else:
             line_before = layer.line_before
-        verdict = classify.classify(settings.rules, rule, m.secret, blob.path, line_before)
-        if verdict is None:
-            continue
-        if layer is not None and layer.split:
-            verdict = classify.split_verdict(verdict, SPLIT_NOTE)
-        line = data[pos.line_start : pos.line_end].decode("utf-8", "replace")
-        where = Location(
-            path=blob.path,
-            line=pos.line,
-            column=pos.column,
-            end_column=pos.end_column,
-            commit=blob.commit,
-            author_date=blob.author_date,
-            encoding=_encoding_label(encoding, None if layer is None else layer.encoding),
-        )
-        out.append(
-            Occurrence(
-                m.rule_id, m.secret, where, verdict.severity, verdict.confidence,
-                verdict.context, verdict.notes, suppress.inline(line),
+        line = text[pos.line_start : pos.line_end].decode("utf-8", "replace")
+        hits.append(
+            Hit(
+                m.rule_id, m.secret, pos.line, pos.column, pos.end_column, line_before,
+                suppress.inline(line),
+                _encoding_label(encoding, None if layer is None else layer.encoding),
+                layer is not None and layer.split,
             )  # fmt: skip
         )
-    return BlobReport(tuple(out), skipped)
+    return BlobHits(tuple(hits), encoding, timeouts)
 
 
 def _encoding_label(file_encoding: str, layer: str | None) -> str:
@@ -119,6 +125,50 @@ def _encoding_label(file_encoding: str, layer: str | None) -> str:
     if layer is None:
         return file_encoding
     return layer if file_encoding == "plain" else f"{file_encoding}+{layer}"
+
+
+def place(
+    settings: Settings,
+    found: BlobHits,
+    path: str,
+    commit: str | None = None,
+    author_date: str | None = None,
+) -> BlobReport:
+    """Classify the hits of one content as found at `path` (in `commit`)."""
+    if found.binary:
+        return BlobReport((), None, binary=True)
+    skipped = None
+    if found.timeouts:
+        skipped = Skipped(
+            path,
+            f"rule(s) {', '.join(found.timeouts)} timed out; this content was not fully matched",
+            incomplete=True,
+        )
+    out = []
+    for hit in found.hits:
+        rule = settings.rules.rule(hit.rule_id)
+        verdict = classify.classify(settings.rules, rule, hit.secret, path, hit.line_before)
+        if verdict is None:
+            continue
+        if hit.split:
+            verdict = classify.split_verdict(verdict, SPLIT_NOTE)
+        where = Location(
+            path=path, line=hit.line, column=hit.column, end_column=hit.end_column,
+            commit=commit, author_date=author_date, encoding=hit.encoding,
+        )  # fmt: skip
+        out.append(
+            Occurrence(
+                hit.rule_id, hit.secret, where, verdict.severity, verdict.confidence,
+                verdict.context, verdict.notes, hit.inline,
+            )  # fmt: skip
+        )
+    return BlobReport(tuple(out), skipped)
+
+
+def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
+    """Everything found in one file or blob."""
+    found = match_blob(settings, blob.data)
+    return place(settings, found, blob.path, blob.commit, blob.author_date)
 
 
 def aggregate(
@@ -174,7 +224,12 @@ def finding_order(f: Finding) -> tuple[int, str, int, int, str, str]:
 
 
 def scan_items(
-    settings: Settings, items: Iterable[Blob | Skipped], *, target: str, mode: str
+    settings: Settings,
+    items: Iterable[Blob | Skipped],
+    *,
+    target: str,
+    mode: str,
+    notes: tuple[str, ...] = (),
 ) -> ScanResult:
     """Scan files from a working-tree or path source (everything present at HEAD)."""
     started = time.monotonic()
@@ -192,7 +247,7 @@ def scan_items(
         occurrences.extend(report.occurrences)
         if report.skipped:
             skipped.append(report.skipped)
-    notes = (f"{binary} binary file(s) not scanned",) if binary else ()
+    notes += (f"{binary} binary file(s) not scanned",) if binary else ()
     summary = ScanSummary(
         target=target, mode=mode, files=files, blobs=0, bytes=nbytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,
