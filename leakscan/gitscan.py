@@ -208,3 +208,26 @@ def _secrets_in_tree(
         if data is not None:
             present.update(s for s in wanted - present if s in data)
     return {s.decode("utf-8") for s in present}
+
+
+def blobs_of(repo: Repo, revs: Sequence[str] | None) -> list[BlobRef]:
+    """The blobs of the whole history (`revs` None: every ref, in pack order), or those
+    `git rev-list --objects REVS` lists."""
+    if revs is None:
+        return history.history_blobs(repo, False)[0] if history.has_refs(repo) else []
+    return history.range_blobs(repo, revs)
+
+
+def scan_blob_list(
+    settings: Settings,
+    repo: Repo,
+    blobs: Sequence[BlobRef],
+    revs: Sequence[str] | None,
+    options: Options,
+) -> ScanResult:
+    """Scan exactly `blobs` — a part of a history, such as one blob-id shard of `scan-many` — and
+    attribute the matches through the walk of `revs` (None: every ref)."""
+    started = time.monotonic()
+    walk = ("--all",) if revs is None else tuple(revs)
+    plan = Plan(walk, history.resolve_commit(repo, "HEAD"), tuple(_repo_notes(repo)))
+    return _scan(settings, repo, "history" if revs is None else "range", blobs, plan, options, started)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from leakscan.model import Confidence, Finding, Location, RuleSet
-from leakscan.scan import HISTORY_ONLY, finding_order
+from leakscan.scan import HISTORY_ONLY
 
 _CONFIDENCE_ORDER = [Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW]
 
@@ -21,6 +21,11 @@ def merge_findings(rules: RuleSet, parts: Iterable[Iterable[Finding]]) -> tuple[
             groups.setdefault((f.rule_id, f.secret_sha256, inline), []).append(f)
     merged = [_combine(rules, group) for group in groups.values()]
     return tuple(sorted(merged, key=finding_order))
+
+
+def finding_order(f: Finding) -> tuple[int, tuple[str, str, int, int, str], str, str]:
+    """Worst first, then by where it is first seen: repository, path, line, column."""
+    return (-f.severity, location_order(f.locations[0]), f.rule_id, f.secret_sha256)
 
 
 def _combine(rules: RuleSet, group: list[Finding]) -> Finding:

@@ -82,7 +82,9 @@ def _scan(task: RepoTask, path: Path) -> RepoOutcome:
     old = [c for _, c in task.since or () if history.resolve_commit(repo, c) is not None]
     if not tips:
         return RepoOutcome(task.spec, task.shard, tips=tips, incremental=task.since is not None)
-    revs = (*(c for _, c in tips), "--not", *old) if old or task.until else None
+    revs = None  # the whole history
+    if old or task.until is not None:
+        revs = (*(c for _, c in tips), *(("--not", *old) if old else ()))
     options = gitscan.Options(jobs=1, max_size=task.max_size, excludes=task.excludes)
     blobs = gitscan.blobs_of(repo, revs)
     total = sum(b.size for b in blobs if b.size <= task.max_size)

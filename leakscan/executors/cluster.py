@@ -42,7 +42,7 @@ class DaskExecutor(Generic[T]):
                              f"({type(exc).__name__}); check the address and that it is running."
                              ) from None  # fmt: skip
         self._fn = fn
-        self._done: Any = distributed.as_completed()
+        self._done: Any = distributed.as_completed(loop=self._client.loop)
         self._tasks: dict[str, T] = {}
 
     def submit(self, task: T) -> None:
