@@ -293,7 +293,15 @@ def parse_size(text: str) -> int:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Temp file + rename: an interrupted run never leaves a truncated report behind."""
+    """Temp file + rename: an interrupted run never leaves a truncated report behind. A target that
+    exists and is not a regular file (`-o /dev/null`, a FIFO) is written in place, never replaced."""
+    if path.exists() and not path.is_file():
+        try:
+            with path.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc}).") from None
+        return
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)

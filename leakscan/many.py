@@ -122,10 +122,8 @@ def _assemble(
     scanned = [s for s in specs if s.name not in failed_names]
     tips = {s.key: dict(parts[s.key][0].tips) for s in scanned}
     incremental = sum(1 for s in scanned if any(o.incremental for o in parts[s.key]))
-    notes = (
-        f"{len(specs)} repositories: {len(scanned) - incremental} scanned in full, {incremental} "
-        f"since the last run, {len(failed)} could not be scanned",
-    )
+    notes = ((f"{len(specs)} repositories: {len(scanned) - incremental} scanned in full, "
+              f"{incremental} since the last run, {len(failed)} could not be scanned"),)  # fmt: skip
     summary = ScanSummary(
         target=target,
         mode="range" if incremental else "history",

@@ -85,6 +85,8 @@ def save_state(path: Path, state: State) -> None:
         "rules": state.rules,
         "repositories": {k: dict(sorted(v.items())) for k, v in sorted(state.repositories.items())},
     }
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{path}: the state file must be a regular file.")
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)

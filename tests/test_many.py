@@ -71,7 +71,7 @@ def test_local_and_dask_executors_agree_and_each_secret_appears_once(fleet):
 
 
 def test_text_report_names_the_repository_and_never_the_key(fleet):
-    top, own = fleet
+    top, _ = fleet
     result = run("scan-many", str(top), "--jobs", "2", "--no-color", "-v")
     assert result.exit_code == 1
     assert "repo03: deploy/env.sh:1:19" in result.stdout
@@ -164,10 +164,10 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
     saved = json.loads(state.read_text())
     assert set(saved["repositories"]) == {str(top / f"repo{i:02d}") for i in range(4)}
     assert saved["repositories"][str(top / "repo01")]["refs/heads/main"] == subprocess.run(
-        ["git", "-C", str(top / "repo01"), "rev-parse", "main"], capture_output=True, text=True
+        ["git", "-C", str(top / "repo01"), "rev-parse", "main"], capture_output=True, text=True, check=True
     ).stdout.strip()
 
-    code, second, err = scan_json(str(top), "--state", str(state), "--jobs", "1")
+    code, second, _ = scan_json(str(top), "--state", str(state), "--jobs", "1")
     assert (code, second["scan"]["blobs"], second["findings"]) == (0, 0, [])
     assert "0 scanned in full, 4 since the last run" in " ".join(second["scan"]["notes"])
 
@@ -209,7 +209,7 @@ def test_source_lists_and_bad_input(tmp_path):
     assert result.exit_code == 2 and "not valid JSON" in result.stderr
     result = run("scan-many", str(top), "--executor", "dask")
     assert result.exit_code == 2 and "--scheduler" in result.stderr
-    listing.write_text(f"org/repo00\norg/repo00\nhttps://ci:hunter2hunter2@git.example/a.git\n")
+    listing.write_text("org/repo00\norg/repo00\nhttps://ci:hunter2hunter2@git.example/a.git\n")
     specs = read_source(listing)
     assert [s.name for s in specs] == ["org/repo00", "https://ci:***@git.example/a.git"]
     assert specs[0].location == str(top / "repo00") and "hunter2" not in repr(specs)
@@ -222,7 +222,8 @@ def test_dask_missing_is_one_sentence_and_exit_2(tmp_path):
     code = ("import sys; sys.modules['distributed'] = None; from leakscan.cli import main; "
             "sys.argv = ['leakscan', 'scan-many', sys.argv[1], '--executor', 'dask', "
             "'--scheduler', 'tcp://127.0.0.1:1']; main()")  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", code, str(top)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code, str(top)], capture_output=True, text=True,
+                          check=False)  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr == ("leakscan: error: --executor dask needs Dask distributed; install it "
                            "with `pip install 'leakscan[dask]'`.\n")  # fmt: skip
@@ -242,7 +243,8 @@ def test_python_dash_m_runs_scan_many_with_worker_processes(tmp_path):
     top = tmp_path / "org"
     org(top, 3, SHARED)
     proc = subprocess.run([sys.executable, "-m", "leakscan", "scan-many", str(top), "-j", "2",
-                           "--format", "json"], capture_output=True, text=True, timeout=120)  # fmt: skip
+                           "--format", "json"], capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert [loc["repository"] for f in doc["findings"] for loc in f["locations"]] == [

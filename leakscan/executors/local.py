@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from leakscan.executors import Lost
 
@@ -51,7 +51,7 @@ class LocalExecutor(Generic[T]):
 
     def __init__(self, fn: Callable[[T], object], jobs: int) -> None:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-        self._ctx = multiprocessing.get_context(method)
+        self._ctx: Any = multiprocessing.get_context(method)
         self._fn = fn
         self._jobs = max(1, jobs)
         self._queue: deque[T] = deque()
@@ -66,7 +66,7 @@ class LocalExecutor(Generic[T]):
         if not self._busy:
             raise RuntimeError("next_done() with nothing submitted")
         while True:
-            by_handle: dict[object, _Worker] = {}
+            by_handle: dict[Any, _Worker] = {}
             for w in self._busy:
                 by_handle[w.conn] = w
                 by_handle[w.process.sentinel] = w
