@@ -112,7 +112,7 @@ def _assemble(
 ) -> ManyResult:
     outcomes = [o for s in specs for o in parts[s.key]]
     failed = tuple(
-        Skipped(s.name, next(o.error for o in parts[s.key] if o.error), incomplete=True)
+        Skipped(s.name, _first_error(parts[s.key]), incomplete=True)
         for s in specs
         if any(o.error for o in parts[s.key])
     )
@@ -136,6 +136,11 @@ def _assemble(
     )
     findings = merge_findings(plan.settings.rules, (o.findings for o in outcomes))
     return ManyResult(ScanResult(summary, findings), failed, tips)
+
+
+def _first_error(outcomes: Sequence[RepoOutcome]) -> str:
+    """The sentence without its full stop: reports add their own punctuation."""
+    return next(o.error for o in outcomes if o.error).rstrip(".")
 
 
 def _pairs(tips: Tips | None) -> tuple[tuple[str, str], ...] | None:

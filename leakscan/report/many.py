@@ -20,5 +20,5 @@ def finished_line(done: int, total: int, name: str, blobs: int, nbytes: int) -> 
 
 def failed_lines(failed: tuple[Skipped, ...], total: int) -> list[str]:
     lines = [f"leakscan: error: {len(failed)} of {total} repositories could not be scanned:"]
-    lines += [f"leakscan:   {safe(k.path)}: {safe(k.reason)}" for k in failed]
+    lines += [f"leakscan:   {safe(k.path)}: {safe(k.reason)}." for k in failed]
     return lines

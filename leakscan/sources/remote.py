@@ -18,7 +18,7 @@ def local_copy(spec: RepoSpec, scratch: Path) -> Path:
     """A path to the repository: `spec.location` itself, or a fresh bare clone under `scratch`."""
     if not spec.is_url:
         if not os.path.isdir(spec.location):
-            raise SourceError(f"{spec.name}: no such directory.")
+            raise SourceError("no such directory; check the path in the repository list.")
         return Path(spec.location)
     target = scratch / "repo.git"
     cmd = ["git", "clone", "--bare", "--quiet", "--no-hardlinks", "--", spec.location, str(target)]
@@ -29,11 +29,18 @@ def local_copy(spec: RepoSpec, scratch: Path) -> Path:
     except FileNotFoundError:
         raise SourceError("git is not installed or not on PATH; install git and try again.") from None
     if proc.returncode != 0:
-        lines = [ln.strip() for ln in os.fsdecode(proc.stderr).splitlines() if ln.strip()]
-        detail = lines[-1].removeprefix("fatal: ") if lines else f"exit status {proc.returncode}"
+        detail = _first_fatal(proc.stderr) or f"exit status {proc.returncode}"
         detail = detail.replace(spec.location, spec.name)
-        raise SourceError(f"{spec.name}: git could not clone it ({detail}).")
+        raise SourceError(f"git could not clone it ({detail}).")
     return target
+
+
+def _first_fatal(stderr: bytes) -> str:
+    """git's own reason (`fatal: …`), not the advice lines it prints after it."""
+    lines = [ln.strip() for ln in os.fsdecode(stderr).splitlines() if ln.strip()]
+    fatal = [ln for ln in lines if ln.startswith("fatal: ")]
+    line = (fatal or lines or [""])[0]
+    return line.removeprefix("fatal: ").rstrip(".")
 
 
 def ref_tips(git_dir: str) -> tuple[tuple[str, str], ...]:
