@@ -171,11 +171,8 @@ def _scan_git(paths: tuple[str, ...], opts: dict[str, object]) -> int:
 def _scan_staged(args: list[str], opts: dict[str, object]) -> int:
     from leakscan.sources import staged
 
-    cwd = Path.cwd()
-    repo = None
-    if args and Path(args[0]).is_dir() and (Path(args[0]) / ".git").exists():
-        repo, args = Path(args[0]), args[1:]
-    index = staged.read_index(repo, args, cwd)
+    repo, paths = staged.split_repo(args)
+    index = staged.read_index(repo, paths, Path.cwd())
     config = _load_config(opts, index.root)
     settings = _settings(config, opts)
     items = staged.staged_files(index, parse_size(str(opts["max_file_size"])), config.exclude_paths)

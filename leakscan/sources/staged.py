@@ -74,6 +74,23 @@ def staged_files(index: Index, max_size: int, excludes: tuple[str, ...]) -> Iter
                 yield Blob(path, data)
 
 
+def split_repo(args: list[str]) -> tuple[Path | None, list[str]]:
+    """`[REPO] [PATH...]`: the first argument is the repository when it is a repository's top level
+    (or a bare repository); otherwise every argument is a path inside the current repository."""
+    if not args or not os.path.isdir(args[0]):
+        return None, args
+    proc = subprocess.run(
+        ["git", "-C", args[0], "rev-parse", "--is-bare-repository", "--show-toplevel"],
+        capture_output=True, env=git_env(), check=False,
+    )  # fmt: skip
+    lines = os.fsdecode(proc.stdout).splitlines()
+    if lines[:1] == ["true"]:
+        return Path(args[0]), args[1:]
+    if len(lines) == 2 and os.path.realpath(lines[1]) == os.path.realpath(args[0]):
+        return Path(args[0]), args[1:]
+    return None, args
+
+
 def _locate(where: Path) -> tuple[str, Path]:
     try:
         proc = subprocess.run(
