@@ -250,3 +250,29 @@ def test_python_dash_m_runs_scan_many_with_worker_processes(tmp_path):
     assert [loc["repository"] for f in doc["findings"] for loc in f["locations"]] == [
         "repo00", "repo00", "repo01", "repo02"
     ]  # fmt: skip
+
+
+def test_progress_shows_on_a_terminal(tmp_path):
+    import pty
+
+    top = tmp_path / "org"
+    org(top, 3, SHARED)
+    master, slave = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "leakscan", "scan-many", str(top), "-j", "1",
+                           "--format", "json", "-o", str(tmp_path / "r.json")],
+                          stdout=subprocess.DEVNULL, stderr=slave, timeout=120, check=False)  # fmt: skip
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.returncode == 1
+    text = shown.decode()
+    assert "1/3 repositories" in text and "3/3 repositories" in text and "/s" in text
+    assert SHARED not in text
