@@ -214,6 +214,8 @@ def test_source_lists_and_bad_input(tmp_path):
     assert [s.name for s in specs] == ["org/repo00", "https://ci:***@git.example/a.git"]
     assert specs[0].location == str(top / "repo00") and "hunter2" not in repr(specs)
     assert run("scan-many", str(tmp_path / "absent.txt")).exit_code == 2
+    result = run("scan-many", str(top / "repo00"))
+    assert result.exit_code == 2 and "is a repository itself" in result.stderr
 
 
 def test_dask_missing_is_one_sentence_and_exit_2(tmp_path):

@@ -80,6 +80,9 @@ def _absolute(base: Path, line: str) -> str:
 
 def _from_directory(top: Path) -> tuple[RepoSpec, ...]:
     """Each sub-directory is a repository (a working tree or a bare `*.git` directory)."""
+    if (top / ".git").exists() or ((top / "HEAD").is_file() and (top / "objects").is_dir()):
+        raise SourceError(f"{top} is a repository itself; scan it with `leakscan scan --history`, or "
+                          "name the directory that holds the repositories.")  # fmt: skip
     try:
         entries = sorted(
             (e for e in os.scandir(top) if e.is_dir() and not e.name.startswith(".")),
