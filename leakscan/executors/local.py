@@ -79,20 +79,23 @@ class LocalExecutor(Generic[T]):
 
     def _collect(self, worker: _Worker) -> tuple[T, object] | None:
         task = self._busy.pop(worker)
+        closed = False
         try:
             if worker.conn.poll():
                 result = worker.conn.recv()
                 self._idle.append(worker)
                 return task, result
-        except (EOFError, OSError):
-            pass
-        if worker.process.is_alive():  # woke up early: nothing to read yet, still working
+        except (EOFError, OSError):  # the pipe closed: the process is exiting, or is gone
+            closed = True
+            worker.process.join(_STOP_SECONDS)
+        if worker.process.is_alive() and not closed:  # woke up early: still working
             self._busy[worker] = task
             return None
+        if worker.process.is_alive():
+            worker.process.terminate()
         worker.process.join()
         worker.conn.close()
-        code = worker.process.exitcode
-        return task, Lost(f"the worker process died (exit code {code})")
+        return task, Lost(f"the worker process died (exit code {worker.process.exitcode})")
 
     def _dispatch(self) -> None:
         while self._queue and (self._idle or len(self._busy) < self._jobs):
