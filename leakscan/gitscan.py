@@ -18,7 +18,9 @@ from leakscan.sources.files import human_size
 from leakscan.sources.git import cat_blobs
 from leakscan.sources.history import Repo, Seen
 
-StartProgress = Callable[[int, int], Progress | None]  # (total blobs, total bytes) -> progress callback
+StartProgress = Callable[
+    [int, int], Progress | None
+]  # (total blobs, total bytes) -> progress callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +132,19 @@ def _new_branch(repo: Repo, head: str, what: str) -> Plan:
     if remotes:
         revs = (head, "--not", "--remotes")
         count = history.count_commits(repo, revs)
-        return Plan(revs, head, (f"{what}: its {count} commit(s) not on any remote-tracking branch",))
+        return Plan(
+            revs, head, (f"{what}: its {count} commit(s) not on any remote-tracking branch",)
+        )
     count = history.count_commits(repo, (head,))
-    return Plan((head,), head, (f"{what}: all {count} commit(s) of its history (no remote-tracking "
-                                "branches to compare with)",))  # fmt: skip
+    note = f"{what}: all {count} commit(s) of its history (no remote-tracking branches to compare with)"
+    return Plan((head,), head, (note,))
 
 
 def _repo_notes(repo: Repo) -> list[str]:
     notes = []
+    if repo.partial:
+        notes.append("partial clone: objects that were never downloaded are not scanned (leakscan "
+                     "does not fetch them)")  # fmt: skip
     if repo.shallow:
         notes.append("shallow clone: history is partial; only the commits present were scanned "
                      "(`git fetch --unshallow` for all of them)")  # fmt: skip
@@ -157,11 +164,13 @@ def _by_size(blobs: Sequence[BlobRef], max_size: int) -> tuple[list[BlobRef], li
 def _size_note(big: Sequence[BlobRef], options: Options) -> list[str]:
     if not big:
         return []
-    return [f"{len(big)} blob(s) larger than --max-file-size ({human_size(options.max_size)}) "
-            "not scanned"]  # fmt: skip
+    limit = human_size(options.max_size)
+    return [f"{len(big)} blob(s) larger than --max-file-size ({limit}) not scanned"]
 
 
-def _scan_all(settings: Settings, repo: Repo, wanted: Sequence[BlobRef], options: Options) -> BlobScan:
+def _scan_all(
+    settings: Settings, repo: Repo, wanted: Sequence[BlobRef], options: Options
+) -> BlobScan:
     progress = None
     if options.start_progress is not None:
         progress = options.start_progress(len(wanted), sum(b.size for b in wanted))
@@ -184,7 +193,9 @@ def _result(
     if plan.head is not None:
         _, gitlinks = history.head_tree(repo, plan.head)
         if gitlinks:
-            notes.append(f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own")
+            notes.append(
+                f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own"
+            )
     summary = ScanSummary(
         target=repo.root, mode=mode, files=0, blobs=scanned.reads, bytes=scanned.bytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),

@@ -32,7 +32,9 @@ def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = 
     try:
         proc = subprocess.run(cmd, input=stdin, capture_output=True, env=git_env(), check=False)
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
     if proc.returncode != 0:
         raise SourceError(failure(git_dir, what, proc.stderr, proc.returncode))
     return proc.stdout
@@ -109,7 +111,10 @@ def cat_file(git_dir: str) -> Iterator[Reader]:
 
 
 def _read(
-    proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str, oids: Sequence[str],
+    proc: subprocess.Popen[bytes],
+    errors: IO[bytes],
+    git_dir: str,
+    oids: Sequence[str],
     max_size: int | None,
 ) -> Iterator[tuple[str, bytes | None]]:
     """Ids are written a window ahead of the reads, so neither pipe fills up and no thread is needed."""
@@ -154,7 +159,9 @@ def _start(cmd: list[str], errors: IO[bytes]) -> subprocess.Popen[bytes]:
             bufsize=1 << 20,
         )  # fmt: skip
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
 
 
 def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str:
