@@ -117,7 +117,7 @@ def _assemble(
         if any(o.error for o in parts[s.key])
     )
     failed_names = {k.path for k in failed}
-    
+
     skipped = [replace(k, path=f"{o.spec.name}: {k.path}") for o in outcomes for k in o.skipped]
     scanned = [s for s in specs if s.name not in failed_names]
     tips = {s.key: dict(parts[s.key][0].tips) for s in scanned}

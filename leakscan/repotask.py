@@ -72,7 +72,7 @@ def run_repo_task(task: RepoTask) -> RepoOutcome:
             return _scan(task, local_copy(task.spec, Path(scratch)))
     except LeakscanError as exc:
         return RepoOutcome(task.spec, task.shard, error=str(exc))
-    except Exception as exc:  # a bug: name it, without a message that could quote content
+    except Exception as exc:  # noqa: BLE001 - a bug: named, never its message (may quote content)
         return RepoOutcome(task.spec, task.shard, error=f"internal error ({type(exc).__name__})")
 
 

@@ -41,7 +41,7 @@ def _serve(conn: Connection, fn: Callable[[object], object]) -> None:
             return
         try:
             result = fn(task)
-        except Exception as exc:  # a bug in fn: name it without its message (it may quote content)
+        except Exception as exc:  # noqa: BLE001 - a bug in fn: named, never its message (may quote content)
             result = Lost(f"internal error ({type(exc).__name__})")
         conn.send(result)
 

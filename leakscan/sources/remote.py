@@ -11,7 +11,12 @@ from leakscan.errors import SourceError
 from leakscan.sources.repolist import RepoSpec
 
 # Never prompt for credentials: a worker has no terminal, and a prompt would hang the task.
-_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "GCM_INTERACTIVE": "never"}
+_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS": "",
+    "GCM_INTERACTIVE": "never",
+}
 
 
 def local_copy(spec: RepoSpec, scratch: Path) -> Path:
@@ -24,10 +29,16 @@ def local_copy(spec: RepoSpec, scratch: Path) -> Path:
     cmd = ["git", "clone", "--bare", "--quiet", "--no-hardlinks", "--", spec.location, str(target)]
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, env={**os.environ, **_ENV}, stdin=subprocess.DEVNULL, check=False
+            cmd,
+            capture_output=True,
+            env={**os.environ, **_ENV},
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
     if proc.returncode != 0:
         detail = _first_fatal(proc.stderr) or f"exit status {proc.returncode}"
         detail = detail.replace(spec.location, spec.name)
