@@ -1,3 +1,4 @@
 from leakscan.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes of scan-many import this module too: run nothing
+    main()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,6 +29,11 @@ from leakscan.rulefile import load_builtin, load_rule_file, merge
 from leakscan.scan import Settings, example_problems, failing, scan_items
 from leakscan.sources import worktree
 from leakscan.verify import VerifyOptions
+
+if TYPE_CHECKING:  # scan-many's modules load only when it runs: `scan` starts fast
+    from leakscan.executors import Executor
+    from leakscan.many import Progress
+    from leakscan.repotask import RepoTask
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FAIL_ON = "medium"
@@ -458,7 +464,15 @@ def parse_size(text: str) -> int:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Temp file + rename: an interrupted run never leaves a truncated report behind."""
+    """Temp file + rename: an interrupted run never leaves a truncated report behind. A target that
+    exists and is not a regular file (`-o /dev/null`, a FIFO) is written in place, never replaced."""
+    if path.exists() and not path.is_file():
+        try:
+            with path.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc}).") from None
+        return
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
@@ -471,6 +485,99 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@cli.command("scan-many")
+@click.argument("source", type=click.Path())
+@_scan_options
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the per-repository tasks run: a process pool here, or a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="With --executor dask: the scheduler, e.g. tcp://scheduler:8786.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="With --executor local: worker processes [default: the number of CPUs].")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False),
+              help="Incremental state: scan only commits added since the run that wrote it.")
+@click.option("--shard-size", default="256MiB", show_default=True,
+              help="Split a repository whose history holds more than this into blob-id shards.")
+@click.pass_context
+def scan_many(ctx: click.Context, source: str, **opts: object) -> None:
+    """Scan the history of every repository SOURCE names, and merge the findings into one report.
+
+    SOURCE is a file listing repository paths or clone URLs (one a line, `#` comments), or a
+    directory whose sub-directories are repositories."""
+    from leakscan import many
+    from leakscan.report import many as many_report
+    from leakscan.sources.repolist import read_source
+    from leakscan.state import State, load_state, rules_digest, save_state, updated
+
+    _check_many_options(opts)
+    specs = read_source(Path(source))
+    root = Path(source) if Path(source).is_dir() else Path(source).parent
+    config = _load_config(opts, root)
+    settings = _settings(config, opts)
+    state_path = Path(str(opts["state_path"])) if opts["state_path"] else None
+    state = load_state(state_path) if state_path else State()
+    plan = many.Plan(
+        settings, state, rules_digest(settings.rules), parse_size(str(opts["shard_size"])),
+        bool(opts["show_secrets"]), parse_size(str(opts["max_file_size"])), config.exclude_paths,
+    )  # fmt: skip
+    executor = _many_executor(opts)
+    try:
+        done = many.scan_many(specs, plan, executor, target=source,
+                              on_progress=_many_progress(opts))  # fmt: skip
+    finally:
+        executor.close()
+    code = _finish(done.result, settings, config, opts)
+    if done.failed:
+        for line in many_report.failed_lines(done.failed, len(specs)):
+            click.echo(line, err=True)
+    if state_path is not None:
+        save_state(state_path, updated(state, plan.rules_digest, done.tips))
+    ctx.exit(code)
+
+
+def _check_many_options(opts: dict[str, object]) -> None:
+    if opts["include_ignored"]:
+        raise UsageError("--include-ignored applies to working-tree scans; scan-many scans histories.")
+    if opts["executor"] == "dask" and not opts["scheduler"]:
+        raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786).")
+    if opts["executor"] != "dask" and opts["scheduler"]:
+        raise UsageError("--scheduler only applies to --executor dask.")
+    if opts["executor"] == "dask" and opts["jobs"]:
+        raise UsageError("--jobs sizes the local pool; a Dask cluster has as many workers as it has.")
+
+
+def _many_executor(opts: dict[str, object]) -> Executor[RepoTask]:
+    from leakscan.repotask import run_repo_task
+
+    if opts["executor"] == "dask":
+        from leakscan.executors.cluster import DaskExecutor
+
+        return DaskExecutor(run_repo_task, str(opts["scheduler"]))
+    from leakscan.executors.local import LocalExecutor
+
+    return LocalExecutor(run_repo_task, int(opts["jobs"] or os.cpu_count() or 1))  # type: ignore[call-overload]
+
+
+def _many_progress(opts: dict[str, object]) -> Callable[[Progress], None] | None:
+    """A progress line on a terminal; with --verbose elsewhere, one line per finished repository."""
+    from leakscan.report import many as many_report
+
+    tty = sys.stderr.isatty() and not opts["no_progress"] and not opts["quiet"]
+    if not tty and not opts["verbose"]:
+        return None
+
+    def show(p: Progress) -> None:
+        if tty:
+            line = many_report.progress_line(p.done, p.total, p.bytes, p.seconds)
+            end = "\n" if p.done == p.total and p.finished else ""
+            click.echo(f"\r{line}\033[K{end}", err=True, nl=False)
+        elif p.finished:
+            click.echo(many_report.finished_line(p.done, p.total, p.finished, p.finished_blobs,
+                                                 p.finished_bytes), err=True)  # fmt: skip
+
+    return show
 
 
 @cli.group()

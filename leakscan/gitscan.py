@@ -259,3 +259,33 @@ def _secrets_in_tree(
         if data is not None:
             present.update(s for s in wanted - present if s in data)
     return {s.decode("utf-8") for s in present}
+
+
+def blobs_of(repo: Repo, revs: Sequence[str] | None) -> list[BlobRef]:
+    """The blobs of the whole history (`revs` None: reachable from every ref, in pack order), or
+    those `git rev-list --objects REVS` lists."""
+    if revs is None:
+        if not history.has_refs(repo):
+            return []
+        reachable = history.reachable_ids(repo, ["--all"])
+        return [b for b in history.all_objects(repo)[0] if b.oid in reachable]
+    return history.range_blobs(repo, revs)
+
+
+def scan_blob_list(
+    settings: Settings,
+    repo: Repo,
+    blobs: Sequence[BlobRef],
+    revs: Sequence[str] | None,
+    options: Options,
+) -> ScanResult:
+    """Scan exactly `blobs` — a part of a history, such as one blob-id shard of `scan-many` — and
+    attribute the matches through the walk of `revs` (None: every ref)."""
+    started = time.monotonic()
+    wanted, big = _by_size(blobs, options.max_size)
+    notes = _repo_notes(repo) + _size_note(big, options)
+    walk = ("--all",) if revs is None else tuple(revs)
+    plan = Plan(walk, history.resolve_commit(repo, "HEAD"), tuple(notes))
+    scanned = _scan_all(settings, repo, wanted, options)
+    return _result(settings, repo, "history" if revs is None else "range", scanned, plan, options,
+                   started)  # fmt: skip

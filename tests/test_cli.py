@@ -218,3 +218,20 @@ def test_worktree_scan_does_not_follow_symlinks(tmp_path, repo):
     result = run("scan", str(repo), "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["findings"] == []
+
+
+def test_report_to_a_device_or_fifo_is_written_in_place_not_replaced(tmp_path):
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    (tmp_path / "nothing-here").mkdir()
+    result = run("scan", str(tmp_path / "nothing-here"), "--format", "json", "-o", str(fifo))
+    reader.join(10)
+    assert result.exit_code == 0
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # `-o /dev/null` must never replace /dev/null
+    assert json.loads(got[0])["version"] == 1

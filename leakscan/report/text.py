@@ -42,6 +42,8 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions) -> str:
     lines = [f"{label}  {rule.title}  {shown}  [{f.rule_id}]"]
     for loc in f.locations[:MAX_LOCATIONS]:
         where = f"{safe(loc.path)}:{loc.line}:{loc.column}"
+        if loc.repository is not None:
+            where = f"{safe(loc.repository)}: {where}"
         if loc.commit:
             where += f"  commit {loc.commit[:12]}"
             if loc.author_date:
