@@ -78,10 +78,15 @@ def cli() -> None:
 _GIT_SOURCES = ("history", "range_spec", "since", "staged")
 
 
-def _source_options(f: Callable[..., object]) -> Callable[..., object]:
-    """What to scan, and with which config and rules: shared by `scan` and `baseline`."""
-    options = [
-        click.argument("paths", nargs=-1, type=click.Path()),
+def _apply(options: list[Callable[..., object]], f: Callable[..., object]) -> Callable[..., object]:
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _settings_options(f: Callable[..., object]) -> Callable[..., object]:
+    """Config, rules, limits and verbosity: every scanning command has them."""
+    return _apply([
         click.option("--config", "config_path", type=str,
                      help="Config file (default: $LEAKSCAN_CONFIG, then .leakscan.yaml at the root)."),
         click.option("--rules", "rule_files", multiple=True, type=click.Path(dir_okay=False),
@@ -89,6 +94,16 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--include-ignored", is_flag=True, help="Also scan files git ignores."),
         click.option("--max-file-size", default="50MiB", show_default=True,
                      help="Skip files larger than this (bytes, or with K/M/G suffix)."),
+        click.option("--no-progress", is_flag=True, help="No progress bar."),
+        click.option("-v", "--verbose", is_flag=True, help="Say what was scanned and skipped."),
+        click.option("-q", "--quiet", is_flag=True, help="Only the report; no summary line."),
+    ], f)  # fmt: skip
+
+
+def _source_options(f: Callable[..., object]) -> Callable[..., object]:
+    """What to scan (paths, or which part of a repository): shared by `scan` and `baseline`."""
+    return _apply([
+        click.argument("paths", nargs=-1, type=click.Path()),
         click.option("--history", is_flag=True,
                      help="Scan every blob reachable from every branch, tag and ref of the repository."),
         click.option("--unreachable", is_flag=True,
@@ -101,17 +116,12 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
                      help="Scan the index (what is about to be committed): all staged files, or PATHS."),
         click.option("-j", "--jobs", type=click.IntRange(min=1),
                      help="Worker processes for history scans [default: the number of CPUs]."),
-        click.option("--no-progress", is_flag=True, help="No progress bar."),
-        click.option("-v", "--verbose", is_flag=True, help="Say what was scanned and skipped."),
-        click.option("-q", "--quiet", is_flag=True, help="Only the report; no summary line."),
-    ]  # fmt: skip
-    for option in reversed(options):
-        f = option(f)
-    return f
+        _settings_options,
+    ], f)  # fmt: skip
 
 
 def _report_options(f: Callable[..., object]) -> Callable[..., object]:
-    options = [
+    return _apply([
         click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text",
                      help="Report format."),
         click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -121,28 +131,22 @@ def _report_options(f: Callable[..., object]) -> Callable[..., object]:
                      "[default: medium]."),
         click.option("--show-secrets", is_flag=True, help="Print raw keys. Off by default."),
         click.option("--no-color", is_flag=True, help="No colour, even on a terminal."),
-    ]  # fmt: skip
-    for option in reversed(options):
-        f = option(f)
-    return f
+    ], f)  # fmt: skip
 
 
 def _baseline_options(f: Callable[..., object]) -> Callable[..., object]:
-    options = [
+    return _apply([
         click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
                      help="Baseline file of known findings (default: `baseline:` in the config, "
                      f"then {baseline_file.FILE_NAME} at the root)."),
         click.option("--no-baseline", is_flag=True, help="Ignore any baseline file."),
         click.option("--report-stale", is_flag=True,
                      help="List baseline entries this scan no longer finds."),
-    ]  # fmt: skip
-    for option in reversed(options):
-        f = option(f)
-    return f
+    ], f)  # fmt: skip
 
 
 def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
-    options = [
+    return _apply([
         click.option("--verify", is_flag=True,
                      help="Ask Stripe's API whether each sk_/rk_/sk_org_ key still works "
                      "(one read-only request per key; shows in the key owner's request logs)."),
@@ -154,10 +158,7 @@ def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
                      show_default=True, help="Verification requests in flight at once."),
         click.option("--stripe-context", type=str,
                      help="Account (acct_…) for verifying organization keys (Stripe-Context)."),
-    ]  # fmt: skip
-    for option in reversed(options):
-        f = option(f)
-    return f
+    ], f)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,7 +490,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 @cli.command("scan-many")
 @click.argument("source", type=click.Path())
-@_scan_options
+@_settings_options
+@_report_options
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the per-repository tasks run: a process pool here, or a Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS",
