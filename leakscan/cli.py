@@ -16,7 +16,11 @@ from leakscan.config import Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, UsageError
 from leakscan.match import compile_matcher
 from leakscan.model import RuleSet, ScanResult, Severity
+from leakscan.event import MODES, Target, choose, load_event
+from leakscan.model import ScanSummary
+from leakscan.report import github as github_report
 from leakscan.report import json as json_report
+from leakscan.report import sarif as sarif_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.rulefile import load_builtin, load_rule_file, merge
@@ -27,7 +31,12 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FAIL_ON = "medium"
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 Renderer = Callable[[ScanResult, RuleSet, RenderOptions], str]
-RENDERERS: dict[str, Renderer] = {"text": text_report.render, "json": json_report.render}
+RENDERERS: dict[str, Renderer] = {
+    "text": text_report.render,
+    "json": json_report.render,
+    "sarif": sarif_report.render,
+    "github": github_report.render,
+}
 _SIZE = re.compile(r"(?i)\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*")
 
 
@@ -96,6 +105,13 @@ def _scan_options(f: Callable[..., object]) -> Callable[..., object]:
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
     """Scan PATHS (default: the current directory) for Stripe keys."""
+    result, settings, config = _scan_tree(paths, opts)
+    ctx.exit(_finish(result, settings, config, opts))
+
+
+def _scan_tree(
+    paths: tuple[str, ...], opts: dict[str, object]
+) -> tuple[ScanResult, Settings, Config]:
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
     settings = _settings(config, opts)
@@ -105,8 +121,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
         max_size=parse_size(str(opts["max_file_size"])),
         excludes=config.exclude_paths,
     )
-    result = scan_items(settings, items, target=str(plan.root), mode=plan.mode)
-    ctx.exit(_finish(result, settings, config, opts))
+    return scan_items(settings, items, target=str(plan.root), mode=plan.mode), settings, config
 
 
 def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[str, object]) -> int:
@@ -123,6 +138,8 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
     )
     options = RenderOptions(bool(opts["show_secrets"]), color, fail_on, __version__)
     rendered = RENDERERS[fmt](result, settings.rules, options)
+    if fmt == "sarif" and sarif_report.truncated(result):
+        click.echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
     if output:
         write_atomically(Path(str(output)), rendered)
     else:
@@ -228,6 +245,79 @@ def rules_check(ctx: click.Context, files: tuple[str, ...]) -> None:
         if not problems:
             click.echo(f"{name}: {len(user.rules)} rule(s) OK")
     ctx.exit(EXIT_ERROR if failed else EXIT_CLEAN)
+
+
+def _scan_target(
+    path: str, target: Target, opts: dict[str, object]
+) -> tuple[ScanResult, Settings, Config]:
+    """Scan what a CI event or a git hook asked for."""
+    if target.mode == "tree":
+        return _scan_tree((path,), opts)
+    if target.mode == "none":
+        config = _load_config(opts, Path(path))
+        empty = ScanResult(ScanSummary(target=path, mode="range", files=0, blobs=0, bytes=0), ())
+        return empty, _settings(config, opts), config
+    raise UsageError(f"scanning {target.mode} is not available in this build of leakscan.")
+
+
+@cli.group()
+def ci() -> None:
+    """Run leakscan in CI: work out what to scan from the CI event."""
+
+
+@ci.command("github")
+@click.option("--path", default=".", show_default=True, help="The repository to scan.")
+@click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
+              help="auto: from the event; history: every commit; range: BASE..HEAD; tree: files.")
+@click.option("--base", help="Base commit for mode range (default: from the event).")
+@click.option("--head", help="Head commit for mode range (default: from the event, else HEAD).")
+@click.option("--sarif-file", default="leakscan.sarif", show_default=True,
+              help="Where to write the SARIF report for code scanning.")
+@_scan_options
+@click.pass_context
+def ci_github(ctx: click.Context, path: str, mode: str, base: str | None, head: str | None,
+              sarif_file: str, **opts: object) -> None:  # fmt: skip
+    """GitHub Actions: scan what the event changed; write SARIF, annotations, summary, outputs."""
+    env = os.environ
+    event = load_event(env.get("GITHUB_EVENT_PATH"))
+    target = choose(Path(path), env.get("GITHUB_EVENT_NAME", ""), event,
+                    mode=mode, base=base, head=head)  # fmt: skip
+    click.echo(f"leakscan: scanning {target.reason}", err=True)
+    result, settings, config = _scan_target(path, target, opts)
+    options = RenderOptions(False, False, _fail_on(opts, config), __version__)
+    write_atomically(Path(sarif_file), sarif_report.render(result, settings.rules, options))
+    if sarif_report.truncated(result):
+        click.echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
+    code = _finish(result, settings, config, opts)
+    for line in github_report.annotations(result, settings.rules):
+        click.echo(line)
+    if env.get("GITHUB_STEP_SUMMARY"):
+        append_text(Path(env["GITHUB_STEP_SUMMARY"]),
+                    github_report.summary(result, settings.rules, options))  # fmt: skip
+    active = sum(1 for f in result.findings if f.suppressed is None)
+    if env.get("GITHUB_OUTPUT"):
+        append_text(Path(env["GITHUB_OUTPUT"]),
+                    github_output({"findings": str(active), "sarif-file": sarif_file}))  # fmt: skip
+    ctx.exit(code)
+
+
+def github_output(values: dict[str, str]) -> str:
+    """Lines for $GITHUB_OUTPUT; a value with a newline uses the delimiter form."""
+    lines = []
+    for name, value in values.items():
+        if "\n" in value or "\r" in value:
+            lines += [f"{name}<<LEAKSCAN_EOF", value, "LEAKSCAN_EOF"]
+        else:
+            lines.append(f"{name}={value}")
+    return "".join(line + "\n" for line in lines)
+
+
+def append_text(path: Path, text: str) -> None:
+    try:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write ({exc.strerror or exc}).") from None
 
 
 def main() -> None:
