@@ -414,6 +414,26 @@ def ci_github(ctx: click.Context, path: str, mode: str, base: str | None, head: 
     ctx.exit(code)
 
 
+@cli.group()
+def hook() -> None:
+    """Entry points for git hooks (the pre-commit hook `leakscan-push` runs `hook pre-push`)."""
+
+
+@hook.command("pre-push")
+@_scan_options
+@click.pass_context
+def hook_pre_push(ctx: click.Context, **opts: object) -> None:
+    """Scan the commits being pushed: $PRE_COMMIT_FROM_REF..$PRE_COMMIT_TO_REF.
+
+    Without them (pre-commit sets neither when a push starts at a root commit), scan the commits of
+    $PRE_COMMIT_LOCAL_BRANCH (default HEAD) that no remote-tracking branch has."""
+    env = os.environ
+    base, head = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    spec = f"{base}..{head}" if base and head else f"..{env.get('PRE_COMMIT_LOCAL_BRANCH') or 'HEAD'}"
+    result, settings, config = _collect_git(Path("."), opts, spec)
+    ctx.exit(_finish(result, settings, config, opts))
+
+
 def github_output(values: dict[str, str]) -> str:
     """Lines for $GITHUB_OUTPUT; a value with a newline uses the delimiter form."""
     lines = []
