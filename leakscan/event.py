@@ -58,7 +58,9 @@ def choose(
     if mode == "tree":
         return Target("tree", reason="the working tree (mode: tree)")
     if not refs.is_repository(repo):
-        raise SourceError(f"{repo}: not a git repository; check out the code first (actions/checkout).")
+        raise SourceError(
+            f"{repo}: not a git repository; check out the code first (actions/checkout)."
+        )
     if refs.is_shallow(repo):
         raise SourceError(SHALLOW)
     if mode == "history":
@@ -102,7 +104,9 @@ def _push(repo: Path, event: dict[str, Any]) -> Target:
     if old is None:
         return _new_branch(repo, event, head, "force push whose old head is not in this clone")
     if not refs.is_ancestor(repo, old, head):
-        return Target("range", old, head, f"force push: the commits of {head[:12]} not in {old[:12]}")
+        return Target(
+            "range", old, head, f"force push: the commits of {head[:12]} not in {old[:12]}"
+        )
     return Target("range", old, head, f"push: {old[:12]}..{head[:12]}")
 
 

@@ -13,7 +13,7 @@ from leakscan.model import Confidence, Finding, Location, ScanResult, ScanSummar
 from leakscan.report import sarif
 from leakscan.report.options import RenderOptions
 from tests import keys
-from tests.conftest import commit_file, git, run
+from tests.conftest import commit_file, run
 from tests.sarif_check import assert_valid_sarif
 
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.0", "low": "3.0", "info": "0.1"}

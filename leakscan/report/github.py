@@ -43,7 +43,9 @@ def _annotation(f: Finding, rules: RuleSet) -> str:
         "title": title,
     }
     commit = f" in commit {loc.commit[:12]}" if loc.commit else ""
-    history = "" if f.present_at_head else " It is in the history only; deleting the line does not help."
+    history = (
+        "" if f.present_at_head else " It is in the history only; deleting the line does not help."
+    )
     message = f"{f.preview}{commit}.{history}\nWhat to do: {f.remediation}"
     fields = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
     return f"::{command} {fields}::{escape_data(message)}"
@@ -68,7 +70,11 @@ def summary(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
         "",
         f"**{len(active)} finding(s)**, {verdict} (`--fail-on {threshold}`). Scanned {s.mode}: "
         f"{s.blobs or s.files} {'blobs' if s.blobs else 'files'}."
-        + (f" {len(result.findings) - len(active)} suppressed." if len(active) < len(result.findings) else ""),
+        + (
+            f" {len(result.findings) - len(active)} suppressed."
+            if len(active) < len(result.findings)
+            else ""
+        ),
         "",
         "| severity | findings |",
         "|---|---|",
@@ -112,7 +118,12 @@ def _row(f: Finding, rules: RuleSet) -> str:
         where += f" (+{len(f.locations) - 1} more)"
     if not f.present_at_head:
         where += " (history only)"
-    cells = [f"**{f.severity.label}**", _code(f.preview), _code(where), _cell(rules.rule(f.rule_id).title)]
+    cells = [
+        f"**{f.severity.label}**",
+        _code(f.preview),
+        _code(where),
+        _cell(rules.rule(f.rule_id).title),
+    ]
     return "| " + " | ".join(cells) + " |"
 
 

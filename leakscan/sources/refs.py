@@ -15,7 +15,9 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
     except OSError as exc:
-        raise SourceError(f"git could not be run ({exc.strerror or exc}); is it installed?") from None
+        raise SourceError(
+            f"git could not be run ({exc.strerror or exc}); is it installed?"
+        ) from None
 
 
 def is_repository(repo: Path) -> bool:
