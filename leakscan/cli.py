@@ -402,7 +402,7 @@ def ci_github(ctx: click.Context, path: str, mode: str, base: str | None, head: 
     if sarif_report.truncated(result):
         click.echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
     code = _finish(result, settings, config, opts)
-    for line in github_report.annotations(result, settings.rules):
+    for line in github_report.annotation_lines(result, settings.rules):
         click.echo(line)
     if env.get("GITHUB_STEP_SUMMARY"):
         append_text(Path(env["GITHUB_STEP_SUMMARY"]),

@@ -29,7 +29,7 @@ def result_of(*findings: Finding) -> ScanResult:
 
 
 def test_annotation_properties_and_message_are_escaped():
-    (line,) = github.annotations(result_of(finding(0, "dir/a,b:c%d\r\ne.py")), RULES)
+    (line,) = github.annotation_lines(result_of(finding(0, "dir/a,b:c%d\r\ne.py")), RULES)
     assert line.startswith("::error file=dir/a%2Cb%3Ac%25d%0D%0Ae.py,line=1,col=5,endColumn=110,")
     assert "title=Stripe live secret key (critical)::" in line
     message = line.split("::", 2)[2]
@@ -37,7 +37,7 @@ def test_annotation_properties_and_message_are_escaped():
 
 
 def test_at_most_ten_annotations_then_a_line_for_the_rest():
-    lines = github.annotations(result_of(*(finding(i) for i in range(13))), RULES)
+    lines = github.annotation_lines(result_of(*(finding(i) for i in range(13))), RULES)
     assert len(lines) == 11 and all(x.startswith("::error ") for x in lines[:10])
     assert lines[10].startswith("::notice ") and "3 more finding(s)" in lines[10]
     assert github.escape_data("100%\n") == "100%25%0A"
@@ -211,3 +211,14 @@ def test_deleted_branch_push_scans_nothing_and_passes(repo, tmp_path):
     assert result.exit_code == 0 and "nothing to scan" in result.stderr
     assert outputs(out)["findings"] == "0"
     assert_valid_sarif(sarif_file.read_text())
+
+
+def test_github_format_and_ci_never_print_a_key_even_with_show_secrets(repo, tmp_path):
+    k = keys.key("secret", "live")
+    commit_file(repo, "a.py", f"K = '{k}'\n")
+    shown = run("scan", str(repo), "--format", "github", "--show-secrets")
+    assert shown.exit_code == 1 and shown.stdout.startswith("::error file=a.py,line=1,col=6,")
+    assert k not in shown.stdout + shown.stderr
+    result, out, summary, sarif_file = ci(repo, tmp_path, "schedule", {}, "--show-secrets", "-v")
+    assert result.exit_code == 1
+    assert k not in sarif_file.read_text() + summary.read_text() + out.read_text()

@@ -16,10 +16,10 @@ _COMMANDS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM
 
 def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
     """`--format github`: at most 10 annotations, then one line about the rest."""
-    return "".join(line + "\n" for line in annotations(result, rules))
+    return "".join(line + "\n" for line in annotation_lines(result, rules))
 
 
-def annotations(result: ScanResult, rules: RuleSet) -> list[str]:
+def annotation_lines(result: ScanResult, rules: RuleSet) -> list[str]:
     active = [f for f in result.findings if f.suppressed is None]
     lines = [_annotation(f, rules) for f in active[:MAX_ANNOTATIONS]]
     rest = len(active) - MAX_ANNOTATIONS
