@@ -222,3 +222,4 @@ def test_github_format_and_ci_never_print_a_key_even_with_show_secrets(repo, tmp
     result, out, summary, sarif_file = ci(repo, tmp_path, "schedule", {}, "--show-secrets", "-v")
     assert result.exit_code == 1
     assert k not in sarif_file.read_text() + summary.read_text() + out.read_text()
+    assert_valid_sarif(sarif_file.read_text())
