@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from leakscan.blobscan import BlobRef, BlobScan, Progress, scan_blobs
@@ -18,7 +18,9 @@ from leakscan.sources.files import human_size
 from leakscan.sources.git import cat_blobs
 from leakscan.sources.history import Repo, Seen
 
-StartProgress = Callable[[int, int], Progress | None]  # (total blobs, total bytes) -> progress callback
+StartProgress = Callable[
+    [int, int], Progress | None
+]  # (total blobs, total bytes) -> progress callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +41,44 @@ class Plan:
 
 
 def scan_history(settings: Settings, path: Path, unreachable: bool, options: Options) -> ScanResult:
-    """Every blob reachable from every ref (or every blob in the object database), each scanned once."""
+    """Every blob reachable from every ref (or every blob in the object database), each scanned once.
+
+    Every blob in the object database is listed and scanned while `git rev-list` works out, on the
+    other core, which of them a ref reaches; hits of unreachable blobs are dropped afterwards (a clone
+    has few or none, and the walk no longer delays the scan)."""
     started = time.monotonic()
     repo = history.open_repo(path)
     notes = _repo_notes(repo)
     if not history.has_refs(repo) and not unreachable:
         notes.append("empty repository: there are no commits to scan")
         return _empty(repo, "history", notes, started)
-    blobs, dangling = history.history_blobs(repo, unreachable)
+    walk = None if unreachable else history.start_walk(repo, ["--all"])
+    try:
+        blobs, commits = history.all_objects(repo)
+        wanted, big = _by_size(blobs, options.max_size)
+        scanned = _scan_all(settings, repo, wanted, options)
+        reachable = history.finish_walk(repo, walk) if walk is not None else None
+    finally:
+        if walk is not None:
+            history.stop_walk(walk)
+    dangling: list[str] = []
+    if reachable is not None:
+        scanned = _only(scanned, reachable, [b for b in wanted if b.oid not in reachable])
+        big = [b for b in big if b.oid in reachable]
+    elif scanned.hits:
+        dangling = history.unreachable_commits(repo, commits)
     if unreachable:
-        notes.append(f"included every object in the object database ({len(dangling)} commit(s) that "
-                     "no ref reaches)")  # fmt: skip
+        notes.append("included every object in the object database, also those no ref reaches")
+    notes += _size_note(big, options)
     plan = Plan(("--all",), history.resolve_commit(repo, "HEAD"), tuple(notes))
-    return _scan(settings, repo, "history", blobs, plan, options, started, dangling)
+    return _result(settings, repo, "history", scanned, plan, options, started, dangling)
+
+
+def _only(scanned: BlobScan, reachable: set[str], dropped: list[BlobRef]) -> BlobScan:
+    """`scanned` without the blobs no ref reaches (they were read once each, like every other)."""
+    hits = {oid: found for oid, found in scanned.hits.items() if oid in reachable}
+    return replace(scanned, hits=hits, reads=scanned.reads - len(dropped),
+                   bytes=scanned.bytes - sum(b.size for b in dropped))  # fmt: skip
 
 
 def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> ScanResult:
@@ -63,8 +90,10 @@ def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> S
     plan = Plan(plan.revs, plan.head, tuple(notes))
     if not plan.revs:
         return _empty(repo, "range", notes, started)
-    blobs = history.range_blobs(repo, plan.revs)
-    return _scan(settings, repo, "range", blobs, plan, options, started)
+    wanted, big = _by_size(history.range_blobs(repo, plan.revs), options.max_size)
+    plan = Plan(plan.revs, plan.head, plan.notes + tuple(_size_note(big, options)))
+    scanned = _scan_all(settings, repo, wanted, options)
+    return _result(settings, repo, "range", scanned, plan, options, started)
 
 
 def plan_range(repo: Repo, spec: str) -> Plan:
@@ -80,7 +109,10 @@ def plan_range(repo: Repo, spec: str) -> Plan:
     if not base_text or history.ZERO.fullmatch(base_text):
         return _new_branch(repo, head, f"new branch (no base commit): scanned {short}")
     base = history.resolve_commit(repo, base_text)
-    if base is None:
+    if base is None and not history.OBJECT_ID.fullmatch(base_text):
+        raise UsageError(f"--range: {base_text!r} does not name a readable commit in {repo.root}; "
+                         "check the name.")  # fmt: skip
+    if base is None:  # an id from a push or CI event that this clone does not have
         return _new_branch(repo, head, f"base {base_text} is not in this repository (a force-push, "
                            f"or a shallow clone?): scanned {short}")  # fmt: skip
     if base == head:
@@ -100,14 +132,19 @@ def _new_branch(repo: Repo, head: str, what: str) -> Plan:
     if remotes:
         revs = (head, "--not", "--remotes")
         count = history.count_commits(repo, revs)
-        return Plan(revs, head, (f"{what}: its {count} commit(s) not on any remote-tracking branch",))
+        return Plan(
+            revs, head, (f"{what}: its {count} commit(s) not on any remote-tracking branch",)
+        )
     count = history.count_commits(repo, (head,))
-    return Plan((head,), head, (f"{what}: all {count} commit(s) of its history (no remote-tracking "
-                                "branches to compare with)",))  # fmt: skip
+    note = f"{what}: all {count} commit(s) of its history (no remote-tracking branches to compare with)"
+    return Plan((head,), head, (note,))
 
 
 def _repo_notes(repo: Repo) -> list[str]:
     notes = []
+    if repo.partial:
+        notes.append("partial clone: objects that were never downloaded are not scanned (leakscan "
+                     "does not fetch them)")  # fmt: skip
     if repo.shallow:
         notes.append("shallow clone: history is partial; only the commits present were scanned "
                      "(`git fetch --unshallow` for all of them)")  # fmt: skip
@@ -120,32 +157,45 @@ def _empty(repo: Repo, mode: str, notes: list[str], started: float) -> ScanResul
     return ScanResult(summary, ())
 
 
-def _scan(
+def _by_size(blobs: Sequence[BlobRef], max_size: int) -> tuple[list[BlobRef], list[BlobRef]]:
+    return [b for b in blobs if b.size <= max_size], [b for b in blobs if b.size > max_size]
+
+
+def _size_note(big: Sequence[BlobRef], options: Options) -> list[str]:
+    if not big:
+        return []
+    limit = human_size(options.max_size)
+    return [f"{len(big)} blob(s) larger than --max-file-size ({limit}) not scanned"]
+
+
+def _scan_all(
+    settings: Settings, repo: Repo, wanted: Sequence[BlobRef], options: Options
+) -> BlobScan:
+    progress = None
+    if options.start_progress is not None:
+        progress = options.start_progress(len(wanted), sum(b.size for b in wanted))
+    return scan_blobs(settings, repo.git_dir, wanted, options.jobs, progress)
+
+
+def _result(
     settings: Settings,
     repo: Repo,
     mode: str,
-    blobs: Sequence[BlobRef],
+    scanned: BlobScan,
     plan: Plan,
     options: Options,
     started: float,
     dangling: Sequence[str] = (),
 ) -> ScanResult:
-    notes = list(plan.notes)
-    wanted = [b for b in blobs if b.size <= options.max_size]
-    if len(wanted) < len(blobs):
-        notes.append(f"{len(blobs) - len(wanted)} blob(s) larger than --max-file-size "
-                     f"({human_size(options.max_size)}) not scanned")  # fmt: skip
-    progress = None
-    if options.start_progress is not None:
-        progress = options.start_progress(len(wanted), sum(b.size for b in wanted))
-    scanned = scan_blobs(settings, repo.git_dir, wanted, options.jobs, progress)
-    notes += _scan_notes(scanned)
+    notes = list(plan.notes) + _scan_notes(scanned)
     seen = history.introductions(repo, set(scanned.hits), plan.revs, dangling)
     occurrences, skipped, at_head = _place_all(settings, repo, scanned, seen, plan, options)
     if plan.head is not None:
         _, gitlinks = history.head_tree(repo, plan.head)
         if gitlinks:
-            notes.append(f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own")
+            notes.append(
+                f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own"
+            )
     summary = ScanSummary(
         target=repo.root, mode=mode, files=0, blobs=scanned.reads, bytes=scanned.bytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),
