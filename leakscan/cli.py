@@ -20,8 +20,11 @@ from leakscan import baseline as baseline_file
 from leakscan.config import Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, SourceError, UsageError
 from leakscan.match import compile_matcher
-from leakscan.model import BaselineEntry, RuleSet, ScanResult, Severity
+from leakscan.event import MODES, Target, choose, load_event
+from leakscan.model import BaselineEntry, RuleSet, ScanResult, ScanSummary, Severity
+from leakscan.report import github as github_report
 from leakscan.report import json as json_report
+from leakscan.report import sarif as sarif_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.report.progress import progress_line
@@ -39,7 +42,12 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FAIL_ON = "medium"
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 Renderer = Callable[[ScanResult, RuleSet, RenderOptions], str]
-RENDERERS: dict[str, Renderer] = {"text": text_report.render, "json": json_report.render}
+RENDERERS: dict[str, Renderer] = {
+    "text": text_report.render,
+    "json": json_report.render,
+    "sarif": sarif_report.render,
+    "github": github_report.render,
+}
 _SIZE = re.compile(r"(?i)\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*")
 
 
@@ -181,6 +189,10 @@ def _scan_sources(paths: tuple[str, ...], opts: dict[str, object], *, use_baseli
         return _scan_staged(list(paths), opts, use_baseline=use_baseline)
     if chosen:
         return _scan_git(paths, opts, use_baseline=use_baseline)
+    return _scan_tree(paths, opts, use_baseline=use_baseline)
+
+
+def _scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> _Scanned:
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
     entries = _load_baseline(opts, config, plan.root) if use_baseline else ()
@@ -315,25 +327,37 @@ def _say_imported(imported: importers.Imported, tool: str, opts: dict[str, objec
 
 
 def _scan_git(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> _Scanned:
-    from leakscan import gitscan  # not needed by the other scans: keep their start-up light
-
     if len(paths) > 1:
         raise UsageError(f"a git history scan takes one repository, not {len(paths)} paths.")
     repo = Path(paths[0]) if paths else Path(".")
+    spec = None if opts["history"] else str(opts["range_spec"] or f"{opts['since']}..HEAD")
+    return _collect_git(repo, opts, spec, bool(opts["unreachable"]), use_baseline=use_baseline)
+
+
+def _collect_git(
+    repo: Path,
+    opts: dict[str, object],
+    spec: str | None,
+    unreachable: bool = False,
+    *,
+    use_baseline: bool = True,
+) -> _Scanned:
+    """The whole history (spec None) or the commits of a BASE..HEAD range."""
+    from leakscan import gitscan  # not needed by the other scans: keep their start-up light
+
     config = _load_config(opts, repo)
     entries = _load_baseline(opts, config, repo) if use_baseline else ()
     settings = _settings(config, opts, baseline_file.keys(entries))
     options = gitscan.Options(
-        jobs=int(opts["jobs"] or _cpu_count()),  # type: ignore[call-overload]
+        jobs=int(opts.get("jobs") or _cpu_count()),  # type: ignore[call-overload]
         max_size=parse_size(str(opts["max_file_size"])),
         excludes=config.exclude_paths,
         start_progress=_progress_starter(opts),
     )
     try:
-        if opts["history"]:
-            result = gitscan.scan_history(settings, repo, bool(opts["unreachable"]), options)
+        if spec is None:
+            result = gitscan.scan_history(settings, repo, unreachable, options)
         else:
-            spec = str(opts["range_spec"] or f"{opts['since']}..HEAD")
             result = gitscan.scan_range(settings, repo, spec, options)
     finally:
         _clear_progress(opts)
@@ -407,6 +431,8 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
     )
     options = RenderOptions(bool(opts["show_secrets"]), color, fail_on, __version__)
     rendered = RENDERERS[fmt](result, settings.rules, options)
+    if fmt == "sarif" and sarif_report.truncated(result):
+        click.echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
     if output:
         write_atomically(Path(str(output)), rendered)
     else:
@@ -616,6 +642,104 @@ def rules_check(ctx: click.Context, files: tuple[str, ...]) -> None:
         if not problems:
             click.echo(f"{name}: {len(user.rules)} rule(s) OK")
     ctx.exit(EXIT_ERROR if failed else EXIT_CLEAN)
+
+
+def _scan_target(path: str, target: Target, opts: dict[str, object]) -> _Scanned:
+    """Scan what a CI event or a git hook asked for."""
+    use_baseline = not opts["no_baseline"]
+    if target.mode == "tree":
+        return _scan_tree((path,), opts, use_baseline=use_baseline)
+    if target.mode == "none":
+        config = _load_config(opts, Path(path))
+        empty = ScanResult(ScanSummary(target=path, mode="range", files=0, blobs=0, bytes=0), ())
+        return _Scanned(empty, _settings(config, opts), config, Path(path), ())
+    spec = target.range if target.mode == "range" else None
+    return _collect_git(Path(path), opts, spec, use_baseline=use_baseline)
+
+
+@cli.group()
+def ci() -> None:
+    """Run leakscan in CI: work out what to scan from the CI event."""
+
+
+@ci.command("github")
+@click.option("--path", default=".", show_default=True, help="The repository to scan.")
+@click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
+              help="auto: from the event; history: every commit; range: BASE..HEAD; tree: files.")
+@click.option("--base", help="Base commit for mode range (default: from the event).")
+@click.option("--head", help="Head commit for mode range (default: from the event, else HEAD).")
+@click.option("--sarif-file", default="leakscan.sarif", show_default=True,
+              help="Where to write the SARIF report for code scanning.")
+@_settings_options
+@_report_options
+@_baseline_options
+@click.pass_context
+def ci_github(ctx: click.Context, path: str, mode: str, base: str | None, head: str | None,
+              sarif_file: str, **opts: object) -> None:  # fmt: skip
+    """GitHub Actions: scan what the event changed; write SARIF, annotations, summary, outputs."""
+    env = os.environ
+    event = load_event(env.get("GITHUB_EVENT_PATH"))
+    target = choose(Path(path), env.get("GITHUB_EVENT_NAME", ""), event,
+                    mode=mode, base=base, head=head)  # fmt: skip
+    click.echo(f"leakscan: scanning {target.reason}", err=True)
+    scanned = _scan_target(path, target, opts)
+    result, settings, config = scanned.result, scanned.settings, scanned.config
+    options = RenderOptions(False, False, _fail_on(opts, config), __version__)
+    write_atomically(Path(sarif_file), sarif_report.render(result, settings.rules, options))
+    if sarif_report.truncated(result):
+        click.echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
+    code = _finish(result, settings, config, opts)
+    for line in github_report.annotation_lines(result, settings.rules):
+        click.echo(line)
+    if env.get("GITHUB_STEP_SUMMARY"):
+        append_text(Path(env["GITHUB_STEP_SUMMARY"]),
+                    github_report.summary(result, settings.rules, options))  # fmt: skip
+    active = sum(1 for f in result.findings if f.suppressed is None)
+    if env.get("GITHUB_OUTPUT"):
+        append_text(Path(env["GITHUB_OUTPUT"]),
+                    github_output({"findings": str(active), "sarif-file": sarif_file}))  # fmt: skip
+    ctx.exit(code)
+
+
+@cli.group()
+def hook() -> None:
+    """Entry points for git hooks (the pre-commit hook `leakscan-push` runs `hook pre-push`)."""
+
+
+@hook.command("pre-push")
+@_settings_options
+@_report_options
+@_baseline_options
+@click.pass_context
+def hook_pre_push(ctx: click.Context, **opts: object) -> None:
+    """Scan the commits being pushed: $PRE_COMMIT_FROM_REF..$PRE_COMMIT_TO_REF.
+
+    Without them (pre-commit sets neither when a push starts at a root commit), scan the commits of
+    $PRE_COMMIT_LOCAL_BRANCH (default HEAD) that no remote-tracking branch has."""
+    env = os.environ
+    base, head = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    spec = f"{base}..{head}" if base and head else f"..{env.get('PRE_COMMIT_LOCAL_BRANCH') or 'HEAD'}"
+    scanned = _collect_git(Path("."), opts, spec, use_baseline=not opts["no_baseline"])
+    ctx.exit(_finish(scanned.result, scanned.settings, scanned.config, opts))
+
+
+def github_output(values: dict[str, str]) -> str:
+    """Lines for $GITHUB_OUTPUT; a value with a newline uses the delimiter form."""
+    lines = []
+    for name, value in values.items():
+        if "\n" in value or "\r" in value:
+            lines += [f"{name}<<LEAKSCAN_EOF", value, "LEAKSCAN_EOF"]
+        else:
+            lines.append(f"{name}={value}")
+    return "".join(line + "\n" for line in lines)
+
+
+def append_text(path: Path, text: str) -> None:
+    try:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write ({exc.strerror or exc}).") from None
 
 
 def main() -> None:
