@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import click
@@ -14,14 +17,16 @@ import click
 from leakscan import __version__
 from leakscan.config import Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, UsageError
-from leakscan.match import compile_matcher
-from leakscan.model import RuleSet, ScanResult, Severity
+from leakscan.fingerprint import redact
+from leakscan.match import DEFAULT_TIMEOUT, compile_matcher, find_matches
+from leakscan.model import Blob, RuleSet, ScanResult, Severity, Skipped
 from leakscan.report import json as json_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.rulefile import load_builtin, load_rule_file, merge
 from leakscan.scan import Settings, example_problems, failing, scan_items
 from leakscan.sources import worktree
+from leakscan.sources.files import display_path
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FAIL_ON = "medium"
@@ -38,7 +43,7 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except LeakscanError as exc:
-            click.echo(f"leakscan: error: {exc}", err=True)
+            click.echo(f"leakscan: error: {redact_keys(str(exc))}", err=True)
             ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("leakscan: interrupted; no report was written.", err=True)
@@ -80,6 +85,10 @@ def _scan_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--include-ignored", is_flag=True, help="Also scan files git ignores."),
         click.option("--max-file-size", default="50MiB", show_default=True,
                      help="Skip files larger than this (bytes, or with K/M/G suffix)."),
+        click.option("--rule-timeout", type=click.FloatRange(min=0.01), default=DEFAULT_TIMEOUT,
+                     show_default=True, metavar="SECONDS",
+                     help="Time one rule may spend on one file; past it the scan is incomplete "
+                     "(exit 2)."),
         click.option("--no-color", is_flag=True, help="No colour, even on a terminal."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
         click.option("-v", "--verbose", is_flag=True, help="Say what was scanned and skipped."),
@@ -105,8 +114,41 @@ def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
         max_size=parse_size(str(opts["max_file_size"])),
         excludes=config.exclude_paths,
     )
-    result = scan_items(settings, items, target=str(plan.root), mode=plan.mode)
+    with interrupt_guard() as interrupted:
+        items = until_interrupted(items, interrupted)
+        result = scan_items(settings, items, target=display_path(str(plan.root)), mode=plan.mode)
     ctx.exit(_finish(result, settings, config, opts))
+
+
+@contextlib.contextmanager
+def interrupt_guard() -> Iterator[threading.Event]:
+    """Ctrl-C stops a scan even inside a regex: the `regex` module swallows a KeyboardInterrupt raised
+    while it runs, so the handler also sets an event that the scan loop checks between files."""
+    event = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        event.set()
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield event
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def until_interrupted(
+    items: Iterable[Blob | Skipped], interrupted: threading.Event
+) -> Iterator[Blob | Skipped]:
+    for item in items:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        yield item
+    if interrupted.is_set():
+        raise KeyboardInterrupt
 
 
 def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[str, object]) -> int:
@@ -128,6 +170,10 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
     else:
         click.echo(rendered, nl=False)
     s = result.summary
+    if config.origin and not opts["quiet"]:
+        click.echo(config_line(config), err=True)
+    if config.exclude_paths and s.files == 0 and s.blobs == 0:
+        click.echo("leakscan: warning: the config's exclude-paths left nothing to scan.", err=True)
     if opts["verbose"]:
         for line in text_report.verbose_lines(s):
             click.echo(line, err=True)
@@ -150,6 +196,25 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
     return EXIT_FINDINGS if failing(result.findings, fail_on) else EXIT_CLEAN
 
 
+def config_line(config: Config) -> str:
+    """Which config was used and what it weakens: a PR that silences the scan shows in the log."""
+    parts = [f"fail-on {config.fail_on}" if config.fail_on else "fail-on not set"]
+    if config.exclude_paths:
+        parts.append("excludes " + ", ".join(text_report.safe(p) for p in config.exclude_paths))
+    if config.allow_secrets:
+        parts.append(f"allows {len(config.allow_secrets)} secret hash(es)")
+    if config.rule_files:
+        parts.append(f"{len(config.rule_files)} extra rule file(s)")
+    return f"leakscan: config {text_report.safe(config.origin or '')}: {'; '.join(parts)}"
+
+
+def redact_keys(text: str) -> str:
+    """Defence in depth for messages built from untrusted input (a rule or config file quoting a key)."""
+    builtin = load_builtin()
+    found = find_matches(compile_matcher(builtin.rules), text.encode("utf-8", "replace"))
+    return redact(text, {m.secret for m in found.matches})
+
+
 def _load_config(opts: dict[str, object], root: Path) -> Config:
     path = find_config(opts["config_path"] and str(opts["config_path"]), dict(os.environ), root)
     return load_config(path)
@@ -158,7 +223,8 @@ def _load_config(opts: dict[str, object], root: Path) -> Config:
 def _settings(config: Config, opts: dict[str, object]) -> Settings:
     extra = tuple(Path(p) for p in opts.get("rule_files") or ())  # type: ignore[attr-defined]
     rules = load_rules(config.rule_files + extra)
-    return Settings(rules, compile_matcher(rules.rules), config.allow_secrets)
+    timeout = float(opts.get("rule_timeout") or DEFAULT_TIMEOUT)  # type: ignore[arg-type]
+    return Settings(rules, compile_matcher(rules.rules, timeout), config.allow_secrets)
 
 
 def load_rules(files: tuple[Path, ...]) -> RuleSet:
