@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -19,6 +20,7 @@ from leakscan import __version__
 from leakscan.config import Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, UsageError
 from leakscan.fingerprint import redact
+from leakscan import match
 from leakscan.match import DEFAULT_TIMEOUT, compile_matcher, find_matches
 from leakscan.model import Blob, RuleSet, ScanResult, Severity, Skipped
 from leakscan.report import json as json_report
@@ -150,22 +152,36 @@ def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
 
 @contextlib.contextmanager
 def interrupt_guard() -> Iterator[threading.Event]:
-    """Ctrl-C stops a scan even inside a regex: the `regex` module swallows a KeyboardInterrupt raised
-    while it runs, so the handler also sets an event that the scan loop checks between files."""
+    """Ctrl-C stops a scan, even inside a regex. The `regex` module swallows a KeyboardInterrupt raised
+    while it runs, so a Ctrl-C that lands there sets the event and a short timer re-raises it until it
+    lands in the matcher's own Python code; the event is checked between files and at the end too."""
     event = threading.Event()
 
-    def handler(signum: int, frame: object) -> None:
+    def in_matcher(frame: FrameType | None) -> bool:
+        return frame is not None and frame.f_code.co_filename == match.__file__
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
         event.set()
+        if in_matcher(frame):
+            signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
         raise KeyboardInterrupt
+
+    def on_tick(signum: int, frame: FrameType | None) -> None:
+        if in_matcher(frame):
+            raise KeyboardInterrupt
 
     if threading.current_thread() is not threading.main_thread():
         yield event
         return
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = signal.signal(signal.SIGINT, on_sigint), signal.signal(signal.SIGALRM, on_tick)
     try:
         yield event
+        if event.is_set():
+            raise KeyboardInterrupt
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
 
 
 def until_interrupted(
@@ -194,11 +210,12 @@ def _scan_git(paths: tuple[str, ...], opts: dict[str, object]) -> int:
         start_progress=_progress_starter(opts),
     )
     try:
-        if opts["history"]:
-            result = gitscan.scan_history(settings, repo, bool(opts["unreachable"]), options)
-        else:
-            spec = str(opts["range_spec"] or f"{opts['since']}..HEAD")
-            result = gitscan.scan_range(settings, repo, spec, options)
+        with interrupt_guard():
+            if opts["history"]:
+                result = gitscan.scan_history(settings, repo, bool(opts["unreachable"]), options)
+            else:
+                spec = str(opts["range_spec"] or f"{opts['since']}..HEAD")
+                result = gitscan.scan_range(settings, repo, spec, options)
     finally:
         _clear_progress(opts)
     return _finish(result, settings, config, opts)
@@ -212,7 +229,10 @@ def _scan_staged(args: list[str], opts: dict[str, object]) -> int:
     config = _load_config(opts, index.root)
     settings = _settings(config, opts)
     items = staged.staged_files(index, parse_size(str(opts["max_file_size"])), config.exclude_paths)
-    result = scan_items(settings, items, target=str(index.root), mode="staged", notes=index.notes)
+    with interrupt_guard() as interrupted:
+        items = until_interrupted(items, interrupted)
+        result = scan_items(settings, items, target=display_path(str(index.root)), mode="staged",
+                            notes=index.notes)  # fmt: skip
     return _finish(result, settings, config, opts)
 
 

@@ -345,6 +345,34 @@ def test_sigint_to_a_fresh_output_leaves_no_file(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_sigint_mid_history_scan_exits_130(repo, tmp_path):
+    """History scans run the matcher in this process or in workers; Ctrl-C stops both."""
+    rule = plant(tmp_path / "rules", "slow.yaml", CATASTROPHIC_RULE)
+    for i in range(40):
+        plant(repo, f"f{i:02}.txt", "a" * 40 + f"!{i}\n")  # distinct blobs: each is scanned once
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "slow")
+    report = plant(tmp_path, "report.json", "previous complete report\n")
+    for jobs in ("1", "2"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leakscan", "scan", "--history", str(repo), "-j", jobs, "--rules",
+             str(rule), "--rule-timeout", "0.2", "--format", "json", "-o", str(report)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while _cpu_seconds(proc.pid) < 1.5:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        assert proc.returncode == 130, err
+        assert err.endswith("leakscan: interrupted; no report was written.\n")
+        assert report.read_text() == "previous complete report\n"
+
+
 def test_failed_write_keeps_the_old_report_and_no_temp_file(tmp_path):
     from leakscan.cli import write_atomically
 
