@@ -17,7 +17,7 @@ from types import FrameType
 import click
 
 from leakscan import __version__
-from leakscan.config import Config, find_config, load_config, parse_fail_on
+from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, UsageError
 from leakscan.fingerprint import redact
 from leakscan import match
@@ -218,6 +218,13 @@ def _scan_git(paths: tuple[str, ...], opts: dict[str, object]) -> int:
                 result = gitscan.scan_range(settings, repo, spec, options)
     finally:
         _clear_progress(opts)
+    if not opts["history"] and config.origin and Path(config.origin).parent.resolve() == repo.resolve():
+        from leakscan.sources.git import changed_in_range
+
+        if changed_in_range(repo, spec, FILE_NAME):
+            click.echo(f"leakscan: warning: the scanned commits change {FILE_NAME}, and that new config "
+                       "was used; pass --config with a trusted file to scan untrusted changes.",
+                       err=True)  # fmt: skip
     return _finish(result, settings, config, opts)
 
 

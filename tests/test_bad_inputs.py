@@ -403,6 +403,36 @@ def test_git_file_pointing_nowhere(tmp_path):
     assert "remove its .git to scan the files as plain files" in result.stderr
 
 
+@pytest.mark.parametrize("scan_args", [["--history"], ["--range", "HEAD~1..HEAD"]])
+def test_git_file_pointing_nowhere_in_git_scans(tmp_path, scan_args):
+    plant(tmp_path, ".git", "gitdir: /nonexistent/leakscan/gitdir\n")
+    result = run("scan", *scan_args, str(tmp_path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "git cannot open the repository here (not a git repository: /nonexistent" in result.stderr
+
+
+def test_empty_repository(repo):
+    for scan_args in ([], ["--history"], ["--staged"]):
+        result = run("scan", *scan_args, str(repo), "--format", "json")
+        assert result.exit_code == 0, (scan_args, result.stderr)
+        assert json.loads(result.stdout)["findings"] == []
+    doc = json.loads(run("scan", "--history", str(repo), "--format", "json").stdout)
+    assert "empty repository: there are no commits to scan" in doc["scan"]["notes"]
+
+
+def test_corrupt_object_in_a_range_scan(repo):
+    commit_file(repo, "a.py", "x = 1\n")
+    commit_file(repo, "b.py", f"K = '{keys.key()}'\n")
+    oid = git(repo, "rev-parse", "HEAD:b.py")
+    loose = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not zlib")
+    result = run("scan", "--range", "HEAD~1..HEAD", str(repo))
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("leakscan: error: ") and "git fsck" in line
+
+
 def test_corrupt_index(repo):
     commit_file(repo, "a.py", "x = 1\n")
     (repo / ".git" / "index").write_bytes(b"DIRC" + b"\xff" * 64)

@@ -149,3 +149,15 @@ def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str
     code = proc.wait()
     errors.seek(0)
     return failure(git_dir, "read the blobs", errors.read(), code)
+
+
+def changed_in_range(repo: Path, spec: str, name: str) -> bool:
+    """Does BASE..HEAD change the file `name` (e.g. `.leakscan.yaml`)? False when git cannot say."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), "diff", "--name-only", "--no-renames", spec, "--", name],
+            capture_output=True, env=git_env(), check=False,
+        )  # fmt: skip
+    except OSError:
+        return False
+    return proc.returncode == 0 and bool(proc.stdout.strip())
