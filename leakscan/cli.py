@@ -16,11 +16,10 @@ from types import FrameType
 
 import click
 
-from leakscan import __version__
+from leakscan import __version__, match
 from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, UsageError
 from leakscan.fingerprint import redact
-from leakscan import match
 from leakscan.match import DEFAULT_TIMEOUT, compile_matcher, find_matches
 from leakscan.model import Blob, RuleSet, ScanResult, Severity, Skipped
 from leakscan.report import json as json_report

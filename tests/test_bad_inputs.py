@@ -53,7 +53,10 @@ def skipped(doc: dict) -> dict[str, str]:
 def test_missing_path(tmp_path):
     result = run("scan", str(tmp_path / "nope"))
     assert result.exit_code == 2
-    assert result.stderr == f"leakscan: error: {tmp_path / 'nope'}: no such file or directory; check the path and try again.\n"
+    assert (
+        result.stderr
+        == f"leakscan: error: {tmp_path / 'nope'}: no such file or directory; check the path and try again.\n"
+    )
 
 
 @pytest.fixture
@@ -79,7 +82,7 @@ def scan_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
         [*prefix, sys.executable, "-m", "leakscan", "scan", *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
 
 
@@ -134,7 +137,10 @@ def test_symlink_loop(tmp_path):
     assert set(skipped(doc).values()) == {"symlink, not followed"}
     result = run("scan", str(tmp_path / "a"), "--format", "json")
     assert result.exit_code == 2
-    assert "Too many levels of symbolic links" in skipped(json.loads(result.stdout))[str(tmp_path / "a")]
+    assert (
+        "Too many levels of symbolic links"
+        in skipped(json.loads(result.stdout))[str(tmp_path / "a")]
+    )
 
 
 def test_symlink_pointing_outside_the_target_is_not_followed(tmp_path):
@@ -160,10 +166,12 @@ def test_device_file_is_never_read(tmp_path):
     (tmp_path / "zero").symlink_to("/dev/zero")  # reading it would never end
     result = run("scan", str(tmp_path / "zero"), "--format", "json")  # named: the link is followed
     assert result.exit_code == 0
-    assert list(skipped(json.loads(result.stdout)).values()) == ["not a regular file (a character device)"]
+    assert list(skipped(json.loads(result.stdout)).values()) == [
+        "not a regular file (a character device)"
+    ]
     if os.geteuid() == 0:  # root can make a real device node inside the tree as well
         os.mknod(tmp_path / "null", 0o600 | 0o020000, os.makedev(1, 3))
-        code, doc, _ = scan_json(str(tmp_path))
+        _, doc, _ = scan_json(str(tmp_path))
         assert skipped(doc)["null"] == "not a regular file (a character device)"
 
 
@@ -220,7 +228,9 @@ def test_utf16_without_bom_is_decoded(tmp_path):
     plant(tmp_path, "be.txt", f"key: {k}\n".encode("utf-16-be"))
     code, doc, _ = scan_json(str(tmp_path))
     assert code == 1
-    locs = sorted((l["path"], l["line"], l["column"], l["encoding"]) for l in doc["findings"][0]["locations"])
+    locs = sorted(
+        (l["path"], l["line"], l["column"], l["encoding"]) for l in doc["findings"][0]["locations"]
+    )
     assert locs == [("be.txt", 1, 6, "utf-16be"), ("le.txt", 2, 6, "utf-16le")]
 
 
@@ -280,7 +290,9 @@ def test_catastrophic_rule_times_out_is_reported_and_exits_two(tmp_path):
     assert result.exit_code == 2
     assert "the scan did not finish: f0.txt: rule(s) acme.slow timed out" in result.stderr
     entries = json.loads((tmp_path / "r.json").read_text())["scan"]["skipped"]
-    assert [(e["path"], e["incomplete"]) for e in entries] == [(f"f{i}.txt", True) for i in range(3)]
+    assert [(e["path"], e["incomplete"]) for e in entries] == [
+        (f"f{i}.txt", True) for i in range(3)
+    ]
 
 
 def test_rule_timeout_must_be_positive(tmp_path):
@@ -309,7 +321,7 @@ def test_sigint_mid_scan_exits_130_and_leaves_the_report_untouched(tmp_path):
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while _cpu_seconds(proc.pid) < 1.5:  # imports take well under a second of CPU: now it is matching
+        while _cpu_seconds(proc.pid) < 1.0:  # imports take well under that: now it is matching
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
@@ -334,7 +346,7 @@ def test_sigint_to_a_fresh_output_leaves_no_file(tmp_path):
     (tmp_path / "out").mkdir()
     try:
         deadline = time.monotonic() + 60
-        while _cpu_seconds(proc.pid) < 1.5:
+        while _cpu_seconds(proc.pid) < 1.0:  # imports take well under that: now it is matching
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
@@ -361,7 +373,7 @@ def test_sigint_mid_history_scan_exits_130(repo, tmp_path):
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 60
-            while _cpu_seconds(proc.pid) < 1.5:
+            while _cpu_seconds(proc.pid) < 1.0:  # imports take well under that: now it is matching
                 assert proc.poll() is None and time.monotonic() < deadline
                 time.sleep(0.05)
             proc.send_signal(signal.SIGINT)
@@ -382,7 +394,9 @@ def test_failed_write_keeps_the_old_report_and_no_temp_file(tmp_path):
     assert report.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.sarif"]
     write_atomically(report, "new\n")
-    assert report.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == ["report.sarif"]
+    assert report.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == [
+        "report.sarif"
+    ]
 
 
 def test_unwritable_output_is_a_sentence(tmp_path):
@@ -408,7 +422,9 @@ def test_git_file_pointing_nowhere_in_git_scans(tmp_path, scan_args):
     plant(tmp_path, ".git", "gitdir: /nonexistent/leakscan/gitdir\n")
     result = run("scan", *scan_args, str(tmp_path))
     assert result.exit_code == 2 and result.stdout == ""
-    assert "git cannot open the repository here (not a git repository: /nonexistent" in result.stderr
+    assert (
+        "git cannot open the repository here (not a git repository: /nonexistent" in result.stderr
+    )
 
 
 def test_empty_repository(repo):

@@ -21,7 +21,9 @@ SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
 KINDS = [*keys.PREFIXES, ("webhook", "base62"), ("webhook", "hex")]
 BEFORE = [b" ", b"\n", b"\t", b"'", b'"', b"=", b":", b"(", b",", b"\r\n", b"> "]
 AFTER = [b" ", b"\n", b"\t", b"'", b'"', b";", b")", b",", b"\r\n", b" <", b"."]
-SETTINGS_FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS_FAST = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @st.composite
@@ -40,7 +42,12 @@ def document(draw: st.DrawFn) -> tuple[bytes, list[str]]:
     planted = draw(st.lists(planted_key(), max_size=5))
     parts = [draw(filler)]
     for k in planted:
-        parts += [draw(st.sampled_from(BEFORE)), k.encode(), draw(st.sampled_from(AFTER)), draw(filler)]
+        parts += [
+            draw(st.sampled_from(BEFORE)),
+            k.encode(),
+            draw(st.sampled_from(AFTER)),
+            draw(filler),
+        ]
     data = b"".join(parts)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte-order mark would change the decoding
         data = b"#" + data
@@ -87,13 +94,21 @@ SCALARS = st.one_of(
 )  # fmt: skip
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=6,
 )
 RULE_FIELDS = ["id", "title", "description", "key_type", "mode", "severity", "regex", "keywords",
                "remediation", "references", "examples", "negative_examples", "stripe", "bogus"]  # fmt: skip
 TOP_FIELDS = ["version", "rules", "documentation_samples", "placeholders", "lookalikes", "extra"]
-VALID_RULE = {"id": "acme.x", "title": "X", "severity": "high", "keywords": ["acme_"], "regex": "acme_[a-z]{4}"}
+VALID_RULE = {
+    "id": "acme.x",
+    "title": "X",
+    "severity": "high",
+    "keywords": ["acme_"],
+    "regex": "acme_[a-z]{4}",
+}
 
 
 @st.composite

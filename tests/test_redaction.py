@@ -23,7 +23,10 @@ from tests.test_match import SETTINGS
 
 
 def every_kind() -> list[str]:
-    return [keys.key(kind, mode) for kind, mode in keys.PREFIXES] + [keys.webhook(), keys.webhook(True)]
+    return [keys.key(kind, mode) for kind, mode in keys.PREFIXES] + [
+        keys.webhook(),
+        keys.webhook(True),
+    ]
 
 
 KEYS = every_kind()
@@ -63,7 +66,9 @@ EXTRAS = [[], ["-v"], ["-q"], ["--fail-on", "never"]]
 
 @pytest.mark.parametrize("fmt", list(cli.RENDERERS))
 @pytest.mark.parametrize("scan_args", SCANS, ids=lambda a: " ".join(a) or "worktree")
-def test_no_format_or_scan_prints_a_key(planted: Path, tmp_path: Path, fmt: str, scan_args: list[str]):
+def test_no_format_or_scan_prints_a_key(
+    planted: Path, tmp_path: Path, fmt: str, scan_args: list[str]
+):
     for extra in EXTRAS:
         result = run("scan", str(planted), *scan_args, "--format", fmt, *extra)
         assert result.exit_code in (0, 1), result.stderr
@@ -101,7 +106,9 @@ def test_error_raised_mid_scan_prints_no_key(planted: Path, tmp_path: Path):
         "    regex: '_live_(?:[A-Za-z0-9]|[A-Za-z0-9]{2})+\\$'\n"
     )
     for scan_args in ([], ["--history"]):
-        result = run("scan", str(planted), *scan_args, "--rules", str(slow), "--rule-timeout", "0.05", "-v")
+        result = run(
+            "scan", str(planted), *scan_args, "--rules", str(slow), "--rule-timeout", "0.05", "-v"
+        )
         assert result.exit_code == 2 and "rule(s) acme.slow timed out" in result.stderr
         assert leaked(result.stdout + result.stderr) == []
     broken = make_repo(tmp_path / "broken")
@@ -114,8 +121,10 @@ def test_error_raised_mid_scan_prints_no_key(planted: Path, tmp_path: Path):
 @pytest.mark.parametrize(
     "content",
     [
-        "rules:\n  - id: acme.x\n    title: X\n    severity: high\n    keywords: [a]\n    regex: a\n"
-        "    {key}: 1\n",
+        (
+            "rules:\n  - id: acme.x\n    title: X\n    severity: high\n    keywords: [a]\n    regex: a\n"
+            "    {key}: 1\n"
+        ),
         "rules:\n  - id: acme.x\n    title: X\n    severity: {key}\n    keywords: [a]\n    regex: a\n",
         "rules: []\n{key}: 1\n",
     ],
@@ -146,7 +155,10 @@ def test_rules_check_with_keys_in_examples(tmp_path: Path):
     )
     result = run("rules", "check", str(rule))
     assert result.exit_code == 2
-    assert "example 2 is not matched" in result.stderr and "negative example 1 is matched" in result.stderr
+    assert (
+        "example 2 is not matched" in result.stderr
+        and "negative example 1 is matched" in result.stderr
+    )
     assert leaked(result.stdout + result.stderr) == []
 
 
@@ -165,13 +177,24 @@ def _records(obj: object) -> Iterator[object]:
 
 
 def test_repr_of_every_record_type_holds_no_key():
-    data = ("\n".join(f"K{i} = '{k}'" for i, k in enumerate(KEYS)) + f"\nA = '{KEYS[0]}'  # leakscan:allow\n")
+    data = (
+        "\n".join(f"K{i} = '{k}'" for i, k in enumerate(KEYS))
+        + f"\nA = '{KEYS[0]}'  # leakscan:allow\n"
+    )
     blob = Blob("f.py", data.encode(), commit="0" * 40, author_date="2020-01-01")
     report = scan.scan_blob(SETTINGS, blob)
     found = match.find_matches(SETTINGS.matcher, blob.data)
     result = scan.scan_items(SETTINGS, [blob, model.Skipped("x", "why")], target=".", mode="paths")
     hits = scan.match_blob(SETTINGS, blob.data)
-    roots = (blob, report, found, hits, result, SETTINGS, scan.aggregate(SETTINGS, report.occurrences))
+    roots = (
+        blob,
+        report,
+        found,
+        hits,
+        result,
+        SETTINGS,
+        scan.aggregate(SETTINGS, report.occurrences),
+    )
     seen = {type(r): r for root in roots for r in _records(root)}
     for record in seen.values():
         assert leaked(repr(record)) == [], type(record).__name__
@@ -187,9 +210,13 @@ def test_repr_of_every_record_type_holds_no_key():
 def test_progress_bar_forced_on_a_terminal_prints_no_key(tmp_path: Path):
     """The bar is drawn only on a terminal and only for big scans: give it both."""
     repo = make_repo(tmp_path / "big")
-    filler = "".join(f"line {i} of ordinary text, nothing secret in it at all\n" for i in range(20_000))
+    filler = "".join(
+        f"line {i} of ordinary text, nothing secret in it at all\n" for i in range(20_000)
+    )
     for n in range(36):  # ~36 MiB of history, above the bar's threshold
-        commit_file(repo, f"data/{n}.txt", filler + f"K = '{KEYS[n % len(KEYS)]}'\n" + str(n), f"c{n}")
+        commit_file(
+            repo, f"data/{n}.txt", filler + f"K = '{KEYS[n % len(KEYS)]}'\n" + str(n), f"c{n}"
+        )
     primary, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
     proc = subprocess.Popen(

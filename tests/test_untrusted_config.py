@@ -37,7 +37,9 @@ def test_range_that_changes_the_config_is_warned_about(repo: Path, tmp_path: Pat
     commit_file(repo, ".leakscan.yaml", "fail-on: never\n", "quietly silence the scan")
     result = run("scan", "--range", f"{base}..HEAD", str(repo))
     assert result.exit_code == 0
-    assert "the scanned commits change .leakscan.yaml, and that new config was used" in result.stderr
+    assert (
+        "the scanned commits change .leakscan.yaml, and that new config was used" in result.stderr
+    )
     trusted = tmp_path / "base.yaml"
     trusted.write_text("{}\n")
     result = run("scan", "--range", f"{base}..HEAD", str(repo), "--config", str(trusted))
