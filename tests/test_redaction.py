@@ -213,10 +213,10 @@ def test_progress_bar_forced_on_a_terminal_prints_no_key(tmp_path: Path):
     filler = "".join(
         f"line {i} of ordinary text, nothing secret in it at all\n" for i in range(20_000)
     )
-    for n in range(36):  # ~36 MiB of history, above the bar's threshold
-        commit_file(
-            repo, f"data/{n}.txt", filler + f"K = '{KEYS[n % len(KEYS)]}'\n" + str(n), f"c{n}"
-        )
+    for n in range(36):  # ~36 MiB of distinct blobs, above the bar's threshold
+        (repo / f"{n}.txt").write_text(filler + f"K = '{KEYS[n % len(KEYS)]}'\n{n}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "big")
     primary, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
     proc = subprocess.Popen(
