@@ -17,10 +17,12 @@ import click
 
 from leakscan import __version__, importers, liveness, verify
 from leakscan import baseline as baseline_file
-from leakscan.config import Config, find_config, load_config, parse_fail_on
+from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, SourceError, UsageError
-from leakscan.match import compile_matcher
 from leakscan.event import MODES, Target, choose, load_event
+from leakscan.fingerprint import redact
+from leakscan.interrupt import interrupt_guard, until_interrupted
+from leakscan.match import DEFAULT_TIMEOUT, compile_matcher, find_matches
 from leakscan.model import BaselineEntry, RuleSet, ScanResult, ScanSummary, Severity
 from leakscan.report import github as github_report
 from leakscan.report import json as json_report
@@ -31,6 +33,7 @@ from leakscan.report.progress import progress_line
 from leakscan.rulefile import load_builtin, load_rule_file, merge
 from leakscan.scan import Settings, example_problems, failing, scan_items
 from leakscan.sources import worktree
+from leakscan.sources.files import display_path
 from leakscan.verify import VerifyOptions
 
 if TYPE_CHECKING:  # scan-many's modules load only when it runs: `scan` starts fast
@@ -58,7 +61,7 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except LeakscanError as exc:
-            click.echo(f"leakscan: error: {exc}", err=True)
+            click.echo(f"leakscan: error: {redact_keys(str(exc))}", err=True)
             ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("leakscan: interrupted; no report was written.", err=True)
@@ -102,6 +105,10 @@ def _settings_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--include-ignored", is_flag=True, help="Also scan files git ignores."),
         click.option("--max-file-size", default="50MiB", show_default=True,
                      help="Skip files larger than this (bytes, or with K/M/G suffix)."),
+        click.option("--rule-timeout", type=click.FloatRange(min=0.01), default=DEFAULT_TIMEOUT,
+                     show_default=True, metavar="SECONDS",
+                     help="Time one rule may spend on one file; past it the scan is incomplete "
+                     "(exit 2)."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
         click.option("-v", "--verbose", is_flag=True, help="Say what was scanned and skipped."),
         click.option("-q", "--quiet", is_flag=True, help="Only the report; no summary line."),
@@ -203,7 +210,9 @@ def _scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline:
         max_size=parse_size(str(opts["max_file_size"])),
         excludes=config.exclude_paths,
     )
-    result = scan_items(settings, items, target=str(plan.root), mode=plan.mode)
+    with interrupt_guard() as interrupted:
+        items = until_interrupted(items, interrupted)
+        result = scan_items(settings, items, target=display_path(str(plan.root)), mode=plan.mode)
     return _Scanned(result, settings, config, plan.root, entries)
 
 
@@ -355,12 +364,20 @@ def _collect_git(
         start_progress=_progress_starter(opts),
     )
     try:
-        if spec is None:
-            result = gitscan.scan_history(settings, repo, unreachable, options)
-        else:
-            result = gitscan.scan_range(settings, repo, spec, options)
+        with interrupt_guard():
+            if spec is None:
+                result = gitscan.scan_history(settings, repo, unreachable, options)
+            else:
+                result = gitscan.scan_range(settings, repo, spec, options)
     finally:
         _clear_progress(opts)
+    if spec is not None and config.origin and Path(config.origin).parent.resolve() == repo.resolve():
+        from leakscan.sources.git import changed_in_range
+
+        if changed_in_range(repo, spec, FILE_NAME):
+            click.echo(f"leakscan: warning: the scanned commits change {FILE_NAME}, and that new config "
+                       "was used; pass --config with a trusted file to scan untrusted changes.",
+                       err=True)  # fmt: skip
     return _Scanned(result, settings, config, repo, entries)
 
 
@@ -373,7 +390,10 @@ def _scan_staged(args: list[str], opts: dict[str, object], *, use_baseline: bool
     entries = _load_baseline(opts, config, index.root) if use_baseline else ()
     settings = _settings(config, opts, baseline_file.keys(entries))
     items = staged.staged_files(index, parse_size(str(opts["max_file_size"])), config.exclude_paths)
-    result = scan_items(settings, items, target=str(index.root), mode="staged", notes=index.notes)
+    with interrupt_guard() as interrupted:
+        items = until_interrupted(items, interrupted)
+        result = scan_items(settings, items, target=display_path(str(index.root)), mode="staged",
+                            notes=index.notes)  # fmt: skip
     return _Scanned(result, settings, config, index.root, entries)
 
 
@@ -438,6 +458,10 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
     else:
         click.echo(rendered, nl=False)
     s = result.summary
+    if config.origin and not opts["quiet"]:
+        click.echo(config_line(config), err=True)
+    if config.exclude_paths and s.files == 0 and s.blobs == 0:
+        click.echo("leakscan: warning: the config's exclude-paths left nothing to scan.", err=True)
     if opts["verbose"]:
         for line in text_report.verbose_lines(s):
             click.echo(line, err=True)
@@ -460,6 +484,25 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
     return EXIT_FINDINGS if failing(result.findings, fail_on) else EXIT_CLEAN
 
 
+def config_line(config: Config) -> str:
+    """Which config was used and what it weakens: a PR that silences the scan shows in the log."""
+    parts = [f"fail-on {config.fail_on}" if config.fail_on else "fail-on not set"]
+    if config.exclude_paths:
+        parts.append("excludes " + ", ".join(text_report.safe(p) for p in config.exclude_paths))
+    if config.allow_secrets:
+        parts.append(f"allows {len(config.allow_secrets)} secret hash(es)")
+    if config.rule_files:
+        parts.append(f"{len(config.rule_files)} extra rule file(s)")
+    return f"leakscan: config {text_report.safe(config.origin or '')}: {'; '.join(parts)}"
+
+
+def redact_keys(text: str) -> str:
+    """Defence in depth for messages built from untrusted input (a rule or config file quoting a key)."""
+    builtin = load_builtin()
+    found = find_matches(compile_matcher(builtin.rules), text.encode("utf-8", "replace"))
+    return redact(text, {m.secret for m in found.matches})
+
+
 def _load_config(opts: dict[str, object], root: Path) -> Config:
     path = find_config(opts["config_path"] and str(opts["config_path"]), dict(os.environ), root)
     return load_config(path)
@@ -470,7 +513,8 @@ def _settings(
 ) -> Settings:
     extra = tuple(Path(p) for p in opts.get("rule_files") or ())  # type: ignore[attr-defined]
     rules = load_rules(config.rule_files + extra)
-    return Settings(rules, compile_matcher(rules.rules), config.allow_secrets, baseline)
+    timeout = float(opts.get("rule_timeout") or DEFAULT_TIMEOUT)  # type: ignore[arg-type]
+    return Settings(rules, compile_matcher(rules.rules, timeout), config.allow_secrets, baseline)
 
 
 def load_rules(files: tuple[Path, ...]) -> RuleSet:

@@ -84,12 +84,19 @@ def parse_rule_file(text: str, origin: str, *, builtin: bool) -> RuleSet:
         raise RuleError(f"{origin}: unknown top-level field(s) {', '.join(sorted(map(str, unknown)))}.")
     rules = tuple(_parse_rule(item, origin, i, builtin) for i, item in enumerate(doc["rules"]))
     samples = doc.get("documentation_samples") or {}
+    if not isinstance(samples, dict):
+        raise RuleError(f"{origin}: `documentation_samples` must be a mapping with `values` and `note`.")
+    lookalikes = doc.get("lookalikes") or []
+    if not isinstance(lookalikes, list):
+        raise RuleError(f"{origin}: `lookalikes` must be a list.")
     return RuleSet(
         rules=rules,
-        documentation_samples=frozenset(str(v) for v in samples.get("values", ())),
-        sample_note=str(samples.get("note", "")),
+        documentation_samples=frozenset(
+            _string_list(samples.get("values") or [], origin, "documentation_samples.values")
+        ),
+        sample_note=str(samples.get("note") or ""),
         placeholders=_parse_placeholders(doc.get("placeholders"), origin),
-        lookalikes=tuple(_parse_lookalike(item, origin) for item in doc.get("lookalikes") or ()),
+        lookalikes=tuple(_parse_lookalike(item, origin) for item in lookalikes),
     )
 
 
@@ -139,6 +146,8 @@ def compile_rule_regex(pattern: str, where: str) -> regex.Pattern[bytes]:
     """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding."""
     try:
         return regex.compile(pattern.encode("utf-8"))
+    except (OverflowError, ValueError, RecursionError) as exc:
+        raise RuleError(f"{where}: bad regex: {exc}.") from None
     except regex.error as exc:
         pos = f" at {exc.pos}" if getattr(exc, "pos", None) is not None else ""
         raise RuleError(f"{where}: bad regex{pos}: {exc.msg if hasattr(exc, 'msg') else exc}.") from None
@@ -178,11 +187,12 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
     try:
         regex.compile(str(item["body"]))
         regex.compile(str(item.get("decoded", "")))
-    except regex.error as exc:
+    except (regex.error, OverflowError, ValueError) as exc:
         raise RuleError(f"{origin}: lookalike {item['name']}: bad regex: {exc}.") from None
+    where = f"{origin}: lookalike {item['name']}"
     return Lookalike(
         name=str(item["name"]),
-        key_types=tuple(str(k) for k in item.get("key_types", ())),
+        key_types=_string_list(item.get("key_types") or [], where, "key_types"),
         body=str(item["body"]),
         note=str(item["note"]),
         decoded=str(item.get("decoded", "")),

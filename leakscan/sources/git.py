@@ -23,7 +23,14 @@ CORRUPT_HINT = "the repository is corrupt or incomplete; run `git fsck` on it"
 
 
 def git_env() -> dict[str, str]:
-    return {**os.environ, **_ENV}
+    """The environment for every git run. A scanned repository is untrusted: its .git/config must not
+    make git run a command of its choosing (core.fsmonitor is run by commands that read the index)."""
+    env = {**os.environ, **_ENV}
+    count = env.get("GIT_CONFIG_COUNT", "0")
+    n = int(count) if count.isdigit() else 0
+    env.update({"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": "core.fsmonitor",
+                f"GIT_CONFIG_VALUE_{n}": "false"})  # fmt: skip
+    return env
 
 
 def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = None) -> bytes:
@@ -170,3 +177,15 @@ def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str
     code = proc.wait()
     errors.seek(0)
     return failure(git_dir, "read the blobs", errors.read(), code)
+
+
+def changed_in_range(repo: Path, spec: str, name: str) -> bool:
+    """Does BASE..HEAD change the file `name` (e.g. `.leakscan.yaml`)? False when git cannot say."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), "diff", "--name-only", "--no-renames", spec, "--", name],
+            capture_output=True, env=git_env(), check=False,
+        )  # fmt: skip
+    except OSError:
+        return False
+    return proc.returncode == 0 and bool(proc.stdout.strip())

@@ -19,7 +19,7 @@ from typing import IO
 from leakscan.blobscan import BlobRef
 from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
-from leakscan.sources.git import CORRUPT_HINT, failure, git_env, run_git
+from leakscan.sources.git import CORRUPT_HINT, failure, git_env, last_line, run_git
 
 ZERO = re.compile(r"0+")
 OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -66,6 +66,9 @@ def open_repo(path: Path) -> Repo:
         ) from None
     lines = os.fsdecode(proc.stdout).splitlines()
     if proc.returncode != 0 or len(lines) != 3:
+        detail = last_line(proc.stderr)
+        if detail and os.path.lexists(path / ".git"):
+            raise SourceError(f"{path}: git cannot open the repository here ({detail}); repair it.")
         raise SourceError(f"{path}: not a git repository; name a repository or run inside one.")
     git_dir, bare, shallow = lines[0], lines[1] == "true", lines[2] == "true"
     root = git_dir

@@ -13,6 +13,9 @@ from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
 from leakscan.sources.files import display_path, read_file
 
+# A scanned repository is untrusted: its .git/config must not make git run a command of its choosing.
+SAFE_GIT = ("git", "-c", "core.fsmonitor=false")
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -30,6 +33,11 @@ def plan(targets: list[str], cwd: Path) -> Plan:
     if len(paths) == 1 and paths[0].is_dir():
         root = paths[0]
         mode = "worktree" if git_toplevel(root) is not None else "paths"
+        if mode == "paths" and os.path.lexists(root / ".git"):
+            raise SourceError(
+                f"{display_path(str(root))}: git cannot open the repository here "
+                f"({_git_problem(root)}); repair it, or remove its .git to scan the files as plain files."
+            )
     else:
         root, mode = cwd, "paths"
     return Plan(root, mode, tuple(paths))
@@ -37,14 +45,17 @@ def plan(targets: list[str], cwd: Path) -> Plan:
 
 def files(plan: Plan, *, include_ignored: bool, max_size: int, excludes: tuple[str, ...]) -> Iterator[Blob | Skipped]:
     seen: set[str] = set()
+    unreadable_dirs: dict[Path, str] = {}
     for target in plan.targets:
-        for full in _expand(target, include_ignored):
+        for full in _expand(target, include_ignored, unreadable_dirs):
             shown = _shown(full, plan.root)
             if shown in seen or excluded(shown, excludes):
                 continue
             seen.add(shown)
             item = read_file(str(full), shown, max_size, follow=full == target)
-            if item is None:
+            if full in unreadable_dirs:
+                yield Skipped(shown, f"unreadable: {unreadable_dirs[full]}")
+            elif item is None:
                 yield Skipped(shown, "symlink, not followed")
             elif isinstance(item, Skipped) and item.reason.endswith("(a directory)"):
                 yield Skipped(shown, "a submodule or nested repository; scan it on its own")
@@ -52,17 +63,17 @@ def files(plan: Plan, *, include_ignored: bool, max_size: int, excludes: tuple[s
                 yield item
 
 
-def _expand(target: Path, include_ignored: bool) -> Iterator[Path]:
+def _expand(target: Path, include_ignored: bool, unreadable: dict[Path, str]) -> Iterator[Path]:
     if not target.is_dir() or target.is_symlink():
         yield target
         return
     if git_toplevel(target) is not None:
         yield from (target / name for name in _git_files(target, include_ignored))
     else:
-        yield from _walk(target)
+        yield from _walk(target, unreadable)
 
 
-def _walk(top: Path) -> Iterator[Path]:
+def _walk(top: Path, unreadable: dict[Path, str]) -> Iterator[Path]:
     errors: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(top, onerror=errors.append, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
@@ -71,15 +82,16 @@ def _walk(top: Path) -> Iterator[Path]:
                 yield Path(dirpath, d)
         for name in sorted(filenames):
             yield Path(dirpath, name)
-    for err in errors:  # unreadable directories: read_file reports them
+    for err in errors:  # unreadable directories: reported as such, never silently empty
         if err.filename:
+            unreadable[Path(err.filename)] = err.strerror or str(err)
             yield Path(err.filename)
 
 
 def git_toplevel(path: Path) -> Path | None:
     try:
         out = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+            [*SAFE_GIT, "-C", str(path), "rev-parse", "--show-toplevel"],
             capture_output=True,
             check=False,
         )
@@ -91,7 +103,7 @@ def git_toplevel(path: Path) -> Path | None:
 
 
 def _git_files(directory: Path, include_ignored: bool) -> list[str]:
-    cmd = ["git", "-C", str(directory), "ls-files", "-z", "--cached", "--others"]
+    cmd = [*SAFE_GIT, "-C", str(directory), "ls-files", "-z", "--cached", "--others"]
     if not include_ignored:
         cmd.append("--exclude-standard")
     out = subprocess.run(cmd, capture_output=True, check=False)
@@ -101,6 +113,16 @@ def _git_files(directory: Path, include_ignored: bool) -> list[str]:
         raise SourceError(f"{directory}: git could not list the files ({detail}).")
     names = [os.fsdecode(n) for n in out.stdout.split(b"\0") if n]
     return sorted(set(names))
+
+
+def _git_problem(path: Path) -> str:
+    """git's own last line about why it cannot open `path`."""
+    try:
+        out = subprocess.run([*SAFE_GIT, "-C", str(path), "rev-parse"], capture_output=True, check=False)
+    except OSError:
+        return "git is not installed"
+    lines = os.fsdecode(out.stderr).strip().splitlines()
+    return lines[-1] if lines else "not a git repository"
 
 
 def _shown(full: Path, root: Path) -> str:

@@ -1,0 +1,465 @@
+"""The bad-input matrix of docs/security.md: every hostile or broken input, its exit code and message.
+
+Each test is one row of the table in docs/security.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import keys
+from tests.conftest import commit_file, git, run
+
+NOBODY = 65534
+CATASTROPHIC_RULE = (
+    "rules:\n  - id: acme.slow\n    title: Slow rule\n    severity: high\n"
+    "    keywords: [aaaa]\n    regex: '(a|aa)+$'\n"
+)
+
+
+def plant(root: Path, rel: str, data: str | bytes) -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    p.write_bytes(data)
+    return p
+
+
+def scan_json(*args: str) -> tuple[int, dict, str]:
+    result = run("scan", *args, "--format", "json")
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+def skipped(doc: dict) -> dict[str, str]:
+    return {s["path"]: s["reason"] for s in doc["scan"]["skipped"]}
+
+
+# --- targets that do not exist or cannot be read -------------------------------------------------
+
+
+def test_missing_path(tmp_path):
+    result = run("scan", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"leakscan: error: {tmp_path / 'nope'}: no such file or directory; check the path and try again.\n"
+    )
+
+
+@pytest.fixture
+def world_dir() -> Iterator[Path]:
+    """A directory an unprivileged user can traverse (pytest's own tmp dirs are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="leakscan-perm-"))
+    path.chmod(0o755)
+    yield path
+    for p in path.rglob("*"):
+        if p.is_dir() and not p.is_symlink():
+            p.chmod(0o755)
+    shutil.rmtree(path)
+
+
+def scan_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
+    """As root, permissions do not stop reads: run the scan as `nobody` so they do. As any other
+    user, the test's chmod is enough and the scan runs as that user."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "the permission tests need setpriv (util-linux) when run as root"
+        prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    env = {**os.environ, "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "leakscan", "scan", *args],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_permission_denied_file_is_reported_and_the_rest_scanned(world_dir):
+    plant(world_dir, "ok.py", f"K = '{keys.key()}'\n")
+    locked = plant(world_dir, "locked.env", f"K={keys.key()}\n")
+    locked.chmod(0o000)
+    proc = scan_unprivileged(str(world_dir), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert skipped(doc)["locked.env"] == "unreadable: Permission denied"
+    assert "1 file(s) could not be read" in proc.stderr
+    assert [f["locations"][0]["path"] for f in doc["findings"]] == ["ok.py"]
+
+
+def test_permission_denied_file_alone_exits_two(world_dir):
+    locked = plant(world_dir, "locked.env", f"K={keys.key()}\n")
+    locked.chmod(0o000)
+    proc = scan_unprivileged(str(locked))
+    assert proc.returncode == 2
+    assert f"Path '{locked}' is not readable." in proc.stderr
+
+
+def test_permission_denied_directory_is_named_as_unreadable(world_dir):
+    plant(world_dir, "ok.txt", "fine\n")
+    plant(world_dir, "private/k.env", f"K={keys.key()}\n")
+    (world_dir / "private").chmod(0o000)
+    proc = scan_unprivileged(str(world_dir), "--format", "json", "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert skipped(json.loads(proc.stdout))["private"] == "unreadable: Permission denied"
+    assert "skipped private: unreadable: Permission denied" in proc.stderr
+
+
+# --- links and special files ---------------------------------------------------------------------
+
+
+def test_broken_symlink(tmp_path):
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 0 and skipped(doc) == {"dangling": "symlink, not followed"}
+    result = run("scan", str(tmp_path / "dangling"))  # named: followed, and nothing to read
+    assert result.exit_code == 2 and "nothing could be read" in result.stderr
+
+
+def test_symlink_loop(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)  # a directory cycle
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 0
+    assert set(skipped(doc).values()) == {"symlink, not followed"}
+    result = run("scan", str(tmp_path / "a"), "--format", "json")
+    assert result.exit_code == 2
+    assert (
+        "Too many levels of symbolic links"
+        in skipped(json.loads(result.stdout))[str(tmp_path / "a")]
+    )
+
+
+def test_symlink_pointing_outside_the_target_is_not_followed(tmp_path):
+    outside = plant(tmp_path, "outside/secret.env", f"K={keys.key()}\n")
+    target = tmp_path / "target"
+    plant(target, "a.txt", "hello\n")
+    (target / "link.env").symlink_to(outside)
+    (target / "linkdir").symlink_to(outside.parent)
+    code, doc, _ = scan_json(str(target))
+    assert code == 0 and doc["findings"] == []
+    assert skipped(doc) == {"link.env": "symlink, not followed", "linkdir": "symlink, not followed"}
+
+
+def test_fifo_never_blocks(tmp_path):
+    os.mkfifo(tmp_path / "pipe")  # nobody writes to it: opening it for reading would block
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 0 and skipped(doc) == {"pipe": "not a regular file (a FIFO)"}
+    result = run("scan", str(tmp_path / "pipe"), "--format", "json")
+    assert result.exit_code == 0 and "FIFO" in result.stdout
+
+
+def test_device_file_is_never_read(tmp_path):
+    (tmp_path / "zero").symlink_to("/dev/zero")  # reading it would never end
+    result = run("scan", str(tmp_path / "zero"), "--format", "json")  # named: the link is followed
+    assert result.exit_code == 0
+    assert list(skipped(json.loads(result.stdout)).values()) == [
+        "not a regular file (a character device)"
+    ]
+    if os.geteuid() == 0:  # root can make a real device node inside the tree as well
+        os.mknod(tmp_path / "null", 0o600 | 0o020000, os.makedev(1, 3))
+        _, doc, _ = scan_json(str(tmp_path))
+        assert skipped(doc)["null"] == "not a regular file (a character device)"
+
+
+def test_socket_is_skipped(tmp_path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(tmp_path / "s.sock"))
+        code, doc, _ = scan_json(str(tmp_path))
+    finally:
+        sock.close()
+    assert code == 0 and skipped(doc) == {"s.sock": "not a regular file (a socket)"}
+
+
+# --- sizes and encodings -------------------------------------------------------------------------
+
+
+def test_sparse_2gb_file_is_skipped_by_size_without_reading(tmp_path):
+    big = tmp_path / "huge.bin"
+    with big.open("wb") as fh:
+        fh.truncate(2 * 1024**3)
+    started = time.monotonic()
+    code, doc, _ = scan_json(str(tmp_path))
+    assert time.monotonic() - started < 5  # reading 2 GiB would take far longer
+    assert code == 0 and skipped(doc) == {"huge.bin": "larger than --max-file-size (50.0 MiB)"}
+    code, doc, _ = scan_json(str(tmp_path), "--max-file-size", "1G")
+    assert skipped(doc) == {"huge.bin": "larger than --max-file-size (1.0 GiB)"}
+
+
+def test_single_100mb_line_finishes_quickly_and_finds_the_key(tmp_path):
+    k = keys.key("restricted", "live")
+    half = b"a" * (50 * 1024**2)
+    plant(tmp_path, "one-line.txt", half + b" " + k.encode() + b" " + half)
+    started = time.monotonic()
+    code, doc, _ = scan_json(str(tmp_path), "--max-file-size", "200M")
+    assert time.monotonic() - started < 30
+    assert code == 1
+    ((loc,),) = [f["locations"] for f in doc["findings"]]
+    assert (loc["line"], loc["column"]) == (1, len(half) + 2)
+
+
+def test_invalid_utf8_is_scanned_and_columns_count_replacements(tmp_path):
+    k = keys.key("secret", "live")
+    plant(tmp_path, "bad.txt", b"\xc3\x28\x80 \xed\xa0\x80 K=" + k.encode() + b"\n")
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 1
+    (loc,) = doc["findings"][0]["locations"]
+    line = b"\xc3\x28\x80 \xed\xa0\x80 K=".decode("utf-8", "replace")
+    assert loc["column"] == len(line) + 1 and loc["encoding"] == "plain"
+
+
+def test_utf16_without_bom_is_decoded(tmp_path):
+    k = keys.key("secret", "test")
+    plant(tmp_path, "le.txt", f"first line\nkey: {k}\n".encode("utf-16-le"))
+    plant(tmp_path, "be.txt", f"key: {k}\n".encode("utf-16-be"))
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 1
+    locs = sorted(
+        (l["path"], l["line"], l["column"], l["encoding"]) for l in doc["findings"][0]["locations"]
+    )
+    assert locs == [("be.txt", 1, 6, "utf-16be"), ("le.txt", 2, 6, "utf-16le")]
+
+
+def test_nul_heavy_binary_is_counted_not_scanned(tmp_path):
+    plant(tmp_path, "blob.bin", bytes(range(256)) * 64 + keys.key().encode())
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 0 and doc["findings"] == []
+    assert doc["scan"]["notes"] == ["1 binary file(s) not scanned"]
+
+
+def test_path_with_newline_and_non_utf8_bytes_is_escaped(tmp_path):
+    k = keys.key("secret", "live")
+    target = tmp_path / os.fsdecode(b"dir\xfe")
+    target.mkdir()
+    with open(os.path.join(os.fsencode(target), b"we\nird\xff.txt"), "wb") as fh:
+        fh.write(f"K={k}\n".encode())
+    text = run("scan", str(target), "--no-color")
+    assert text.exit_code == 1
+    assert "  at we\\nird\\xff.txt:1:3\n" in text.stdout
+    code, doc, _ = scan_json(str(target))
+    assert code == 1
+    assert doc["findings"][0]["locations"][0]["path"] == "we\nird\\xff.txt"
+    assert doc["scan"]["target"].endswith("dir\\xfe")
+
+
+# --- config and rules ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("fail-on: [\n", "the config file is not valid YAML at line 2."),
+        ("- a\n- b\n", "the config must be a mapping of settings."),
+        ("fail_on: high\n", "unknown setting(s) fail_on"),
+        ("fail-on: severe\n", "fail-on: unknown severity 'severe'"),
+        ("exclude-paths: vendor/\n", "`exclude-paths` must be a list."),
+        (b"fail-on: \xff\n", "the config file is not UTF-8 text."),
+    ],
+)
+def test_malformed_config(tmp_path, content, message):
+    plant(tmp_path, ".leakscan.yaml", content)
+    result = run("scan", str(tmp_path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"leakscan: error: {tmp_path / '.leakscan.yaml'}: ")
+    assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_catastrophic_rule_times_out_is_reported_and_exits_two(tmp_path):
+    rule = plant(tmp_path / "rules", "slow.yaml", CATASTROPHIC_RULE)
+    target = tmp_path / "target"
+    for i in range(3):
+        plant(target, f"f{i}.txt", "a" * 40 + "!\n")
+    started = time.monotonic()
+    result = run("scan", str(target), "--rules", str(rule), "--rule-timeout", "0.05",
+                 "--format", "json", "-o", str(tmp_path / "r.json"))  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 2
+    assert "the scan did not finish: f0.txt: rule(s) acme.slow timed out" in result.stderr
+    entries = json.loads((tmp_path / "r.json").read_text())["scan"]["skipped"]
+    assert [(e["path"], e["incomplete"]) for e in entries] == [
+        (f"f{i}.txt", True) for i in range(3)
+    ]
+
+
+def test_rule_timeout_must_be_positive(tmp_path):
+    result = run("scan", str(tmp_path), "--rule-timeout", "0")
+    assert result.exit_code == 2 and "--rule-timeout" in result.stderr
+
+
+# --- interruption and output files ---------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_sigint_mid_scan_exits_130_and_leaves_the_report_untouched(tmp_path):
+    rule = plant(tmp_path / "rules", "slow.yaml", CATASTROPHIC_RULE)
+    target = tmp_path / "target"
+    for i in range(40):
+        plant(target, f"f{i:02}.txt", "a" * 40 + "!\n")
+    report = plant(tmp_path, "report.json", "previous complete report\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leakscan", "scan", str(target), "--rules", str(rule),
+         "--rule-timeout", "0.2", "--format", "json", "-o", str(report)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while _cpu_seconds(proc.pid) < 1.0:  # imports take well under that: now it is matching
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.endswith("leakscan: interrupted; no report was written.\n") and out == ""
+    assert report.read_text() == "previous complete report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "rules", "target"]
+
+
+def test_sigint_to_a_fresh_output_leaves_no_file(tmp_path):
+    rule = plant(tmp_path / "rules", "slow.yaml", CATASTROPHIC_RULE)
+    for i in range(40):
+        plant(tmp_path / "target", f"f{i:02}.txt", "a" * 40 + "!\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leakscan", "scan", str(tmp_path / "target"), "--rules", str(rule),
+         "--rule-timeout", "0.2", "-o", str(tmp_path / "out" / "r.txt")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    (tmp_path / "out").mkdir()
+    try:
+        deadline = time.monotonic() + 60
+        while _cpu_seconds(proc.pid) < 1.0:  # imports take well under that: now it is matching
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_sigint_mid_history_scan_exits_130(repo, tmp_path):
+    """History scans run the matcher in this process or in workers; Ctrl-C stops both."""
+    rule = plant(tmp_path / "rules", "slow.yaml", CATASTROPHIC_RULE)
+    for i in range(40):
+        plant(repo, f"f{i:02}.txt", "a" * 40 + f"!{i}\n")  # distinct blobs: each is scanned once
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "slow")
+    report = plant(tmp_path, "report.json", "previous complete report\n")
+    for jobs in ("1", "2"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leakscan", "scan", "--history", str(repo), "-j", jobs, "--rules",
+             str(rule), "--rule-timeout", "0.2", "--format", "json", "-o", str(report)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while _cpu_seconds(proc.pid) < 1.0:  # imports take well under that: now it is matching
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        assert proc.returncode == 130, err
+        assert err.endswith("leakscan: interrupted; no report was written.\n")
+        assert report.read_text() == "previous complete report\n"
+
+
+def test_failed_write_keeps_the_old_report_and_no_temp_file(tmp_path):
+    from leakscan.cli import write_atomically
+
+    report = plant(tmp_path, "report.sarif", "old\n")
+    with pytest.raises(UnicodeEncodeError):  # fails half-way through writing: nothing replaced
+        write_atomically(report, "x" * 100_000 + "\udcff")
+    assert report.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.sarif"]
+    write_atomically(report, "new\n")
+    assert report.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == [
+        "report.sarif"
+    ]
+
+
+def test_unwritable_output_is_a_sentence(tmp_path):
+    result = run("scan", str(tmp_path), "-o", str(tmp_path / "no" / "dir" / "r.json"))
+    assert result.exit_code == 2
+    assert "cannot write the report (No such file or directory)" in result.stderr
+
+
+# --- repositories (working tree) -----------------------------------------------------------------
+
+
+def test_git_file_pointing_nowhere(tmp_path):
+    plant(tmp_path, ".git", "gitdir: /nonexistent/leakscan/gitdir\n")
+    plant(tmp_path, "a.py", f"K = '{keys.key()}'\n")
+    result = run("scan", str(tmp_path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "git cannot open the repository here (fatal: not a git repository: " in result.stderr
+    assert "remove its .git to scan the files as plain files" in result.stderr
+
+
+@pytest.mark.parametrize("scan_args", [["--history"], ["--range", "HEAD~1..HEAD"]])
+def test_git_file_pointing_nowhere_in_git_scans(tmp_path, scan_args):
+    plant(tmp_path, ".git", "gitdir: /nonexistent/leakscan/gitdir\n")
+    result = run("scan", *scan_args, str(tmp_path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (
+        "git cannot open the repository here (not a git repository: /nonexistent" in result.stderr
+    )
+
+
+def test_empty_repository(repo):
+    for scan_args in ([], ["--history"], ["--staged"]):
+        result = run("scan", *scan_args, str(repo), "--format", "json")
+        assert result.exit_code == 0, (scan_args, result.stderr)
+        assert json.loads(result.stdout)["findings"] == []
+    doc = json.loads(run("scan", "--history", str(repo), "--format", "json").stdout)
+    assert "empty repository: there are no commits to scan" in doc["scan"]["notes"]
+
+
+def test_corrupt_object_in_a_range_scan(repo):
+    commit_file(repo, "a.py", "x = 1\n")
+    commit_file(repo, "b.py", f"K = '{keys.key()}'\n")
+    oid = git(repo, "rev-parse", "HEAD:b.py")
+    loose = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not zlib")
+    result = run("scan", "--range", "HEAD~1..HEAD", str(repo))
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("leakscan: error: ") and "git fsck" in line
+
+
+def test_corrupt_index(repo):
+    commit_file(repo, "a.py", "x = 1\n")
+    (repo / ".git" / "index").write_bytes(b"DIRC" + b"\xff" * 64)
+    result = run("scan", str(repo))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "git could not list the files" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_repository_config_cannot_run_commands(repo, tmp_path):
+    marker = tmp_path / "pwned"
+    commit_file(repo, "a.py", "x = 1\n")
+    git(repo, "config", "core.fsmonitor", f"touch {marker}; false")
+    assert run("scan", str(repo)).exit_code == 0
+    assert not marker.exists()

@@ -1,0 +1,250 @@
+"""No raw key escapes: every command, format, log line, error, repr and the progress bar, unless
+--show-secrets. Formats come from cli.RENDERERS, so a new renderer is checked the day it is added."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import os
+import pty
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leakscan import cli, match, model, scan
+from leakscan.model import Blob
+from tests import keys
+from tests.conftest import commit_file, git, make_repo, run
+from tests.test_match import SETTINGS
+
+
+def every_kind() -> list[str]:
+    return [keys.key(kind, mode) for kind, mode in keys.PREFIXES] + [
+        keys.webhook(),
+        keys.webhook(True),
+    ]
+
+
+KEYS = every_kind()
+# The key whose hash the config allows, and the one behind an inline allow comment: they are not
+# failing findings, but they must not be printed either.
+ALLOWED, INLINE = KEYS[0], KEYS[1]
+
+
+def leaked(text: str) -> list[str]:
+    return [k[:12] + "…" for k in KEYS if k in text]
+
+
+def plant_everything(root: Path) -> Path:
+    """A repository whose tree and history hold a key of every kind, in plain text and UTF-16."""
+    repo = make_repo(root)
+    body = "\n".join(f"KEY_{i} = '{k}'" for i, k in enumerate(KEYS[2:]))
+    commit_file(repo, "config/settings.py", body + f"\nALLOWED = '{ALLOWED}'\n")
+    commit_file(repo, "app.py", f"K = '{INLINE}'  # leakscan:allow\n")
+    (repo / "utf16.txt").write_bytes(f"K={KEYS[2]}\n".encode("utf-16"))
+    commit_file(repo, "gone.env", f"OLD={KEYS[3]}\n")
+    git(repo, "rm", "-q", "gone.env")
+    git(repo, "commit", "-q", "-m", "remove")
+    (repo / "untracked.env").write_text(f"NEW={KEYS[4]}\n")
+    sha = hashlib.sha256(ALLOWED.encode()).hexdigest()
+    (repo / ".leakscan.yaml").write_text(f"allow-secrets: [{sha}]\n")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return plant_everything(tmp_path_factory.mktemp("redaction") / "repo")
+
+
+SCANS = [[], ["--history"], ["--history", "--unreachable"], ["--range", "HEAD~2..HEAD"]]
+EXTRAS = [[], ["-v"], ["-q"], ["--fail-on", "never"]]
+
+
+@pytest.mark.parametrize("fmt", list(cli.RENDERERS))
+@pytest.mark.parametrize("scan_args", SCANS, ids=lambda a: " ".join(a) or "worktree")
+def test_no_format_or_scan_prints_a_key(
+    planted: Path, tmp_path: Path, fmt: str, scan_args: list[str]
+):
+    for extra in EXTRAS:
+        result = run("scan", str(planted), *scan_args, "--format", fmt, *extra)
+        assert result.exit_code in (0, 1), result.stderr
+        assert leaked(result.stdout + result.stderr) == [], (fmt, scan_args, extra)
+    out = tmp_path / f"report.{fmt}"
+    result = run("scan", str(planted), *scan_args, "--format", fmt, "-o", str(out), "-v")
+    assert leaked(out.read_text() + result.stdout + result.stderr) == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_show_secrets_prints_them_so_the_check_above_can_fail(planted: Path, fmt: str):
+    result = run("scan", str(planted), "--history", "--format", fmt, "--show-secrets")
+    assert len(leaked(result.stdout)) == len(KEYS)
+
+
+def test_staged_scan_prints_no_key(planted: Path):
+    (planted / "staged.py").write_text(f"S = '{KEYS[2]}'\n")
+    git(planted, "add", "staged.py")
+    try:
+        for fmt in cli.RENDERERS:
+            result = run("scan", "--staged", str(planted), "--format", fmt, "-v")
+            assert result.exit_code == 1 and leaked(result.stdout + result.stderr) == []
+    finally:
+        git(planted, "rm", "-q", "--cached", "staged.py")
+        (planted / "staged.py").unlink()
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def test_error_raised_mid_scan_prints_no_key(planted: Path, tmp_path: Path):
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(
+        "rules:\n  - id: acme.slow\n    title: Slow\n    severity: high\n    keywords: ['_live_']\n"
+        "    regex: '_live_(?:[A-Za-z0-9]|[A-Za-z0-9]{2})+\\$'\n"
+    )
+    for scan_args in ([], ["--history"]):
+        result = run(
+            "scan", str(planted), *scan_args, "--rules", str(slow), "--rule-timeout", "0.05", "-v"
+        )
+        assert result.exit_code == 2 and "rule(s) acme.slow timed out" in result.stderr
+        assert leaked(result.stdout + result.stderr) == []
+    broken = make_repo(tmp_path / "broken")
+    commit_file(broken, "a.py", f"K = '{KEYS[6]}'\n")
+    (broken / ".git" / "index").write_bytes(b"DIRC" + KEYS[6].encode())
+    result = run("scan", str(broken))
+    assert result.exit_code == 2 and leaked(result.stdout + result.stderr) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        (
+            "rules:\n  - id: acme.x\n    title: X\n    severity: high\n    keywords: [a]\n    regex: a\n"
+            "    {key}: 1\n"
+        ),
+        "rules:\n  - id: acme.x\n    title: X\n    severity: {key}\n    keywords: [a]\n    regex: a\n",
+        "rules: []\n{key}: 1\n",
+    ],
+)
+def test_rule_file_errors_quoting_a_key_are_redacted(tmp_path: Path, content: str):
+    rule = tmp_path / "r.yaml"
+    rule.write_text(content.format(key=KEYS[0]))
+    for args in (["rules", "check", str(rule)], ["scan", str(tmp_path), "--rules", str(rule)]):
+        result = run(*args)
+        assert result.exit_code == 2 and "leakscan: error: " in result.stderr
+        assert leaked(result.stdout + result.stderr) == [] and KEYS[0][:8] in result.stderr
+
+
+@pytest.mark.parametrize("content", ["fail-on: {key}\n", "{key}: 1\n"])
+def test_config_errors_quoting_a_key_are_redacted(tmp_path: Path, content: str):
+    (tmp_path / ".leakscan.yaml").write_text(content.format(key=KEYS[1]))
+    result = run("scan", str(tmp_path))
+    assert result.exit_code == 2 and leaked(result.stdout + result.stderr) == []
+
+
+def test_rules_check_with_keys_in_examples(tmp_path: Path):
+    rule = tmp_path / "acme.yaml"
+    rule.write_text(
+        "rules:\n  - id: acme.token\n    title: Acme token\n    severity: high\n"
+        "    keywords: [acme_]\n    regex: 'acme_[a-z]{12}'\n"
+        f"    examples: ['acme_abcdefghijkl {KEYS[0]}', '{KEYS[1]}']\n"
+        f"    negative_examples: ['acme_abcdefghijkl {KEYS[2]}']\n"
+    )
+    result = run("rules", "check", str(rule))
+    assert result.exit_code == 2
+    assert (
+        "example 2 is not matched" in result.stderr
+        and "negative example 1 is matched" in result.stderr
+    )
+    assert leaked(result.stdout + result.stderr) == []
+
+
+# --- reprs --------------------------------------------------------------------------------------
+
+
+RAW_FIELDS = {"secret", "data", "raw", "line_before", "content", "raw_value"}
+
+
+def _records(obj: object) -> Iterator[object]:
+    """`obj` and every dataclass record reachable from it."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        yield obj
+        for f in dataclasses.fields(obj):
+            yield from _records(getattr(obj, f.name))
+    elif isinstance(obj, (tuple, list, frozenset, set)):
+        for item in obj:
+            yield from _records(item)
+
+
+def test_repr_of_every_record_type_holds_no_key():
+    data = (
+        "\n".join(f"K{i} = '{k}'" for i, k in enumerate(KEYS))
+        + f"\nA = '{KEYS[0]}'  # leakscan:allow\n"
+    )
+    blob = Blob("f.py", data.encode(), commit="0" * 40, author_date="2020-01-01")
+    report = scan.scan_blob(SETTINGS, blob)
+    found = match.find_matches(SETTINGS.matcher, blob.data)
+    result = scan.scan_items(SETTINGS, [blob, model.Skipped("x", "why")], target=".", mode="paths")
+    hits = scan.match_blob(SETTINGS, blob.data)
+    roots = (
+        blob,
+        report,
+        found,
+        hits,
+        result,
+        SETTINGS,
+        scan.aggregate(SETTINGS, report.occurrences),
+    )
+    seen = {type(r): r for root in roots for r in _records(root)}
+    for record in seen.values():
+        assert leaked(repr(record)) == [], type(record).__name__
+    modules = (model, scan, match)
+    defined = {cls for m in modules for _, cls in inspect.getmembers(m, inspect.isclass)
+               if dataclasses.is_dataclass(cls) and cls.__module__ == m.__name__}  # fmt: skip
+    assert {model.Blob, model.Match, model.Finding, scan.Occurrence, scan.Hit} <= set(seen)
+    for cls in defined - set(
+        seen
+    ):  # records not built above (yet): raw content must at least be repr=False
+        for f in dataclasses.fields(cls):
+            if f.name in RAW_FIELDS and ("str" in str(f.type) or "bytes" in str(f.type)):
+                assert not f.repr, f"{cls.__name__}.{f.name} must be declared field(repr=False)"
+
+
+# --- progress bar -------------------------------------------------------------------------------
+
+
+def test_progress_bar_forced_on_a_terminal_prints_no_key(tmp_path: Path):
+    """The bar is drawn only on a terminal and only for big scans: give it both."""
+    repo = make_repo(tmp_path / "big")
+    filler = "".join(
+        f"line {i} of ordinary text, nothing secret in it at all\n" for i in range(20_000)
+    )
+    for n in range(36):  # ~36 MiB of distinct blobs, above the bar's threshold
+        (repo / f"{n}.txt").write_text(filler + f"K = '{KEYS[n % len(KEYS)]}'\n{n}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "big")
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leakscan", "scan", "--history", str(repo), "-j", "1"],
+        stdout=subprocess.PIPE, stderr=secondary, env=env,
+    )  # fmt: skip
+    os.close(secondary)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(primary, 1 << 16)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        err += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(primary)
+    text = out.decode() + err.decode("utf-8", "replace")
+    assert proc.returncode == 1
+    assert "ETA" in text and "blobs" in text  # the bar was drawn
+    assert leaked(text) == []
