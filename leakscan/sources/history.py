@@ -200,13 +200,15 @@ def unreachable_commits(repo: Repo, commits: Sequence[str]) -> list[str]:
     return [c for c in commits if c not in reachable]
 
 
-def range_blobs(repo: Repo, revs: Sequence[str]) -> list[BlobRef]:
+def range_blobs(
+    repo: Repo, revs: Sequence[str], pack_order_above: int = PACK_ORDER_ABOVE
+) -> list[BlobRef]:
     """The blobs `git rev-list --objects REVS` lists: new in a range, with their sizes. A large range (a
     new branch with no remote to compare with) is put in pack order, which git reads fastest."""
     ids = reachable_ids(repo, ["--filter=object:type=blob", *revs])
     if not ids:
         return []
-    if len(ids) > PACK_ORDER_ABOVE:
+    if len(ids) > pack_order_above:
         blobs, commits = all_objects(repo)
         in_pack_order = [b for b in blobs if b.oid in ids]
         leftover = ids - {b.oid for b in in_pack_order} - set(commits)
