@@ -23,7 +23,7 @@ from leakscan.content import SNIFF
 from leakscan.errors import SourceError
 from leakscan.match import has_keyword
 from leakscan.scan import BlobHits, Settings, match_blob
-from leakscan.sources.git import Reader, cat_file
+from leakscan.sources.git import BlobRef, Reader, cat_file
 
 MIN_CHUNK = 1 << 20
 MAX_CHUNK = 64 << 20
@@ -35,12 +35,6 @@ Progress = Callable[[int, int], None]  # (blobs done, bytes done), called as chu
 # Settings and `git cat-file` of this worker process, set once by `_start_worker` so the compiled
 # rules are not pickled with every chunk and git's caches last. The only module-level state in leakscan, and only in pool workers.
 _WORKER: dict[str, Any] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class BlobRef:
-    oid: str
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
