@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 from collections.abc import Callable, Sequence
@@ -171,6 +172,8 @@ def _start_worker(settings: Settings, git_dir: str) -> None:
     # stdin closes). Entered by hand: a pool worker has no scope to hold a `with` open.
     _WORKER["stack"] = stack = ExitStack()  # kept, or collecting it would close the reader
     _WORKER["read"] = stack.enter_context(cat_file(git_dir))
+    # When the worker exits, close git's stdin and wait for it: no orphan, and its CPU time is counted.
+    multiprocessing.util.Finalize(None, stack.close, exitpriority=10)
     # Ctrl-C reaches the whole process group: the parent reports it; a worker just stops, without the
     # traceback multiprocessing would print (its `git cat-file` gets the signal too).
     signal.signal(signal.SIGINT, _stop_worker)
