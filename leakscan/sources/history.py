@@ -1,9 +1,6 @@
-"""Git repositories as objects: which blobs a history or a range holds, and where a blob came from.
-
-Everything goes through the git CLI (see sources/git.py). Blobs are listed once, in pack order, with
-their sizes; where a blob appears (first commit, paths, author date) is worked out afterwards and only
-for the few blobs that matched, from one `git log --raw` walk (tree diffs, never `git log -p`).
-"""
+"""Git repositories as objects: which blobs a history or a range holds (listed once, in pack order,
+with their sizes). Where a matched blob came from is sources/origins.py's job.
+Everything goes through the git CLI (see sources/git.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +8,20 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from leakscan.blobscan import BlobRef
 from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
-from leakscan.sources.git import CORRUPT_HINT, failure, git_env, last_line, run_git
+from leakscan.sources.git import CORRUPT_HINT, BlobRef, failure, git_env, last_line, run_git
 
 ZERO = re.compile(r"0+")
 OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 GITLINK = "160000"
 SYMLINK = "120000"
-MAX_FIND_OBJECTS = 2000  # more matched blobs than this: filter the full `git log --raw` in Python
+PACK_ORDER_ABOVE = 20_000  # objects in a range: list the whole object database to get pack order
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +36,6 @@ class Repo:
         """`git rev-list` with what this repository needs: in a partial clone, objects never downloaded
         are listed as `?<id>` (and dropped) instead of fetched."""
         return ["rev-list", "--missing=print"] if self.partial else ["rev-list"]
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """A blob at a path, first seen in `commit` (topological order, oldest first)."""
-
-    path: str
-    commit: str | None
-    author_date: str | None
 
 
 def open_repo(path: Path) -> Repo:
@@ -147,7 +134,8 @@ def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
 
 def reachable_ids(repo: Repo, revs: Sequence[str]) -> set[str]:
     """Every object id reachable from `revs` (`git rev-list --objects`); fails on a missing object."""
-    out = run_git(repo.git_dir, [*repo.rev_list(), "--objects", *revs], "walk the history")
+    out = run_git(repo.git_dir, [*repo.rev_list(), "--objects", "--no-object-names", *revs],
+                  "walk the history")  # fmt: skip
     return {line.split(" ", 1)[0] for line in out.decode("utf-8", "replace").splitlines()
             if line and not line.startswith("?")}  # fmt: skip
 
@@ -201,9 +189,25 @@ def unreachable_commits(repo: Repo, commits: Sequence[str]) -> list[str]:
     return [c for c in commits if c not in reachable]
 
 
-def range_blobs(repo: Repo, revs: Sequence[str]) -> list[BlobRef]:
-    """The blobs `git rev-list --objects REVS` lists: new in a range, with their sizes."""
-    ids = reachable_ids(repo, revs)
+def range_blobs(
+    repo: Repo, revs: Sequence[str], pack_order_above: int = PACK_ORDER_ABOVE
+) -> list[BlobRef]:
+    """The blobs `git rev-list --objects REVS` lists: new in a range, with their sizes. A large range (a
+    new branch with no remote to compare with) is put in pack order, which git reads fastest."""
+    ids = reachable_ids(repo, ["--filter=object:type=blob", *revs])
+    if not ids:
+        return []
+    if len(ids) > pack_order_above:
+        blobs, commits = all_objects(repo)
+        in_pack_order = [b for b in blobs if b.oid in ids]
+        leftover = ids - {b.oid for b in in_pack_order} - set(commits)
+        _check_objects(repo, leftover)  # tags, or blobs that are missing: say so
+        return in_pack_order
+    return _check_objects(repo, ids)
+
+
+def _check_objects(repo: Repo, ids: set[str]) -> list[BlobRef]:
+    """The blobs among `ids`, with sizes; a missing or corrupt object raises SourceError."""
     if not ids:
         return []
     out = run_git(
@@ -248,62 +252,3 @@ def tree_blobs(repo: Repo, commit: str) -> list[tuple[str, str]]:
             if kind == b"blob" and mode.decode() != SYMLINK:
                 found.append((oid.decode("ascii"), display_path(os.fsdecode(path))))
     return found
-
-
-def introductions(
-    repo: Repo, oids: set[str], revs: Sequence[str], extra_commits: Sequence[str] = ()
-) -> dict[str, list[Seen]]:
-    """For each blob of `oids`: every path it appears under, each with the first commit (topological
-    order, oldest first) that put it there. One `git log --raw` walk over `revs` (+ extra commits)."""
-    if not oids:
-        return {}
-    cmd = ["log", "--topo-order", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--root",
-           "--diff-merges=first-parent", "-z", "--format=commit %H %aI", *revs]  # fmt: skip
-    if len(oids) <= MAX_FIND_OBJECTS:  # git keeps only the diffs that touch these blobs
-        cmd[1:1] = [f"--find-object={oid}" for oid in sorted(oids)]
-    if extra_commits:
-        cmd.append("--stdin")
-    stdin = "".join(c + "\n" for c in extra_commits).encode("ascii") if extra_commits else None
-    found: dict[str, dict[str, Seen]] = {}
-    commit = date = None
-    tokens = _log_tokens(repo, cmd, stdin)
-    for token in tokens:
-        token = token.lstrip(b"\n")
-        if token.startswith(b"commit "):
-            _, commit, date = token.strip().decode("ascii").split(" ")
-            continue
-        if not token.startswith(b":"):
-            continue
-        path = display_path(os.fsdecode(next(tokens)))
-        meta = token[1:].split(b" ")
-        new_oid, status = meta[3].decode("ascii"), meta[4][:1]
-        if status != b"D" and new_oid in oids and meta[1].decode() != GITLINK:
-            found.setdefault(new_oid, {}).setdefault(path, Seen(path, commit, date))
-    return {oid: list(paths.values()) for oid, paths in found.items()}
-
-
-def _log_tokens(repo: Repo, args: list[str], stdin: bytes | None) -> Iterator[bytes]:
-    """NUL-separated tokens of a git command's output, streamed (a long history never sits in memory)."""
-    proc = subprocess.Popen(
-        ["git", f"--git-dir={repo.git_dir}", *args],
-        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
-    )  # fmt: skip
-    assert proc.stdout is not None
-    if stdin and proc.stdin is not None:
-        proc.stdin.write(stdin)  # commit ids only: small enough for the pipe in practice
-        proc.stdin.close()
-    rest = b""
-    try:
-        while block := proc.stdout.read(1 << 20):
-            parts = (rest + block).split(b"\0")
-            rest = parts.pop()
-            yield from parts
-        if rest:
-            yield rest
-    finally:
-        proc.stdout.close()
-        errors = proc.stderr.read() if proc.stderr else b""
-        code = proc.wait()
-    if code != 0:
-        raise SourceError(failure(repo.git_dir, "walk the history", errors, code))
