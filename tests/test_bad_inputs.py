@@ -22,7 +22,6 @@ import pytest
 from tests import keys
 from tests.conftest import commit_file, git, run
 
-NOBODY = 65534
 CATASTROPHIC_RULE = (
     "rules:\n  - id: acme.slow\n    title: Slow rule\n    severity: high\n"
     "    keywords: [aaaa]\n    regex: '(a|aa)+$'\n"
@@ -72,13 +71,16 @@ def world_dir() -> Iterator[Path]:
 
 
 def scan_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
-    """As root, permissions do not stop reads: run the scan as `nobody` so they do. As any other
-    user, the test's chmod is enough and the scan runs as that user."""
+    """As root, permissions do not stop reads: run the scan as root without the two capabilities
+    that bypass them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so mode bits bind it like any user
+    while the checkout (owned by root, wherever CI cloned it) stays readable. As any other user, the
+    test's chmod is enough and the scan runs as that user."""
     prefix: list[str] = []
     if os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
         assert setpriv, "the permission tests need setpriv (util-linux) when run as root"
-        prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        caps = "-dac_override,-dac_read_search"
+        prefix = [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
     env = {**os.environ, "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
         [*prefix, sys.executable, "-m", "leakscan", "scan", *args],
