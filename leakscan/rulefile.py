@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import regex
-import yaml
 
 from leakscan.errors import RuleError
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
@@ -71,12 +69,25 @@ def merge(sets: Iterable[RuleSet]) -> RuleSet:
 
 
 def parse_rule_file(text: str, origin: str, *, builtin: bool) -> RuleSet:
+    return parse_rule_doc(_yaml_doc(text, origin), origin, builtin=builtin)
+
+
+def _yaml_doc(text: str, origin: str) -> Any:
+    import yaml  # noqa: PLC0415
+
+    # libyaml's safe loader (in the PyYAML wheels) parses ~6x faster than the pure-Python one and builds
+    # the same data; the pure-Python one is the fallback where libyaml is missing.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise RuleError(f"{origin}: the rule file is not valid YAML{where}.") from None
+
+
+def parse_rule_doc(doc: Any, origin: str, *, builtin: bool) -> RuleSet:
+    """A parsed rule file (YAML or its JSON snapshot) -> validated rules."""
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise RuleError(f"{origin}: expected a mapping with a `rules:` list at the top.")
     unknown = set(doc) - _TOP_FIELDS
@@ -116,7 +127,7 @@ def _parse_rule(item: Any, origin: str, index: int, builtin: bool) -> Rule:
         raise RuleError(f"{where}: mode must be live, test or null.")
     keywords = _string_list(item["keywords"], where, "keywords")
     pattern = str(item["regex"])
-    compile_rule_regex(pattern, where)
+    _validate_regex(pattern, where, builtin)
     return Rule(
         id=str(item["id"]),
         title=str(item["title"]),
@@ -135,8 +146,21 @@ def _parse_rule(item: Any, origin: str, index: int, builtin: bool) -> Rule:
     )
 
 
-def compile_rule_regex(pattern: str, where: str) -> regex.Pattern[bytes]:
-    """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding."""
+def _validate_regex(pattern: str, where: str, builtin: bool) -> None:
+    """Built-in rules run on `re` when it accepts them (see match.py); anything else must suit `regex`."""
+    if builtin:
+        try:
+            re.compile(pattern.encode("utf-8"))
+            return
+        except re.error:
+            pass
+    compile_rule_regex(pattern, where)
+
+
+def compile_rule_regex(pattern: str, where: str) -> Any:
+    """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding (a regex.Pattern)."""
+    import regex  # noqa: PLC0415 - ~40 ms; only user rules (and built-ins `re` rejects) need it
+
     try:
         return regex.compile(pattern.encode("utf-8"))
     except regex.error as exc:
@@ -176,8 +200,8 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
     if not isinstance(item, dict) or not {"name", "body", "note"} <= set(item):
         raise RuleError(f"{origin}: each lookalike needs `name`, `body` and `note`.")
     try:
-        regex.compile(str(item["body"]))
-    except regex.error as exc:
+        re.compile(str(item["body"]))  # classify full-matches it with `re`
+    except re.error as exc:
         raise RuleError(f"{origin}: lookalike {item['name']}: bad regex: {exc}.") from None
     return Lookalike(
         name=str(item["name"]),
