@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from leakscan import __version__
+from leakscan import __version__, parallel
 from leakscan.config import Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, UsageError
 from leakscan.match import compile_matcher
@@ -20,7 +20,7 @@ from leakscan.report import json as json_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.rulefile import load_builtin, load_rule_file, merge
-from leakscan.scan import Settings, example_problems, failing, scan_items
+from leakscan.scan import Settings, example_problems, failing
 from leakscan.sources import worktree
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -99,13 +99,15 @@ def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
     settings = _settings(config, opts)
-    items = worktree.files(
-        plan,
-        include_ignored=bool(opts["include_ignored"]),
-        max_size=parse_size(str(opts["max_file_size"])),
-        excludes=config.exclude_paths,
+    max_size = parse_size(str(opts["max_file_size"]))
+    entries = list(
+        worktree.entries(plan, include_ignored=bool(opts["include_ignored"]), excludes=config.exclude_paths)
     )
-    result = scan_items(settings, items, target=str(plan.root), mode=plan.mode)
+    read = parallel.bound(worktree.read_entry, max_size=max_size)
+    workers = parallel.worker_count(len(entries))
+    result = parallel.scan_parallel(
+        settings, entries, read, target=str(plan.root), mode=plan.mode, workers=workers
+    )
     ctx.exit(_finish(result, settings, config, opts))
 
 

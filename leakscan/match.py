@@ -4,9 +4,12 @@ A literal prefilter finds every keyword with `bytes.find`; only a window around 
 regular expressions. One alternation of all the rules that share a keyword (the gate) rejects the common
 non-key hit (`my_test_case`) in one call; each rule then runs on its own, so rules never shadow each other.
 
-Built-in rules run on the standard library's `re` (their patterns are linear: bounded repeats, no nesting),
-which compiles them ~3x faster than `regex` and spares a pre-commit run the `regex` import. User rules run
-on `regex`, with its timeout, so a catastrophic pattern cannot hang a scan (docs/performance.md).
+Built-in rules are compiled with the standard library's `re` (their patterns are linear: bounded repeats,
+no nesting), which compiles them ~3x faster than `regex` and spares a small scan the `regex` import; `re`
+is as fast as `regex` on the short windows. A dense file (one pass over all of it) needs `regex`, which
+runs these patterns ~100x faster than `re` over a whole buffer, so that pass compiles the same pattern
+with `regex` on first use (its own cache keeps it). User rules always run on `regex`, with its timeout,
+so a catastrophic pattern cannot hang a scan (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -72,13 +75,16 @@ def compile_pattern(rule: Rule) -> Pattern:
     return compile_rule_regex(rule.regex, rule.id)
 
 
+_NAMED_GROUP = re.compile(rb"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+
+
 def _compile_gate(rules: list[Rule]) -> Pattern | None:
     if len(rules) == 1:
         return None
     joined = b"|".join(b"(?:" + r.regex.encode("utf-8") + b")" for r in rules)
     if all(r.origin == "builtin" for r in rules):
-        try:
-            return re.compile(joined)
+        try:  # the gate only says whether anything matches: `re` forbids a group name used twice
+            return re.compile(_NAMED_GROUP.sub(b"(?:", joined))
         except re.error:
             return None
     import regex  # noqa: PLC0415 - only user rules need it
@@ -123,7 +129,8 @@ def _group_matches(
     hits = _hits(data, group.keyword, first)
     if hits is None:  # dense: one pass over everything, keep matches that contain a hit
         for rule_id, pattern in group.rules:
-            for m in _run(pattern, data, 0, len(data), timeout, rule_id, timeouts):
+            whole = _whole_buffer_pattern(pattern)
+            for m in _run(whole, data, 0, len(data), timeout, rule_id, timeouts):
                 if data.find(group.keyword, m.start(), m.end()) >= 0:
                     yield rule_id, m
         return
@@ -138,6 +145,15 @@ def _group_matches(
                     m = _extended(pattern, data, m.start(), hi, timeout, rule_id, timeouts) or m
                 if m.start() <= hit and m.end() >= hit + klen:
                     yield rule_id, m
+
+
+def _whole_buffer_pattern(pattern: Pattern) -> Pattern:
+    """`regex` for a pass over a whole buffer (see the module docstring); compiled once, cached by regex."""
+    if not isinstance(pattern, re.Pattern):
+        return pattern
+    import regex  # noqa: PLC0415 - dense files only
+
+    return regex.compile(pattern.pattern)  # built-ins are compiled without flags: inline ones carry over
 
 
 def _hits(data: bytes, keyword: bytes, first: int) -> list[int] | None:
