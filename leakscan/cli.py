@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +20,9 @@ from leakscan.model import RuleSet, ScanResult, Severity
 from leakscan.report import json as json_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
+from leakscan.report.progress import progress_line
 from leakscan.rulefile import load_builtin, load_rule_file, merge
-from leakscan.scan import Settings, example_problems, failing
+from leakscan.scan import Settings, example_problems, failing, scan_items
 from leakscan.sources import worktree
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -90,12 +92,38 @@ def _scan_options(f: Callable[..., object]) -> Callable[..., object]:
     return f
 
 
+_GIT_SOURCES = ("history", "range_spec", "since", "staged")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @_scan_options
+@click.option("--history", is_flag=True,
+              help="Scan every blob reachable from every branch, tag and ref of the repository.")
+@click.option("--unreachable", is_flag=True,
+              help="With --history: also every object no ref reaches (deleted branches, force-pushes).")
+@click.option("--range", "range_spec", metavar="BASE..HEAD",
+              help="Scan only what the commits of BASE..HEAD added.")
+@click.option("--since", metavar="REF", help="Same as --range REF..HEAD.")
+@click.option("--staged", is_flag=True,
+              help="Scan the index (what is about to be committed): all staged files, or PATHS.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes for history scans [default: the number of CPUs].")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
-    """Scan PATHS (default: the current directory) for Stripe keys."""
+    """Scan PATHS (default: the current directory) for Stripe keys.
+
+    With --history, --range or --since, PATHS is at most one repository (default: the current one);
+    with --staged, an optional repository followed by the paths to check."""
+    chosen = [name for name in _GIT_SOURCES if opts[name]]
+    if len(chosen) > 1:
+        raise UsageError("--history, --range, --since and --staged are different scans; choose one.")
+    if opts["unreachable"] and not opts["history"]:
+        raise UsageError("--unreachable only applies to --history.")
+    if opts["staged"]:
+        ctx.exit(_scan_staged(list(paths), opts))
+    if chosen:
+        ctx.exit(_scan_git(paths, opts))
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
     settings = _settings(config, opts)
@@ -109,6 +137,83 @@ def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
         settings, entries, read, target=str(plan.root), mode=plan.mode, workers=workers
     )
     ctx.exit(_finish(result, settings, config, opts))
+
+
+def _scan_git(paths: tuple[str, ...], opts: dict[str, object]) -> int:
+    from leakscan import gitscan  # not needed by the other scans: keep their start-up light
+
+    if len(paths) > 1:
+        raise UsageError(f"a git history scan takes one repository, not {len(paths)} paths.")
+    repo = Path(paths[0]) if paths else Path(".")
+    config = _load_config(opts, repo)
+    settings = _settings(config, opts)
+    options = gitscan.Options(
+        jobs=int(opts["jobs"] or _cpu_count()),  # type: ignore[call-overload]
+        max_size=parse_size(str(opts["max_file_size"])),
+        excludes=config.exclude_paths,
+        start_progress=_progress_starter(opts),
+    )
+    try:
+        if opts["history"]:
+            result = gitscan.scan_history(settings, repo, bool(opts["unreachable"]), options)
+        else:
+            spec = str(opts["range_spec"] or f"{opts['since']}..HEAD")
+            result = gitscan.scan_range(settings, repo, spec, options)
+    finally:
+        _clear_progress(opts)
+    return _finish(result, settings, config, opts)
+
+
+def _scan_staged(args: list[str], opts: dict[str, object]) -> int:
+    from leakscan.sources import staged
+
+    repo, paths = staged.split_repo(args)
+    index = staged.read_index(repo, paths, Path.cwd())
+    config = _load_config(opts, index.root)
+    settings = _settings(config, opts)
+    items = staged.staged_files(index, parse_size(str(opts["max_file_size"])), config.exclude_paths)
+    result = scan_items(settings, items, target=str(index.root), mode="staged", notes=index.notes)
+    return _finish(result, settings, config, opts)
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be readable
+PROGRESS_EVERY = 0.2  # seconds between redraws
+
+
+def _progress_starter(opts: dict[str, object]) -> Callable[[int, int], Callable[[int, int], None] | None] | None:
+    if opts["no_progress"] or opts["quiet"] or not sys.stderr.isatty():
+        return None
+
+    def start(total_blobs: int, total_bytes: int) -> Callable[[int, int], None] | None:
+        if total_bytes < PROGRESS_MIN_BYTES:
+            return None
+        started = time.monotonic()
+        last = [0.0]
+
+        def update(blobs: int, nbytes: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY and nbytes < total_bytes:
+                return
+            last[0] = now
+            line = progress_line(blobs, total_blobs, nbytes, total_bytes, now - started)
+            click.echo(f"\r{line}\033[K", err=True, nl=False)
+
+        update(0, 0)
+        return update
+
+    return start
+
+
+def _clear_progress(opts: dict[str, object]) -> None:
+    if _progress_starter(opts) is not None:
+        click.echo("\r\033[K", err=True, nl=False)
 
 
 def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[str, object]) -> int:

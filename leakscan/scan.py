@@ -61,47 +61,90 @@ class BlobReport:
     binary: bool = False
 
 
-def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
-    """Everything found in one file or blob."""
-    prepared = text_for_scan(blob.data)
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One match in some content, before it is tied to a path: what a blob says about itself."""
+
+    rule_id: str
+    secret: str = field(repr=False)
+    line: int
+    column: int
+    end_column: int
+    line_before: str = field(repr=False)  # the line up to the match, for context (env names)
+    inline: Suppression | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlobHits:
+    """Everything matched in one content, independent of its path (a history blob's path comes later)."""
+
+    hits: tuple[Hit, ...]
+    encoding: str = "plain"
+    timeouts: tuple[str, ...] = ()
+    binary: bool = False
+
+
+def match_blob(settings: Settings, data: bytes) -> BlobHits:
+    """Match one content: no path, no commit, no classification yet."""
+    prepared = text_for_scan(data)
     if prepared is None:
+        return BlobHits((), binary=True)
+    text, encoding = prepared
+    found = find_matches(settings.matcher, text)
+    if not found.matches:
+        return BlobHits((), encoding, found.timeouts)
+    hits = []
+    spans = [(m.start, m.end) for m in found.matches]
+    for m, pos in zip(found.matches, locate(text, spans)):
+        line_before = text[pos.line_start : m.start].decode("utf-8", "replace")
+        line = text[pos.line_start : pos.line_end].decode("utf-8", "replace")
+        hits.append(
+            Hit(m.rule_id, m.secret, pos.line, pos.column, pos.end_column, line_before,
+                suppress.inline(line))  # fmt: skip
+        )
+    return BlobHits(tuple(hits), encoding, found.timeouts)
+
+
+def place(
+    settings: Settings,
+    found: BlobHits,
+    path: str,
+    commit: str | None = None,
+    author_date: str | None = None,
+) -> BlobReport:
+    """Classify the hits of one content as found at `path` (in `commit`)."""
+    if found.binary:
         return BlobReport((), None, binary=True)
-    data, encoding = prepared
-    found = find_matches(settings.matcher, data)
     skipped = None
     if found.timeouts:
         skipped = Skipped(
-            blob.path,
+            path,
             f"rule(s) {', '.join(found.timeouts)} timed out; this content was not fully matched",
             incomplete=True,
         )
-    if not found.matches:
-        return BlobReport((), skipped)
     out = []
-    spans = [(m.start, m.end) for m in found.matches]
-    for m, pos in zip(found.matches, locate(data, spans)):
-        rule = settings.rules.rule(m.rule_id)
-        line_before = data[pos.line_start : m.start].decode("utf-8", "replace")
-        verdict = classify.classify(settings.rules, rule, m.secret, blob.path, line_before)
+    for hit in found.hits:
+        rule = settings.rules.rule(hit.rule_id)
+        verdict = classify.classify(settings.rules, rule, hit.secret, path, hit.line_before)
         if verdict is None:
             continue
-        line = data[pos.line_start : pos.line_end].decode("utf-8", "replace")
         where = Location(
-            path=blob.path,
-            line=pos.line,
-            column=pos.column,
-            end_column=pos.end_column,
-            commit=blob.commit,
-            author_date=blob.author_date,
-            encoding="plain" if encoding == "plain" else encoding,
-        )
+            path=path, line=hit.line, column=hit.column, end_column=hit.end_column,
+            commit=commit, author_date=author_date, encoding=found.encoding,
+        )  # fmt: skip
         out.append(
             Occurrence(
-                m.rule_id, m.secret, where, verdict.severity, verdict.confidence,
-                verdict.context, verdict.notes, suppress.inline(line),
+                hit.rule_id, hit.secret, where, verdict.severity, verdict.confidence,
+                verdict.context, verdict.notes, hit.inline,
             )  # fmt: skip
         )
     return BlobReport(tuple(out), skipped)
+
+
+def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
+    """Everything found in one file or blob."""
+    found = match_blob(settings, blob.data)
+    return place(settings, found, blob.path, blob.commit, blob.author_date)
 
 
 def aggregate(
@@ -176,7 +219,13 @@ def scan_item(settings: Settings, item: Blob | Skipped) -> ItemOutcome:
 
 
 def summarise(
-    settings: Settings, outcomes: Iterable[ItemOutcome], *, target: str, mode: str, started: float
+    settings: Settings,
+    outcomes: Iterable[ItemOutcome],
+    *,
+    target: str,
+    mode: str,
+    started: float,
+    notes: tuple[str, ...] = (),
 ) -> ScanResult:
     """Outcomes in source order -> the result (the order only decides ties inside a finding)."""
     occurrences: list[Occurrence] = []
@@ -188,7 +237,7 @@ def summarise(
         files += out.files
         nbytes += out.nbytes
         binary += out.binary
-    notes = (f"{binary} binary file(s) not scanned",) if binary else ()
+    notes += (f"{binary} binary file(s) not scanned",) if binary else ()
     summary = ScanSummary(
         target=target, mode=mode, files=files, blobs=0, bytes=nbytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,
@@ -198,12 +247,17 @@ def summarise(
 
 
 def scan_items(
-    settings: Settings, items: Iterable[Blob | Skipped], *, target: str, mode: str
+    settings: Settings,
+    items: Iterable[Blob | Skipped],
+    *,
+    target: str,
+    mode: str,
+    notes: tuple[str, ...] = (),
 ) -> ScanResult:
     """Scan files from a working-tree or path source (everything present at HEAD), in this process."""
     started = time.monotonic()
     outcomes = (scan_item(settings, item) for item in items)
-    return summarise(settings, outcomes, target=target, mode=mode, started=started)
+    return summarise(settings, outcomes, target=target, mode=mode, started=started, notes=notes)
 
 
 def failing(findings: Iterable[Finding], fail_on: Severity | None) -> list[Finding]:

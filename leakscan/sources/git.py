@@ -1,0 +1,144 @@
+"""Running git: every failure becomes one sentence (SourceError), and blob bytes are streamed in bulk.
+
+Only the git CLI is used (no pygit2): `git cat-file --batch` reads blobs several times faster than
+libgit2 one by one, and the staged path must start fast (docs/performance.md, "History scan design").
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from leakscan.errors import SourceError
+
+# No prompts, no lazy fetches of missing objects in partial clones: a scan never touches the network.
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "GIT_OPTIONAL_LOCKS": "0"}
+WINDOW = 256  # object ids in flight in one `cat-file --batch` (bounded so neither pipe fills up)
+CORRUPT_HINT = "the repository is corrupt or incomplete; run `git fsck` on it"
+
+
+def git_env() -> dict[str, str]:
+    return {**os.environ, **_ENV}
+
+
+def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = None) -> bytes:
+    """stdout of `git --git-dir=GIT_DIR ARGS`; a failure raises SourceError saying what could not be done."""
+    cmd = ["git", f"--git-dir={git_dir}", *args]
+    try:
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, env=git_env(), check=False)
+    except FileNotFoundError:
+        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+    if proc.returncode != 0:
+        raise SourceError(failure(git_dir, what, proc.stderr, proc.returncode))
+    return proc.stdout
+
+
+def failure(git_dir: str, what: str, stderr: bytes, code: int | None) -> str:
+    """`<repo>: git could not <what> (<git's last line>); <hint>.`"""
+    detail = last_line(stderr) or f"exit status {code}"
+    hint = ""
+    lowered = detail.lower()
+    if any(w in lowered for w in ("corrupt", "missing", "bad object", "inflate", "does not exist",
+                                  "unable to read", "packfile", "loose object", "bad file")):  # fmt: skip
+        hint = f"; {CORRUPT_HINT}"
+    return f"{repo_name(git_dir)}: git could not {what} ({detail}){hint}."
+
+
+def last_line(stderr: bytes) -> str:
+    lines = [ln.strip() for ln in os.fsdecode(stderr).splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    line = lines[-1]
+    for prefix in ("fatal: ", "error: "):
+        line = line.removeprefix(prefix)
+    return line.rstrip(".")
+
+
+def repo_name(git_dir: str) -> str:
+    p = Path(git_dir)
+    return str(p.parent) if p.name == ".git" else str(p)
+
+
+def cat_blobs(
+    git_dir: str, oids: Sequence[str], max_size: int | None = None
+) -> Iterator[tuple[str, bytes | None]]:
+    """(oid, bytes) for each oid, in order, through one `git cat-file --batch`; one blob in memory at a
+    time. A blob larger than `max_size` is drained unread and yields None.
+
+    Ids are written a window ahead of the reads, so neither pipe can fill up and no thread is needed.
+    """
+    if not oids:
+        return
+    with tempfile.TemporaryFile() as errors:
+        proc = _start(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], errors)
+        assert proc.stdin is not None and proc.stdout is not None
+        sent = 0
+        try:
+            for i, oid in enumerate(oids):
+                if sent < len(oids) and sent - i < WINDOW // 2:
+                    upto = min(len(oids), i + WINDOW)
+                    proc.stdin.write("".join(o + "\n" for o in oids[sent:upto]).encode("ascii"))
+                    proc.stdin.flush()
+                    sent = upto
+                header = proc.stdout.readline()
+                fields = header.split()
+                if len(fields) == 2 and fields[1] == b"missing":
+                    raise SourceError(
+                        f"{repo_name(git_dir)}: git cannot read object {oid} (it is missing or "
+                        f"corrupt); {CORRUPT_HINT}."
+                    )
+                if len(fields) != 3:
+                    raise SourceError(_died(proc, errors, git_dir))
+                size = int(fields[2])
+                data: bytes | None = None
+                if max_size is not None and size > max_size:
+                    _skip(proc.stdout, size)
+                else:
+                    data = proc.stdout.read(size)
+                if (data is not None and len(data) != size) or proc.stdout.read(1) != b"\n":
+                    raise SourceError(_died(proc, errors, git_dir))
+                yield oid, data
+            proc.stdin.close()
+            if proc.wait() != 0:
+                raise SourceError(_died(proc, errors, git_dir))
+        except BrokenPipeError:
+            raise SourceError(_died(proc, errors, git_dir)) from None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+
+
+def _skip(stream: IO[bytes], size: int) -> None:
+    while size > 0:
+        got = len(stream.read(min(size, 1 << 20)))
+        if not got:
+            break
+        size -= got
+
+
+def _start(cmd: list[str], errors: IO[bytes]) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=git_env(),
+            bufsize=1 << 16,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+
+
+def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str:
+    if proc.poll() is None:
+        proc.kill()
+    code = proc.wait()
+    errors.seek(0)
+    return failure(git_dir, "read the blobs", errors.read(), code)

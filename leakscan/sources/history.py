@@ -1,0 +1,244 @@
+"""Git repositories as objects: which blobs a history or a range holds, and where a blob came from.
+
+Everything goes through the git CLI (see sources/git.py). Blobs are listed once, in pack order, with
+their sizes; where a blob appears (first commit, paths, author date) is worked out afterwards and only
+for the few blobs that matched, from one `git log --raw` walk (tree diffs, never `git log -p`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from leakscan.blobscan import BlobRef
+from leakscan.errors import SourceError
+from leakscan.sources.files import display_path
+from leakscan.sources.git import CORRUPT_HINT, failure, git_env, run_git
+
+ZERO = re.compile(r"0+")
+GITLINK = "160000"
+SYMLINK = "120000"
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    git_dir: str  # absolute
+    root: str  # what reports name: the work tree's top level, or the git directory of a bare repo
+    bare: bool
+    shallow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A blob at a path, first seen in `commit` (topological order, oldest first)."""
+
+    path: str
+    commit: str | None
+    author_date: str | None
+
+
+def open_repo(path: Path) -> Repo:
+    if not path.exists():
+        raise SourceError(f"{path}: no such directory; name a git repository.")
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--absolute-git-dir", "--is-bare-repository",
+             "--is-shallow-repository"],
+            capture_output=True, env=git_env(), check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+    lines = os.fsdecode(proc.stdout).splitlines()
+    if proc.returncode != 0 or len(lines) != 3:
+        raise SourceError(f"{path}: not a git repository; name a repository or run inside one.")
+    git_dir, bare, shallow = lines[0], lines[1] == "true", lines[2] == "true"
+    root = git_dir
+    if not bare:
+        top = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+                             capture_output=True, env=git_env(), check=False)  # fmt: skip
+        if top.returncode == 0 and top.stdout.strip():
+            root = os.fsdecode(top.stdout.strip())
+    return Repo(git_dir, root, bare, shallow)
+
+
+def unreadable_object(repo: Repo, oid: str) -> str:
+    return f"{repo.root}: git cannot read object {oid} (it is missing or corrupt); {CORRUPT_HINT}."
+
+
+def resolve_commit(repo: Repo, rev: str) -> str | None:
+    """The commit id `rev` names, or None when it names nothing here."""
+    proc = subprocess.run(
+        ["git", f"--git-dir={repo.git_dir}", "rev-parse", "--verify", "--quiet", "--end-of-options",
+         f"{rev}^{{commit}}"],
+        capture_output=True, env=git_env(), check=False,
+    )  # fmt: skip
+    out = proc.stdout.decode("ascii", "replace").strip()
+    return out if proc.returncode == 0 and out else None
+
+
+def has_refs(repo: Repo) -> bool:
+    out = run_git(repo.git_dir, ["for-each-ref", "--count=1", "--format=%(objectname)"], "list refs")
+    return bool(out.strip()) or resolve_commit(repo, "HEAD") is not None
+
+
+def is_ancestor(repo: Repo, base: str, head: str) -> bool:
+    proc = subprocess.run(
+        ["git", f"--git-dir={repo.git_dir}", "merge-base", "--is-ancestor", base, head],
+        capture_output=True, env=git_env(), check=False,
+    )  # fmt: skip
+    if proc.returncode not in (0, 1):
+        raise SourceError(failure(repo.git_dir, "compare the two commits", proc.stderr, proc.returncode))
+    return proc.returncode == 0
+
+
+def count_commits(repo: Repo, revs: Sequence[str]) -> int:
+    out = run_git(repo.git_dir, ["rev-list", "--count", *revs], "count the commits")
+    return int(out.strip() or 0)
+
+
+def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
+    """Every blob (pack order, with sizes) and every commit id in the object database."""
+    out = run_git(
+        repo.git_dir,
+        ["cat-file", "--batch-all-objects", "--unordered",
+         "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+        "list the objects",
+    )  # fmt: skip
+    blobs, commits = [], []
+    for line in out.decode("ascii", "replace").splitlines():
+        oid, kind, size = (line.split(" ") + [""])[:3]
+        if kind == "missing":
+            raise SourceError(unreadable_object(repo, oid))
+        if kind == "blob":
+            blobs.append(BlobRef(oid, int(size)))
+        elif kind == "commit":
+            commits.append(oid)
+    return blobs, commits
+
+
+def reachable_ids(repo: Repo, revs: Sequence[str]) -> set[str]:
+    """Every object id reachable from `revs` (`git rev-list --objects`); fails on a missing object."""
+    out = run_git(repo.git_dir, ["rev-list", "--objects", *revs], "walk the history")
+    return {line[: line.find(" ")] if " " in line else line
+            for line in out.decode("utf-8", "replace").splitlines() if line}  # fmt: skip
+
+
+def history_blobs(repo: Repo, unreachable: bool) -> tuple[list[BlobRef], list[str]]:
+    """Blobs reachable from every ref (and HEAD), or every blob in the object database; and the
+    commits no ref reaches (their blobs are attributed too when `unreachable`)."""
+    blobs, commits = all_objects(repo)
+    reachable = reachable_ids(repo, ["--all"])
+    if unreachable:
+        return blobs, [c for c in commits if c not in reachable]
+    return [b for b in blobs if b.oid in reachable], []
+
+
+def range_blobs(repo: Repo, revs: Sequence[str]) -> list[BlobRef]:
+    """The blobs `git rev-list --objects REVS` lists: new in a range, with their sizes."""
+    ids = reachable_ids(repo, revs)
+    if not ids:
+        return []
+    out = run_git(
+        repo.git_dir,
+        ["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+        "look up the objects",
+        stdin="".join(i + "\n" for i in sorted(ids)).encode("ascii"),
+    )  # fmt: skip
+    blobs = []
+    for line in out.decode("ascii", "replace").splitlines():
+        fields = line.split(" ")
+        if len(fields) == 2 and fields[1] == "missing":
+            raise SourceError(unreadable_object(repo, fields[0]))
+        if len(fields) == 3 and fields[1] == "blob":
+            blobs.append(BlobRef(fields[0], int(fields[2])))
+    return blobs
+
+
+def head_tree(repo: Repo, commit: str) -> tuple[set[str], int]:
+    """Blob ids in `commit`'s tree, and how many submodules (gitlinks) it has."""
+    out = run_git(repo.git_dir, ["ls-tree", "-r", "-z", "--full-tree", commit], "read HEAD's tree")
+    blobs, gitlinks = set(), 0
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        mode, kind, rest = entry.split(b" ", 2)
+        if mode.decode() == GITLINK:
+            gitlinks += 1
+        elif kind == b"blob":
+            blobs.add(rest.split(b"\t", 1)[0].decode("ascii"))
+    return blobs, gitlinks
+
+
+def tree_blobs(repo: Repo, commit: str) -> list[tuple[str, str]]:
+    """(oid, path) of every file in `commit`'s tree."""
+    out = run_git(repo.git_dir, ["ls-tree", "-r", "-z", "--full-tree", commit], "read HEAD's tree")
+    found = []
+    for entry in out.split(b"\0"):
+        if entry:
+            meta, path = entry.split(b"\t", 1)
+            mode, kind, oid = meta.split(b" ")
+            if kind == b"blob" and mode.decode() != SYMLINK:
+                found.append((oid.decode("ascii"), display_path(os.fsdecode(path))))
+    return found
+
+
+def introductions(
+    repo: Repo, oids: set[str], revs: Sequence[str], extra_commits: Sequence[str] = ()
+) -> dict[str, list[Seen]]:
+    """For each blob of `oids`: every path it appears under, each with the first commit (topological
+    order, oldest first) that put it there. One `git log --raw` walk over `revs` (+ extra commits)."""
+    if not oids:
+        return {}
+    cmd = ["log", "--topo-order", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--root",
+           "--diff-merges=first-parent", "-z", "--format=commit %H %aI", *revs]  # fmt: skip
+    if extra_commits:
+        cmd.append("--stdin")
+    stdin = "".join(c + "\n" for c in extra_commits).encode("ascii") if extra_commits else None
+    found: dict[str, dict[str, Seen]] = {}
+    commit = date = None
+    tokens = _log_tokens(repo, cmd, stdin)
+    for token in tokens:
+        token = token.lstrip(b"\n")
+        if token.startswith(b"commit "):
+            _, commit, date = token.strip().decode("ascii").split(" ")
+            continue
+        if not token.startswith(b":"):
+            continue
+        path = display_path(os.fsdecode(next(tokens)))
+        meta = token[1:].split(b" ")
+        new_oid, status = meta[3].decode("ascii"), meta[4][:1]
+        if status != b"D" and new_oid in oids and meta[1].decode() != GITLINK:
+            found.setdefault(new_oid, {}).setdefault(path, Seen(path, commit, date))
+    return {oid: list(paths.values()) for oid, paths in found.items()}
+
+
+def _log_tokens(repo: Repo, args: list[str], stdin: bytes | None) -> Iterator[bytes]:
+    """NUL-separated tokens of a git command's output, streamed (a long history never sits in memory)."""
+    proc = subprocess.Popen(
+        ["git", f"--git-dir={repo.git_dir}", *args],
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    if stdin and proc.stdin is not None:
+        proc.stdin.write(stdin)  # commit ids only: small enough for the pipe in practice
+        proc.stdin.close()
+    rest = b""
+    try:
+        while block := proc.stdout.read(1 << 20):
+            parts = (rest + block).split(b"\0")
+            rest = parts.pop()
+            yield from parts
+        if rest:
+            yield rest
+    finally:
+        proc.stdout.close()
+        errors = proc.stderr.read() if proc.stderr else b""
+        code = proc.wait()
+    if code != 0:
+        raise SourceError(failure(repo.git_dir, "walk the history", errors, code))
+

@@ -1,0 +1,290 @@
+"""History and range scans on real repositories built in tmp_path (no mocks)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from leakscan.blobscan import BlobRef, scan_blobs
+from leakscan.cli import load_rules
+from leakscan.match import compile_matcher
+from leakscan.scan import Settings
+from leakscan.sources import history
+from tests import keys
+from tests.conftest import commit_file, git, make_repo, run
+
+HISTORY_ONLY_START = "This key is in the repository's history only: deleting the line does not help"
+
+
+def scan_json(*args: str) -> tuple[int, dict, str]:
+    result = run("scan", *args, "--format", "json", "--jobs", "1")
+    doc = json.loads(result.stdout) if result.stdout.strip() else {}
+    return result.exit_code, doc, result.stderr
+
+
+def author_date(repo: Path, commit: str) -> str:
+    return git(repo, "log", "-1", "--format=%aI", commit)
+
+
+def unique_blobs(repo: Path, *revs: str) -> set[str]:
+    ids = git(repo, "rev-list", "--objects", *(revs or ("--all",))).split("\n")
+    listing = "\n".join(line.split(" ")[0] for line in ids if line) + "\n"
+    out = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch-check"], input=listing,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return {line.split()[0] for line in out.splitlines() if line.split()[1] == "blob"}
+
+
+def test_key_added_then_removed_is_history_only(repo):
+    k = keys.key("secret", "live")
+    commit_file(repo, "README.md", "hello\n", "start")
+    first = commit_file(repo, "app/settings.py", f"import os\nKEY = '{k}'\n", "add key")
+    commit_file(repo, "app/settings.py", "import os\nKEY = os.environ['KEY']\n", "remove key")
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1 and k not in json.dumps(doc) + err
+    assert doc["scan"]["mode"] == "history" and doc["scan"]["files"] == 0
+    (f,) = doc["findings"]
+    assert f["present_at_head"] is False
+    assert f["remediation"].startswith(HISTORY_ONLY_START)
+    assert f["locations"] == [
+        {"path": "app/settings.py", "line": 2, "column": 8, "end_column": 8 + len(k),
+         "commit": first, "author_date": author_date(repo, first), "encoding": "plain"}
+    ]  # fmt: skip
+
+
+def test_text_report_names_commit_and_history_only(repo):
+    k = keys.key("secret", "live")
+    first = commit_file(repo, "a.py", f"K = '{k}'\n", "add")
+    commit_file(repo, "a.py", "K = None\n", "remove")
+    result = run("scan", "--history", str(repo), "--no-color")
+    assert result.exit_code == 1
+    assert f"a.py:1:6  commit {first[:12]}" in result.stdout
+    assert "in history only" in result.stdout
+    assert k not in result.stdout + result.stderr
+
+
+def test_key_on_side_branch_then_merged(repo):
+    k = keys.key("restricted", "live")
+    commit_file(repo, "README.md", "hello\n", "start")
+    git(repo, "checkout", "-q", "-b", "side")
+    side = commit_file(repo, "side.py", f"K = '{k}'\n", "side work")
+    git(repo, "checkout", "-q", "main")
+    commit_file(repo, "main.py", "x = 1\n", "main work")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge side", "side")
+    code, doc, _ = scan_json("--history", str(repo))
+    (f,) = doc["findings"]
+    assert code == 1 and f["present_at_head"] is True
+    assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [("side.py", side)]
+    assert not f["remediation"].startswith(HISTORY_ONLY_START)
+
+
+def test_same_blob_under_two_paths_is_one_finding_read_once(repo):
+    k = keys.key("secret", "test")
+    text = f"KEY = '{k}'\n"
+    first = commit_file(repo, "a/config.py", text, "one")
+    second = commit_file(repo, "b/copy.py", text, "two")
+    code, doc, _ = scan_json("--history", str(repo))
+    (f,) = doc["findings"]
+    assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [
+        ("a/config.py", first), ("b/copy.py", second)
+    ]  # fmt: skip
+    assert doc["scan"]["blobs"] == len(unique_blobs(repo)) == 1
+
+
+def test_key_in_a_tag_only(repo):
+    k = keys.key("secret", "live")
+    commit_file(repo, "README.md", "hello\n", "start")
+    git(repo, "checkout", "-q", "-b", "release")
+    tagged = commit_file(repo, "deploy.env", f"STRIPE_SECRET_KEY={k}\n", "release config")
+    git(repo, "tag", "-a", "v1", "-m", "v1")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "branch", "-q", "-D", "release")
+    code, doc, _ = scan_json("--history", str(repo))
+    (f,) = doc["findings"]
+    assert code == 1 and f["present_at_head"] is False
+    assert f["locations"][0]["commit"] == tagged and f["locations"][0]["path"] == "deploy.env"
+
+
+def test_key_renamed_across_files(repo):
+    k = keys.webhook()
+    first = commit_file(repo, "old_name.py", f"WEBHOOK = '{k}'\n", "add")
+    git(repo, "mv", "old_name.py", "new_name.py")
+    git(repo, "commit", "-q", "-m", "rename")
+    renamed = git(repo, "rev-parse", "HEAD")
+    code, doc, _ = scan_json("--history", str(repo))
+    (f,) = doc["findings"]
+    assert f["present_at_head"] is True
+    assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [
+        ("new_name.py", renamed), ("old_name.py", first)
+    ]  # fmt: skip
+
+
+def test_deleted_branch_found_only_with_unreachable(repo):
+    k = keys.key("secret", "live")
+    commit_file(repo, "README.md", "hello\n", "start")
+    git(repo, "checkout", "-q", "-b", "oops")
+    lost = commit_file(repo, "leak.py", f"K = '{k}'\n", "oops")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "branch", "-q", "-D", "oops")
+    code, doc, _ = scan_json("--history", str(repo))
+    assert code == 0 and doc["findings"] == []
+    code, doc, _ = scan_json("--history", "--unreachable", str(repo))
+    (f,) = doc["findings"]
+    assert code == 1 and f["present_at_head"] is False
+    assert (f["locations"][0]["path"], f["locations"][0]["commit"]) == ("leak.py", lost)
+    assert any("object database" in n for n in doc["scan"]["notes"])
+
+
+def test_blob_in_no_commit_found_with_unreachable(repo):
+    k = keys.key("secret", "live")
+    commit_file(repo, "README.md", "hello\n", "start")
+    (repo / "staged.py").write_text(f"K = '{k}'\n")
+    git(repo, "add", "staged.py")
+    git(repo, "reset", "-q")
+    code, doc, _ = scan_json("--history", "--unreachable", str(repo))
+    (f,) = doc["findings"]
+    assert f["locations"][0]["commit"] is None and "in no commit" in f["locations"][0]["path"]
+
+
+def test_no_blob_is_read_or_scanned_twice(repo):
+    k = keys.key("secret", "live")
+    text = f"K = '{k}'\n"
+    commit_file(repo, "a.py", text)
+    commit_file(repo, "b.py", text)  # same blob, second path
+    git(repo, "mv", "a.py", "c.py")
+    git(repo, "commit", "-q", "-m", "rename")
+    git(repo, "checkout", "-q", "-b", "side")
+    commit_file(repo, "d.py", "nothing here\n")
+    commit_file(repo, "e.py", "x_test_y = 1\n")  # passes the keyword prefilter, no key
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "side")
+    git(repo, "tag", "v1")
+    rules = load_rules(())
+    settings = Settings(rules, compile_matcher(rules.rules))
+    r = history.open_repo(repo)
+    blobs, _ = history.history_blobs(r, unreachable=False)
+    expected = unique_blobs(repo)
+    assert sorted(b.oid for b in blobs) == sorted(expected)
+    # two worker processes, one blob per chunk: the most chances to read something twice
+    scanned = scan_blobs(settings, r.git_dir, blobs, jobs=2, chunk_bytes=1)
+    assert scanned.reads == len(expected) == 3
+    assert scanned.full_scans == 2  # the key blob and e.py; d.py never reaches the rules
+    assert list(scanned.hits) == [b.oid for b in blobs if b.oid in scanned.hits] and len(scanned.hits) == 1
+    code, doc, _ = scan_json("--history", str(repo))
+    assert doc["scan"]["blobs"] == len(expected)
+    assert len(doc["findings"]) == 1 and len(doc["findings"][0]["locations"]) == 3
+
+
+def test_parallel_and_serial_scans_agree(repo):
+    for i in range(6):
+        commit_file(repo, f"f{i}.py", f"K{i} = '{keys.key('secret', 'test', seed=i)}'\n" + "x\n" * 2000)
+    one = run("scan", "--history", str(repo), "--format", "json", "--jobs", "1")
+    two = run("scan", "--history", str(repo), "--format", "json", "--jobs", "2")
+    a, b = json.loads(one.stdout), json.loads(two.stdout)
+    assert a["findings"] == b["findings"] and len(a["findings"]) == 6
+    assert a["scan"]["blobs"] == b["scan"]["blobs"] == 6
+
+
+def test_bare_repository(repo, tmp_path):
+    k = keys.key("secret", "live")
+    commit_file(repo, "a.py", f"K = '{k}'\n")
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    code, doc, _ = scan_json("--history", str(bare))
+    assert code == 1 and doc["findings"][0]["present_at_head"] is True
+    assert doc["scan"]["target"] == str(bare)
+
+
+def test_shallow_clone_says_history_is_partial(repo, tmp_path):
+    k = keys.key("secret", "live")
+    commit_file(repo, "a.py", f"K = '{k}'\n", "old key")
+    commit_file(repo, "a.py", "K = None\n", "removed")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True)
+    code, doc, _ = scan_json("--history", str(shallow))
+    assert code == 0 and doc["findings"] == []
+    assert any("shallow clone: history is partial" in n for n in doc["scan"]["notes"])
+
+
+def test_empty_repository_is_a_clear_note(repo):
+    code, doc, _ = scan_json("--history", str(repo))
+    assert code == 0 and doc["findings"] == [] and doc["scan"]["blobs"] == 0
+    assert any("empty repository" in n for n in doc["scan"]["notes"])
+
+
+def test_detached_head_and_worktree(repo, tmp_path):
+    k = keys.key("secret", "test")
+    with_key = commit_file(repo, "a.py", f"K = '{k}'\n")
+    commit_file(repo, "a.py", "K = None\n")
+    git(repo, "checkout", "-q", "--detach", with_key)
+    code, doc, _ = scan_json("--history", str(repo))
+    assert code == 1 and doc["findings"][0]["present_at_head"] is True
+    git(repo, "checkout", "-q", "main")
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), with_key)
+    code, doc, _ = scan_json("--history", str(tmp_path / "wt"))
+    assert code == 1 and doc["findings"][0]["present_at_head"] is True
+
+
+def test_lfs_pointer_is_noted(repo):
+    pointer = ("version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 12345\n")
+    commit_file(repo, "big.bin", pointer)
+    code, doc, _ = scan_json("--history", str(repo))
+    assert code == 0 and any("Git LFS pointer" in n for n in doc["scan"]["notes"])
+
+
+def test_corrupt_loose_object_is_exit_2_with_a_sentence(repo):
+    k = keys.key("secret", "live")
+    commit_file(repo, "a.py", f"K = '{k}'\n")
+    oid = git(repo, "rev-parse", "HEAD:a.py")
+    loose = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"this is not zlib data at all")
+    result = run("scan", "--history", str(repo))
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("leakscan: error: ") and "git fsck" in line and "Traceback" not in line
+
+
+def test_missing_packfile_is_exit_2_with_a_sentence(repo):
+    commit_file(repo, "a.py", "x = 1\n")
+    commit_file(repo, "b.py", "y = 2\n")
+    git(repo, "repack", "-q", "-a", "-d")
+    for pack in (repo / ".git" / "objects" / "pack").glob("*.pack"):
+        pack.unlink()
+    result = run("scan", "--history", str(repo))
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("leakscan: error: ") and "Traceback" not in line
+
+
+def test_not_a_repository(tmp_path):
+    result = run("scan", "--history", str(tmp_path))
+    assert result.exit_code == 2 and "not a git repository" in result.stderr
+
+
+def test_git_sources_are_mutually_exclusive(repo):
+    result = run("scan", "--history", "--staged", str(repo))
+    assert result.exit_code == 2 and "choose one" in result.stderr
+    result = run("scan", "--unreachable", str(repo))
+    assert result.exit_code == 2 and "--unreachable only applies to --history" in result.stderr
+
+
+def test_oversized_blobs_are_skipped_with_a_note(repo):
+    commit_file(repo, "big.py", f"K = '{keys.key('secret', 'live')}'\n" + "x" * 5000)
+    code, doc, _ = scan_json("--history", str(repo), "--max-file-size", "1K")
+    assert code == 0 and doc["scan"]["blobs"] == 0
+    assert any("larger than --max-file-size" in n for n in doc["scan"]["notes"])
+
+
+def test_blob_ref_sizes_come_from_git(repo):
+    commit_file(repo, "a.txt", "abc\n")
+    r = history.open_repo(repo)
+    blobs, _ = history.history_blobs(r, unreachable=False)
+    assert blobs == [BlobRef(git(repo, "rev-parse", "HEAD:a.txt"), 4)]
+
+
+def test_history_works_without_a_checkout(repo, tmp_path):
+    shutil.rmtree(tmp_path / "repo" / ".git" / "hooks", ignore_errors=True)
+    code, doc, _ = scan_json("--history", str(make_repo(tmp_path / "other")))
+    assert code == 0
