@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from leakscan.blobscan import BlobRef, BlobScan, Progress, scan_blobs
@@ -39,19 +39,44 @@ class Plan:
 
 
 def scan_history(settings: Settings, path: Path, unreachable: bool, options: Options) -> ScanResult:
-    """Every blob reachable from every ref (or every blob in the object database), each scanned once."""
+    """Every blob reachable from every ref (or every blob in the object database), each scanned once.
+
+    Every blob in the object database is listed and scanned while `git rev-list` works out, on the
+    other core, which of them a ref reaches; hits of unreachable blobs are dropped afterwards (a clone
+    has few or none, and the walk no longer delays the scan)."""
     started = time.monotonic()
     repo = history.open_repo(path)
     notes = _repo_notes(repo)
     if not history.has_refs(repo) and not unreachable:
         notes.append("empty repository: there are no commits to scan")
         return _empty(repo, "history", notes, started)
-    blobs, dangling = history.history_blobs(repo, unreachable)
+    walk = None if unreachable else history.start_walk(repo, ["--all"])
+    try:
+        blobs, commits = history.all_objects(repo)
+        wanted, big = _by_size(blobs, options.max_size)
+        scanned = _scan_all(settings, repo, wanted, options)
+        reachable = history.finish_walk(repo, walk) if walk is not None else None
+    finally:
+        if walk is not None:
+            history.stop_walk(walk)
+    dangling: list[str] = []
+    if reachable is not None:
+        wanted = [b for b in wanted if b.oid in reachable]
+        big = [b for b in big if b.oid in reachable]
+        scanned = _only(scanned, reachable, wanted)
+    elif scanned.hits:
+        dangling = history.unreachable_commits(repo, commits)
     if unreachable:
-        notes.append(f"included every object in the object database ({len(dangling)} commit(s) that "
-                     "no ref reaches)")  # fmt: skip
+        notes.append("included every object in the object database, also those no ref reaches")
+    notes += _size_note(big, options)
     plan = Plan(("--all",), history.resolve_commit(repo, "HEAD"), tuple(notes))
-    return _scan(settings, repo, "history", blobs, plan, options, started, dangling)
+    return _result(settings, repo, "history", scanned, plan, options, started, dangling)
+
+
+def _only(scanned: BlobScan, reachable: set[str], wanted: list[BlobRef]) -> BlobScan:
+    """`scanned` as if only the reachable blobs had been read."""
+    hits = {oid: found for oid, found in scanned.hits.items() if oid in reachable}
+    return replace(scanned, hits=hits, reads=len(wanted), bytes=sum(b.size for b in wanted))
 
 
 def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> ScanResult:
@@ -63,8 +88,10 @@ def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> S
     plan = Plan(plan.revs, plan.head, tuple(notes))
     if not plan.revs:
         return _empty(repo, "range", notes, started)
-    blobs = history.range_blobs(repo, plan.revs)
-    return _scan(settings, repo, "range", blobs, plan, options, started)
+    wanted, big = _by_size(history.range_blobs(repo, plan.revs), options.max_size)
+    plan = Plan(plan.revs, plan.head, plan.notes + tuple(_size_note(big, options)))
+    scanned = _scan_all(settings, repo, wanted, options)
+    return _result(settings, repo, "range", scanned, plan, options, started)
 
 
 def plan_range(repo: Repo, spec: str) -> Plan:
@@ -120,26 +147,35 @@ def _empty(repo: Repo, mode: str, notes: list[str], started: float) -> ScanResul
     return ScanResult(summary, ())
 
 
-def _scan(
+def _by_size(blobs: Sequence[BlobRef], max_size: int) -> tuple[list[BlobRef], list[BlobRef]]:
+    return [b for b in blobs if b.size <= max_size], [b for b in blobs if b.size > max_size]
+
+
+def _size_note(big: Sequence[BlobRef], options: Options) -> list[str]:
+    if not big:
+        return []
+    return [f"{len(big)} blob(s) larger than --max-file-size ({human_size(options.max_size)}) "
+            "not scanned"]  # fmt: skip
+
+
+def _scan_all(settings: Settings, repo: Repo, wanted: Sequence[BlobRef], options: Options) -> BlobScan:
+    progress = None
+    if options.start_progress is not None:
+        progress = options.start_progress(len(wanted), sum(b.size for b in wanted))
+    return scan_blobs(settings, repo.git_dir, wanted, options.jobs, progress)
+
+
+def _result(
     settings: Settings,
     repo: Repo,
     mode: str,
-    blobs: Sequence[BlobRef],
+    scanned: BlobScan,
     plan: Plan,
     options: Options,
     started: float,
     dangling: Sequence[str] = (),
 ) -> ScanResult:
-    notes = list(plan.notes)
-    wanted = [b for b in blobs if b.size <= options.max_size]
-    if len(wanted) < len(blobs):
-        notes.append(f"{len(blobs) - len(wanted)} blob(s) larger than --max-file-size "
-                     f"({human_size(options.max_size)}) not scanned")  # fmt: skip
-    progress = None
-    if options.start_progress is not None:
-        progress = options.start_progress(len(wanted), sum(b.size for b in wanted))
-    scanned = scan_blobs(settings, repo.git_dir, wanted, options.jobs, progress)
-    notes += _scan_notes(scanned)
+    notes = list(plan.notes) + _scan_notes(scanned)
     seen = history.introductions(repo, set(scanned.hits), plan.revs, dangling)
     occurrences, skipped, at_head = _place_all(settings, repo, scanned, seen, plan, options)
     if plan.head is not None:

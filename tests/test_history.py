@@ -163,7 +163,7 @@ def test_no_blob_is_read_or_scanned_twice(repo):
     rules = load_rules(())
     settings = Settings(rules, compile_matcher(rules.rules))
     r = history.open_repo(repo)
-    blobs, _ = history.history_blobs(r, unreachable=False)
+    blobs, _ = history.all_objects(r)
     expected = unique_blobs(repo)
     assert sorted(b.oid for b in blobs) == sorted(expected)
     # two worker processes, one blob per chunk: the most chances to read something twice
@@ -280,7 +280,7 @@ def test_oversized_blobs_are_skipped_with_a_note(repo):
 def test_blob_ref_sizes_come_from_git(repo):
     commit_file(repo, "a.txt", "abc\n")
     r = history.open_repo(repo)
-    blobs, _ = history.history_blobs(r, unreachable=False)
+    blobs, _ = history.all_objects(r)
     assert blobs == [BlobRef(git(repo, "rev-parse", "HEAD:a.txt"), 4)]
 
 
@@ -288,3 +288,18 @@ def test_history_works_without_a_checkout(repo, tmp_path):
     shutil.rmtree(tmp_path / "repo" / ".git" / "hooks", ignore_errors=True)
     code, doc, _ = scan_json("--history", str(make_repo(tmp_path / "other")))
     assert code == 0
+
+
+def test_progress_line_shows_blobs_bytes_rate_and_eta():
+    from leakscan.report.progress import progress_line
+
+    line = progress_line(500, 1000, 50 << 20, 100 << 20, 10.0)
+    assert line.startswith("[############............]  50%  500/1000 blobs  50.0 MiB/100.0 MiB")
+    assert "5.0 MiB/s" in line and line.endswith("ETA 0:10")
+    assert progress_line(0, 10, 0, 100, 0.0).endswith("ETA --:--")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(repo):
+    commit_file(repo, "a.py", "x = 1\n" * 10)
+    result = run("scan", "--history", str(repo))
+    assert "\r" not in result.stderr and "ETA" not in result.stderr

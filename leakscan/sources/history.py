@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from leakscan.blobscan import BlobRef
 from leakscan.errors import SourceError
@@ -22,6 +24,7 @@ from leakscan.sources.git import CORRUPT_HINT, failure, git_env, run_git
 ZERO = re.compile(r"0+")
 GITLINK = "160000"
 SYMLINK = "120000"
+MAX_FIND_OBJECTS = 2000  # more matched blobs than this: filter the full `git log --raw` in Python
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +130,51 @@ def reachable_ids(repo: Repo, revs: Sequence[str]) -> set[str]:
             for line in out.decode("utf-8", "replace").splitlines() if line}  # fmt: skip
 
 
-def history_blobs(repo: Repo, unreachable: bool) -> tuple[list[BlobRef], list[str]]:
-    """Blobs reachable from every ref (and HEAD), or every blob in the object database; and the
-    commits no ref reaches (their blobs are attributed too when `unreachable`)."""
-    blobs, commits = all_objects(repo)
-    reachable = reachable_ids(repo, ["--all"])
-    if unreachable:
-        return blobs, [c for c in commits if c not in reachable]
-    return [b for b in blobs if b.oid in reachable], []
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """A `git rev-list` running in the background while blobs are scanned; its output goes to an
+    anonymous temporary file (no thread, so worker processes can be forked safely meanwhile)."""
+
+    proc: subprocess.Popen[bytes]
+    out: IO[bytes]
+    errors: IO[bytes]
+
+
+def start_walk(repo: Repo, revs: Sequence[str]) -> Walk:
+    """Start listing the blob ids reachable from `revs`; `finish_walk` collects them."""
+    out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    cmd = ["git", f"--git-dir={repo.git_dir}", "rev-list", "--objects", "--no-object-names",
+           "--filter=object:type=blob", *revs]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors, env=git_env())
+    return Walk(proc, out, errors)
+
+
+def finish_walk(repo: Repo, walk: Walk) -> set[str]:
+    """The ids the walk listed (blobs, and some commits and tags); a failed walk raises SourceError."""
+    try:
+        code = walk.proc.wait()
+        walk.out.seek(0)
+        walk.errors.seek(0)
+        if code != 0:
+            raise SourceError(failure(repo.git_dir, "walk the history", walk.errors.read(), code))
+        return set(walk.out.read().decode("ascii", "replace").split())
+    finally:
+        stop_walk(walk)
+
+
+def stop_walk(walk: Walk) -> None:
+    if walk.proc.poll() is None:
+        walk.proc.kill()
+        walk.proc.wait()
+    walk.out.close()
+    walk.errors.close()
+
+
+def unreachable_commits(repo: Repo, commits: Sequence[str]) -> list[str]:
+    """The commits of `commits` that no ref (nor HEAD) reaches."""
+    out = run_git(repo.git_dir, ["rev-list", "--all"], "walk the history")
+    reachable = set(out.decode("ascii", "replace").split())
+    return [c for c in commits if c not in reachable]
 
 
 def range_blobs(repo: Repo, revs: Sequence[str]) -> list[BlobRef]:
@@ -195,6 +235,8 @@ def introductions(
         return {}
     cmd = ["log", "--topo-order", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--root",
            "--diff-merges=first-parent", "-z", "--format=commit %H %aI", *revs]  # fmt: skip
+    if len(oids) <= MAX_FIND_OBJECTS:  # git keeps only the diffs that touch these blobs
+        cmd[1:1] = [f"--find-object={oid}" for oid in sorted(oids)]
     if extra_commits:
         cmd.append("--stdin")
     stdin = "".join(c + "\n" for c in extra_commits).encode("ascii") if extra_commits else None
