@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from leakscan.anchors import rule_anchors
 from leakscan.model import Match, Rule
 from leakscan.rulefile import compile_rule_regex
 
@@ -36,6 +37,8 @@ class _Group:
     keyword: bytes
     gate: Pattern | None
     rules: tuple[tuple[str, Pattern], ...]
+    # (anchor, where the keyword sits in it): every match of the group holds one (anchors.py); () = unknown
+    anchors: tuple[tuple[bytes, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +64,20 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
     groups = []
     for kw, members in by_keyword.items():
         compiled = tuple((r.id, compile_pattern(r)) for r in members)
-        groups.append(_Group(kw, _compile_gate(members), compiled))
+        groups.append(_Group(kw, _compile_gate(members), compiled, _group_anchors(members, kw)))
     return Matcher(tuple(groups), timeout, tuple(by_keyword))
+
+
+def _group_anchors(rules: list[Rule], keyword: bytes) -> tuple[tuple[bytes, int], ...]:
+    """Anchors that each contain the keyword, with its offset: a keyword hit can then be checked
+    against them in place (`startswith`), with no extra pass over the content."""
+    found: set[bytes] = set()
+    for rule in rules:
+        anchors = rule_anchors(rule.regex)
+        if anchors is None or not all(keyword in a for a in anchors):
+            return ()
+        found |= anchors
+    return tuple(sorted((a, a.find(keyword)) for a in found))
 
 
 def compile_pattern(rule: Rule) -> Pattern:
@@ -126,7 +141,7 @@ def _secret_span(m: Any) -> tuple[int, int]:
 def _group_matches(
     group: _Group, data: bytes, first: int, timeout: float, timeouts: set[str]
 ) -> Iterator[tuple[str, Any]]:
-    hits = _hits(data, group.keyword, first)
+    hits = _hits(data, group.keyword, first, group.anchors)
     if hits is None:  # dense: one pass over everything, keep matches that contain a hit
         for rule_id, pattern in group.rules:
             whole = _whole_buffer_pattern(pattern)
@@ -156,14 +171,19 @@ def _whole_buffer_pattern(pattern: Pattern) -> Pattern:
     return regex.compile(pattern.pattern)  # built-ins are compiled without flags: inline ones carry over
 
 
-def _hits(data: bytes, keyword: bytes, first: int) -> list[int] | None:
+def _hits(
+    data: bytes, keyword: bytes, first: int, anchors: tuple[tuple[bytes, int], ...]
+) -> list[int] | None:
+    """Keyword positions that sit inside one of the group's anchors (`_test_` only as part of
+    `sk_test_`, ...: in test code most `_test_` are not); None when so many that one pass is cheaper."""
     limit = len(data) // DENSE_HITS + 64
     hits = []
     pos = first
     while pos >= 0:
-        hits.append(pos)
-        if len(hits) > limit:
-            return None
+        if not anchors or any(pos >= at and data.startswith(a, pos - at) for a, at in anchors):
+            hits.append(pos)
+            if len(hits) > limit:
+                return None
         pos = data.find(keyword, pos + len(keyword))
     return hits
 

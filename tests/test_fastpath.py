@@ -129,3 +129,26 @@ def test_small_scans_stay_in_one_process():
     assert parallel.worker_count(1, cpus=8) == 1
     assert parallel.worker_count(parallel.MIN_ITEMS - 1, cpus=8) == 1
     assert parallel.worker_count(100_000, cpus=1) == 1
+
+
+def test_anchors_are_read_off_the_rules_and_every_example_holds_one():
+    from leakscan.anchors import rule_anchors
+
+    by_id = {r.id: rule_anchors(r.regex) for r in RULES.rules}
+    assert by_id["stripe.restricted-key.test"] == {b"rk_" + b"test_", b"rkcs_" + b"test_"}
+    assert by_id["stripe.webhook-secret"] == {b"whsec_"}
+    for rule in RULES.rules:
+        anchors = by_id[rule.id]
+        assert anchors, rule.id
+        for example in rule.examples:
+            assert any(a in example.encode() for a in anchors), (rule.id, example[:12])
+
+
+def test_no_anchors_when_they_cannot_be_proven():
+    from leakscan.anchors import rule_anchors
+
+    assert rule_anchors("(?i)(?P<secret>abcdef[0-9]+)") is None  # case-insensitive
+    assert rule_anchors("x(?P<secret>a|bcdefg)") is None  # a one-letter alternative filters nothing
+    assert rule_anchors("tok_[0-9]{8}") is None  # no secret group
+    assert rule_anchors("(?P<secret>[a-z]+_key_[0-9]+)") is None  # starts with a class
+    assert rule_anchors("(?P<secret>(?:ab|cd)ef_[0-9]+)") == {b"abef_", b"cdef_"}
