@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,6 @@ from leakscan.config import Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, UsageError
 from leakscan.match import compile_matcher
 from leakscan.model import RuleSet, ScanResult, Severity
-from leakscan.report import json as json_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.report.progress import progress_line
@@ -29,7 +27,15 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FAIL_ON = "medium"
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 Renderer = Callable[[ScanResult, RuleSet, RenderOptions], str]
-RENDERERS: dict[str, Renderer] = {"text": text_report.render, "json": json_report.render}
+
+
+def _render_json(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import json as json_report  # noqa: PLC0415 - a text run never needs it
+
+    return json_report.render(result, rules, options)
+
+
+RENDERERS: dict[str, Renderer] = {"text": text_report.render, "json": _render_json}
 _SIZE = re.compile(r"(?i)\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*")
 
 
@@ -289,6 +295,8 @@ def write_atomically(path: Path, text: str) -> None:
     """Temp file + rename: an interrupted run never leaves a truncated report behind."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
+        import tempfile  # noqa: PLC0415 - only with -o
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc}).") from None
