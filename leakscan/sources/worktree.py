@@ -80,8 +80,7 @@ def _listed(plan: Plan, target: Path, include_ignored: bool) -> Iterator[tuple[s
         for name in _git_files(target, include_ignored):
             yield os.path.join(top, name), name
         return
-    for full in _walk(Path(top)):
-        path = str(full)
+    for path in _walk_paths(top):
         rel = path[len(top) + 1 :] if path.startswith(top + os.sep) else None
         yield path, rel
 
@@ -97,17 +96,23 @@ def _expand(target: Path, include_ignored: bool) -> Iterator[Path]:
 
 
 def _walk(top: Path) -> Iterator[Path]:
+    yield from (Path(p) for p in _walk_paths(str(top)))
+
+
+def _walk_paths(top: str) -> Iterator[str]:
+    """Files (and symlinked directories) under `top`, sorted per directory; strings, no pathlib."""
     errors: list[OSError] = []
+    join = os.path.join
     for dirpath, dirnames, filenames in os.walk(top, onerror=errors.append, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         for d in dirnames:
-            if os.path.islink(os.path.join(dirpath, d)):
-                yield Path(dirpath, d)
+            if os.path.islink(join(dirpath, d)):
+                yield join(dirpath, d)
         for name in sorted(filenames):
-            yield Path(dirpath, name)
+            yield join(dirpath, name)
     for err in errors:  # unreadable directories: read_file reports them
         if err.filename:
-            yield Path(err.filename)
+            yield os.fsdecode(err.filename)
 
 
 def git_toplevel(path: Path) -> Path | None:
