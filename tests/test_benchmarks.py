@@ -20,10 +20,11 @@ def _module():
 
 
 def test_dry_run_prints_every_command(tmp_path):
+    (tmp_path / "c" / "stripe-python").mkdir(parents=True)  # a real input: the pre-commit step uses it
     env = {"BENCH_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "LEAKSCAN": "leakscan"}
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "run", "--dry-run", "--corpus", str(tmp_path / "c"),
-         "--inputs", "synth,stripe-python", "--work", str(tmp_path / "w")],
+         "--inputs", "synth,stripe-python,staged", "--work", str(tmp_path / "w")],
         capture_output=True, text=True, env=env,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
