@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import codecs
 import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 from leakscan.content import SNIFF
 from leakscan.match import has_keyword
 from leakscan.scan import BlobHits, Settings, match_blob
-from leakscan.sources.git import cat_blobs
+from leakscan.sources.git import Reader, cat_file
 
 MIN_CHUNK = 1 << 20
 MAX_CHUNK = 64 << 20
@@ -26,9 +30,9 @@ CHUNKS_PER_JOB = 16  # enough chunks that both workers finish together and the p
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 Progress = Callable[[int, int], None]  # (blobs done, bytes done), called as chunks finish
 
-# Settings of this worker process, set once by `_start_worker` so the compiled rules are not
-# pickled with every chunk. The only module-level state in leakscan, and only in pool workers.
-_WORKER: dict[str, Settings] = {}
+# Settings and `git cat-file` of this worker process, set once by `_start_worker` so the compiled
+# rules are not pickled with every chunk and git's caches last. The only module-level state in leakscan, and only in pool workers.
+_WORKER: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +68,12 @@ def scan_blobs(
         chunk_bytes = min(MAX_CHUNK, max(MIN_CHUNK, total // max(1, jobs * CHUNKS_PER_JOB)))
     chunks = split(blobs, chunk_bytes)
     if jobs <= 1 or len(chunks) <= 1:
-        results = []
-        for chunk in chunks:
-            results.append(scan_chunk(settings, git_dir, chunk))
-            _report(progress, results)
+        results: list[BlobScan] = []
+        if chunks:
+            with cat_file(git_dir) as read:
+                for chunk in chunks:
+                    results.append(scan_chunk(settings, read, chunk))
+                    _report(progress, results)
         return merge(results)
     return merge(_in_pool(settings, git_dir, chunks, jobs, progress))
 
@@ -88,10 +94,10 @@ def split(blobs: Sequence[BlobRef], chunk_bytes: int) -> list[list[str]]:
     return chunks
 
 
-def scan_chunk(settings: Settings, git_dir: str, oids: Sequence[str]) -> BlobScan:
+def scan_chunk(settings: Settings, read: Reader, oids: Sequence[str]) -> BlobScan:
     hits: dict[str, BlobHits] = {}
     reads = nbytes = binary = lfs = full = 0
-    for oid, data in cat_blobs(git_dir, oids):
+    for oid, data in read(oids, None):
         assert data is not None  # no size limit here: oversized blobs are never dispatched
         reads += 1
         nbytes += len(data)
@@ -142,9 +148,9 @@ def _in_pool(
         max_workers=min(jobs, len(chunks)),
         mp_context=multiprocessing.get_context(method),
         initializer=_start_worker,
-        initargs=(settings,),
+        initargs=(settings, git_dir),
     ) as pool:
-        pending: set[Future[BlobScan]] = {pool.submit(_worker_chunk, git_dir, c) for c in chunks}
+        pending: set[Future[BlobScan]] = {pool.submit(_worker_chunk, c) for c in chunks}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -158,12 +164,23 @@ def _in_pool(
     return results
 
 
-def _start_worker(settings: Settings) -> None:
+def _start_worker(settings: Settings, git_dir: str) -> None:
     _WORKER["settings"] = settings
+    # One `git cat-file --batch` for all the chunks of this worker; it ends when the worker does (its
+    # stdin closes). Entered by hand: a pool worker has no scope to hold a `with` open.
+    _WORKER["stack"] = stack = ExitStack()  # kept, or collecting it would close the reader
+    _WORKER["read"] = stack.enter_context(cat_file(git_dir))
+    # Ctrl-C reaches the whole process group: the parent reports it; a worker just stops, without the
+    # traceback multiprocessing would print (its `git cat-file` gets the signal too).
+    signal.signal(signal.SIGINT, _stop_worker)
 
 
-def _worker_chunk(git_dir: str, oids: list[str]) -> BlobScan:
-    return scan_chunk(_WORKER["settings"], git_dir, oids)
+def _stop_worker(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
+
+
+def _worker_chunk(oids: list[str]) -> BlobScan:
+    return scan_chunk(_WORKER["settings"], _WORKER["read"], oids)
 
 
 def _report(progress: Progress | None, results: Sequence[BlobScan]) -> None:

@@ -18,7 +18,9 @@ from leakscan.sources.files import human_size
 from leakscan.sources.git import cat_blobs
 from leakscan.sources.history import Repo, Seen
 
-StartProgress = Callable[[int, int], Progress | None]  # (total blobs, total bytes) -> progress callback
+StartProgress = Callable[
+    [int, int], Progress | None
+]  # (total blobs, total bytes) -> progress callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +63,8 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
             history.stop_walk(walk)
     dangling: list[str] = []
     if reachable is not None:
-        wanted = [b for b in wanted if b.oid in reachable]
+        scanned = _only(scanned, reachable, [b for b in wanted if b.oid not in reachable])
         big = [b for b in big if b.oid in reachable]
-        scanned = _only(scanned, reachable, wanted)
     elif scanned.hits:
         dangling = history.unreachable_commits(repo, commits)
     if unreachable:
@@ -73,10 +74,11 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     return _result(settings, repo, "history", scanned, plan, options, started, dangling)
 
 
-def _only(scanned: BlobScan, reachable: set[str], wanted: list[BlobRef]) -> BlobScan:
-    """`scanned` as if only the reachable blobs had been read."""
+def _only(scanned: BlobScan, reachable: set[str], dropped: list[BlobRef]) -> BlobScan:
+    """`scanned` without the blobs no ref reaches (they were read once each, like every other)."""
     hits = {oid: found for oid, found in scanned.hits.items() if oid in reachable}
-    return replace(scanned, hits=hits, reads=len(wanted), bytes=sum(b.size for b in wanted))
+    return replace(scanned, hits=hits, reads=scanned.reads - len(dropped),
+                   bytes=scanned.bytes - sum(b.size for b in dropped))  # fmt: skip
 
 
 def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> ScanResult:
@@ -107,7 +109,10 @@ def plan_range(repo: Repo, spec: str) -> Plan:
     if not base_text or history.ZERO.fullmatch(base_text):
         return _new_branch(repo, head, f"new branch (no base commit): scanned {short}")
     base = history.resolve_commit(repo, base_text)
-    if base is None:
+    if base is None and not history.OBJECT_ID.fullmatch(base_text):
+        raise UsageError(f"--range: {base_text!r} does not name a readable commit in {repo.root}; "
+                         "check the name.")  # fmt: skip
+    if base is None:  # an id from a push or CI event that this clone does not have
         return _new_branch(repo, head, f"base {base_text} is not in this repository (a force-push, "
                            f"or a shallow clone?): scanned {short}")  # fmt: skip
     if base == head:
@@ -127,14 +132,19 @@ def _new_branch(repo: Repo, head: str, what: str) -> Plan:
     if remotes:
         revs = (head, "--not", "--remotes")
         count = history.count_commits(repo, revs)
-        return Plan(revs, head, (f"{what}: its {count} commit(s) not on any remote-tracking branch",))
+        return Plan(
+            revs, head, (f"{what}: its {count} commit(s) not on any remote-tracking branch",)
+        )
     count = history.count_commits(repo, (head,))
-    return Plan((head,), head, (f"{what}: all {count} commit(s) of its history (no remote-tracking "
-                                "branches to compare with)",))  # fmt: skip
+    note = f"{what}: all {count} commit(s) of its history (no remote-tracking branches to compare with)"
+    return Plan((head,), head, (note,))
 
 
 def _repo_notes(repo: Repo) -> list[str]:
     notes = []
+    if repo.partial:
+        notes.append("partial clone: objects that were never downloaded are not scanned (leakscan "
+                     "does not fetch them)")  # fmt: skip
     if repo.shallow:
         notes.append("shallow clone: history is partial; only the commits present were scanned "
                      "(`git fetch --unshallow` for all of them)")  # fmt: skip
@@ -154,11 +164,13 @@ def _by_size(blobs: Sequence[BlobRef], max_size: int) -> tuple[list[BlobRef], li
 def _size_note(big: Sequence[BlobRef], options: Options) -> list[str]:
     if not big:
         return []
-    return [f"{len(big)} blob(s) larger than --max-file-size ({human_size(options.max_size)}) "
-            "not scanned"]  # fmt: skip
+    limit = human_size(options.max_size)
+    return [f"{len(big)} blob(s) larger than --max-file-size ({limit}) not scanned"]
 
 
-def _scan_all(settings: Settings, repo: Repo, wanted: Sequence[BlobRef], options: Options) -> BlobScan:
+def _scan_all(
+    settings: Settings, repo: Repo, wanted: Sequence[BlobRef], options: Options
+) -> BlobScan:
     progress = None
     if options.start_progress is not None:
         progress = options.start_progress(len(wanted), sum(b.size for b in wanted))
@@ -181,7 +193,9 @@ def _result(
     if plan.head is not None:
         _, gitlinks = history.head_tree(repo, plan.head)
         if gitlinks:
-            notes.append(f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own")
+            notes.append(
+                f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own"
+            )
     summary = ScanSummary(
         target=repo.root, mode=mode, files=0, blobs=scanned.reads, bytes=scanned.bytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),

@@ -84,7 +84,7 @@ def test_same_blob_under_two_paths_is_one_finding_read_once(repo):
     text = f"KEY = '{k}'\n"
     first = commit_file(repo, "a/config.py", text, "one")
     second = commit_file(repo, "b/copy.py", text, "two")
-    code, doc, _ = scan_json("--history", str(repo))
+    _code, doc, _ = scan_json("--history", str(repo))
     (f,) = doc["findings"]
     assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [
         ("a/config.py", first), ("b/copy.py", second)
@@ -112,7 +112,7 @@ def test_key_renamed_across_files(repo):
     git(repo, "mv", "old_name.py", "new_name.py")
     git(repo, "commit", "-q", "-m", "rename")
     renamed = git(repo, "rev-parse", "HEAD")
-    code, doc, _ = scan_json("--history", str(repo))
+    _code, doc, _ = scan_json("--history", str(repo))
     (f,) = doc["findings"]
     assert f["present_at_head"] is True
     assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [
@@ -129,9 +129,10 @@ def test_deleted_branch_found_only_with_unreachable(repo):
     git(repo, "branch", "-q", "-D", "oops")
     code, doc, _ = scan_json("--history", str(repo))
     assert code == 0 and doc["findings"] == []
+    assert doc["scan"]["blobs"] == len(unique_blobs(repo)) == 1  # the lost blob is not counted
     code, doc, _ = scan_json("--history", "--unreachable", str(repo))
     (f,) = doc["findings"]
-    assert code == 1 and f["present_at_head"] is False
+    assert code == 1 and f["present_at_head"] is False and doc["scan"]["blobs"] == 2
     assert (f["locations"][0]["path"], f["locations"][0]["commit"]) == ("leak.py", lost)
     assert any("object database" in n for n in doc["scan"]["notes"])
 
@@ -142,7 +143,7 @@ def test_blob_in_no_commit_found_with_unreachable(repo):
     (repo / "staged.py").write_text(f"K = '{k}'\n")
     git(repo, "add", "staged.py")
     git(repo, "reset", "-q")
-    code, doc, _ = scan_json("--history", "--unreachable", str(repo))
+    _code, doc, _ = scan_json("--history", "--unreachable", str(repo))
     (f,) = doc["findings"]
     assert f["locations"][0]["commit"] is None and "in no commit" in f["locations"][0]["path"]
 
@@ -170,15 +171,20 @@ def test_no_blob_is_read_or_scanned_twice(repo):
     scanned = scan_blobs(settings, r.git_dir, blobs, jobs=2, chunk_bytes=1)
     assert scanned.reads == len(expected) == 3
     assert scanned.full_scans == 2  # the key blob and e.py; d.py never reaches the rules
-    assert list(scanned.hits) == [b.oid for b in blobs if b.oid in scanned.hits] and len(scanned.hits) == 1
-    code, doc, _ = scan_json("--history", str(repo))
+    assert (
+        list(scanned.hits) == [b.oid for b in blobs if b.oid in scanned.hits]
+        and len(scanned.hits) == 1
+    )
+    _code, doc, _ = scan_json("--history", str(repo))
     assert doc["scan"]["blobs"] == len(expected)
     assert len(doc["findings"]) == 1 and len(doc["findings"][0]["locations"]) == 3
 
 
 def test_parallel_and_serial_scans_agree(repo):
     for i in range(6):
-        commit_file(repo, f"f{i}.py", f"K{i} = '{keys.key('secret', 'test', seed=i)}'\n" + "x\n" * 2000)
+        commit_file(
+            repo, f"f{i}.py", f"K{i} = '{keys.key('secret', 'test', seed=i)}'\n" + "x\n" * 2000
+        )
     one = run("scan", "--history", str(repo), "--format", "json", "--jobs", "1")
     two = run("scan", "--history", str(repo), "--format", "json", "--jobs", "2")
     a, b = json.loads(one.stdout), json.loads(two.stdout)
@@ -201,7 +207,9 @@ def test_shallow_clone_says_history_is_partial(repo, tmp_path):
     commit_file(repo, "a.py", f"K = '{k}'\n", "old key")
     commit_file(repo, "a.py", "K = None\n", "removed")
     shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True
+    )
     code, doc, _ = scan_json("--history", str(shallow))
     assert code == 0 and doc["findings"] == []
     assert any("shallow clone: history is partial" in n for n in doc["scan"]["notes"])
@@ -227,7 +235,9 @@ def test_detached_head_and_worktree(repo, tmp_path):
 
 
 def test_lfs_pointer_is_noted(repo):
-    pointer = ("version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 12345\n")
+    pointer = (
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 12345\n"
+    )
     commit_file(repo, "big.bin", pointer)
     code, doc, _ = scan_json("--history", str(repo))
     assert code == 0 and any("Git LFS pointer" in n for n in doc["scan"]["notes"])
@@ -286,7 +296,7 @@ def test_blob_ref_sizes_come_from_git(repo):
 
 def test_history_works_without_a_checkout(repo, tmp_path):
     shutil.rmtree(tmp_path / "repo" / ".git" / "hooks", ignore_errors=True)
-    code, doc, _ = scan_json("--history", str(make_repo(tmp_path / "other")))
+    code, _, _ = scan_json("--history", str(make_repo(tmp_path / "other")))
     assert code == 0
 
 
@@ -303,3 +313,39 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(repo):
     commit_file(repo, "a.py", "x = 1\n" * 10)
     result = run("scan", "--history", str(repo))
     assert "\r" not in result.stderr and "ETA" not in result.stderr
+
+
+def test_submodules_are_skipped_with_a_note(repo, tmp_path):
+    inner = make_repo(tmp_path / "inner")
+    commit_file(inner, "secret.py", f"K = '{keys.key('secret', 'live')}'\n")
+    commit_file(repo, "README.md", "hi\n")
+    git(
+        repo,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(inner),
+        "vendor/inner",
+    )
+    git(repo, "commit", "-q", "-m", "add submodule")
+    code, doc, _ = scan_json("--history", str(repo))
+    assert code == 0 and doc["findings"] == []
+    assert any("1 submodule(s) at HEAD not scanned" in n for n in doc["scan"]["notes"])
+
+
+def test_partial_clone_is_noted_and_nothing_is_fetched(repo, tmp_path):
+    k = keys.key("secret", "live")
+    commit_file(repo, "a.py", f"K = '{k}'\n", "old key")
+    commit_file(repo, "a.py", "K = None\n", "removed")
+    git(repo, "config", "uploadpack.allowFilter", "true")
+    partial = tmp_path / "partial"
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{repo}", str(partial)],
+                   check=True, capture_output=True)  # fmt: skip
+    before = git(partial, "count-objects", "-v")
+    code, doc, _ = scan_json("--history", str(partial))
+    assert code == 0 and any(n.startswith("partial clone") for n in doc["scan"]["notes"])
+    assert git(partial, "count-objects", "-v") == before  # the old blob was not fetched
+    code, doc, _ = scan_json("--range", "HEAD~1..HEAD", str(partial))
+    assert code == 0 and git(partial, "count-objects", "-v") == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 from tests import keys
 from tests.conftest import commit_file, git, run
@@ -45,7 +46,7 @@ def test_range_key_still_in_an_unchanged_file_is_present_at_head(repo):
     base = commit_file(repo, "keep.py", f"K = '{k}'\n", "old copy")
     commit_file(repo, "a.py", f"# copy\nK = '{k}'\n", "add a second copy")
     commit_file(repo, "a.py", "K = None\n", "remove it again")
-    code, doc, _ = scan_json("--range", f"{base}..HEAD", str(repo))
+    _code, doc, _ = scan_json("--range", f"{base}..HEAD", str(repo))
     (f,) = doc["findings"]
     assert f["locations"][0]["path"] == "a.py" and f["present_at_head"] is True
 
@@ -65,7 +66,7 @@ def test_range_new_branch_skips_what_remotes_have(repo, tmp_path):
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
     git(clone, "checkout", "-q", "-b", "feature")
     added = commit_file(clone, "new.py", f"K = '{new}'\n", "feature work")
-    code, doc, _ = scan_json("--range", f"{'0' * 40}..feature", str(clone))
+    _code, doc, _ = scan_json("--range", f"{'0' * 40}..feature", str(clone))
     (f,) = doc["findings"]
     assert f["locations"][0]["commit"] == added
     assert any("1 commit(s) not on any remote-tracking branch" in n for n in doc["scan"]["notes"])
@@ -108,6 +109,10 @@ def test_range_usage_errors(repo):
     assert result.exit_code == 2 and "is not BASE..HEAD" in result.stderr
     result = run("scan", "--range", "HEAD..nope", str(repo))
     assert result.exit_code == 2 and "'nope' does not name a readable commit" in result.stderr
+    result = run("scan", "--since", "origin/typo", str(repo))
+    assert (
+        result.exit_code == 2 and "'origin/typo' does not name a readable commit" in result.stderr
+    )
 
 
 def test_staged_scan_sees_the_staged_version_not_the_working_tree(repo):
@@ -168,5 +173,5 @@ def test_staged_path_does_not_import_pygit2(repo):
         f"{str(repo)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
         "assert 'pygit2' not in sys.modules and 'multiprocessing' not in sys.modules, 'heavy import'\n"
     )
-    proc = subprocess.run([__import__("sys").executable, "-c", code], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -7,7 +7,9 @@ from leakscan.sources.files import human_size
 BAR_WIDTH = 24
 
 
-def progress_line(blobs: int, total_blobs: int, nbytes: int, total_bytes: int, elapsed: float) -> str:
+def progress_line(
+    blobs: int, total_blobs: int, nbytes: int, total_bytes: int, elapsed: float
+) -> str:
     """`[#######.....]  42%  1234/5678 blobs  1.2 GiB/4.5 GiB  310.0 MiB/s  ETA 0:11`."""
     fraction = nbytes / total_bytes if total_bytes else 1.0
     filled = int(fraction * BAR_WIDTH)

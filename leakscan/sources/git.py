@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -31,7 +32,9 @@ def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = 
     try:
         proc = subprocess.run(cmd, input=stdin, capture_output=True, env=git_env(), check=False)
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
     if proc.returncode != 0:
         raise SourceError(failure(git_dir, what, proc.stderr, proc.returncode))
     return proc.stdout
@@ -63,59 +66,82 @@ def repo_name(git_dir: str) -> str:
     return str(p.parent) if p.name == ".git" else str(p)
 
 
+Reader = Callable[[Sequence[str], "int | None"], Iterator[tuple[str, "bytes | None"]]]
+
+
 def cat_blobs(
     git_dir: str, oids: Sequence[str], max_size: int | None = None
 ) -> Iterator[tuple[str, bytes | None]]:
     """(oid, bytes) for each oid, in order, through one `git cat-file --batch`; one blob in memory at a
-    time. A blob larger than `max_size` is drained unread and yields None.
-
-    Ids are written a window ahead of the reads, so neither pipe can fill up and no thread is needed.
-    """
+    time. A blob larger than `max_size` is drained unread and yields None."""
     if not oids:
         return
+    with cat_file(git_dir) as read:
+        yield from read(oids, max_size)
+
+
+@contextmanager
+def cat_file(git_dir: str) -> Iterator[Reader]:
+    """A running `git cat-file --batch` as a function `read(oids, max_size)`; it can be called many
+    times (a worker keeps one for all its chunks, so git's delta-base cache and pack maps carry over)."""
     with tempfile.TemporaryFile() as errors:
         proc = _start(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], errors)
-        assert proc.stdin is not None and proc.stdout is not None
-        sent = 0
+
+        def read(oids: Sequence[str], max_size: int | None) -> Iterator[tuple[str, bytes | None]]:
+            try:
+                yield from _read(proc, errors, git_dir, oids, max_size)
+            except BrokenPipeError:
+                raise SourceError(_died(proc, errors, git_dir)) from None
+
         try:
-            for i, oid in enumerate(oids):
-                if sent < len(oids) and sent - i < WINDOW // 2:
-                    upto = min(len(oids), i + WINDOW)
-                    proc.stdin.write("".join(o + "\n" for o in oids[sent:upto]).encode("ascii"))
-                    proc.stdin.flush()
-                    sent = upto
-                header = proc.stdout.readline()
-                fields = header.split()
-                if len(fields) == 2 and fields[1] == b"missing":
-                    raise SourceError(
-                        f"{repo_name(git_dir)}: git cannot read object {oid} (it is missing or "
-                        f"corrupt); {CORRUPT_HINT}."
-                    )
-                if len(fields) != 3:
-                    raise SourceError(_died(proc, errors, git_dir))
-                size = int(fields[2])
-                data: bytes | None = None
-                if max_size is not None and size > max_size:
-                    _skip(proc.stdout, size)
-                else:
-                    data = proc.stdout.read(size)
-                if (data is not None and len(data) != size) or proc.stdout.read(1) != b"\n":
-                    raise SourceError(_died(proc, errors, git_dir))
-                yield oid, data
+            yield read
+            assert proc.stdin is not None
             proc.stdin.close()
             if proc.wait() != 0:
                 raise SourceError(_died(proc, errors, git_dir))
-        except BrokenPipeError:
-            raise SourceError(_died(proc, errors, git_dir)) from None
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
             for pipe in (proc.stdin, proc.stdout):
                 try:
-                    pipe.close()
+                    pipe.close()  # type: ignore[union-attr]
                 except OSError:
                     pass
+
+
+def _read(
+    proc: subprocess.Popen[bytes],
+    errors: IO[bytes],
+    git_dir: str,
+    oids: Sequence[str],
+    max_size: int | None,
+) -> Iterator[tuple[str, bytes | None]]:
+    """Ids are written a window ahead of the reads, so neither pipe fills up and no thread is needed."""
+    stdin, stdout = proc.stdin, proc.stdout
+    assert stdin is not None and stdout is not None
+    sent = 0
+    for i, oid in enumerate(oids):
+        if sent < len(oids) and sent - i < WINDOW // 2:
+            upto = min(len(oids), i + WINDOW)
+            stdin.write("".join(o + "\n" for o in oids[sent:upto]).encode("ascii"))
+            stdin.flush()
+            sent = upto
+        fields = stdout.readline().split()
+        if len(fields) == 2 and fields[1] == b"missing":
+            raise SourceError(f"{repo_name(git_dir)}: git cannot read object {oid} (it is missing or "
+                              f"corrupt); {CORRUPT_HINT}.")  # fmt: skip
+        if len(fields) != 3:
+            raise SourceError(_died(proc, errors, git_dir))
+        size = int(fields[2])
+        data: bytes | None = None
+        if max_size is not None and size > max_size:
+            _skip(stdout, size)
+        else:
+            data = stdout.read(size)
+        if (data is not None and len(data) != size) or stdout.read(1) != b"\n":
+            raise SourceError(_died(proc, errors, git_dir))
+        yield oid, data
 
 
 def _skip(stream: IO[bytes], size: int) -> None:
@@ -130,10 +156,12 @@ def _start(cmd: list[str], errors: IO[bytes]) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=git_env(),
-            bufsize=1 << 16,
+            bufsize=1 << 20,
         )  # fmt: skip
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
 
 
 def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str:

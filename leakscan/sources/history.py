@@ -22,6 +22,7 @@ from leakscan.sources.files import display_path
 from leakscan.sources.git import CORRUPT_HINT, failure, git_env, run_git
 
 ZERO = re.compile(r"0+")
+OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 GITLINK = "160000"
 SYMLINK = "120000"
 MAX_FIND_OBJECTS = 2000  # more matched blobs than this: filter the full `git log --raw` in Python
@@ -33,6 +34,12 @@ class Repo:
     root: str  # what reports name: the work tree's top level, or the git directory of a bare repo
     bare: bool
     shallow: bool
+    partial: bool = False  # a partial clone: some objects were never downloaded (never fetch them)
+
+    def rev_list(self) -> list[str]:
+        """`git rev-list` with what this repository needs: in a partial clone, objects never downloaded
+        are listed as `?<id>` (and dropped) instead of fetched."""
+        return ["rev-list", "--missing=print"] if self.partial else ["rev-list"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,9 @@ def open_repo(path: Path) -> Repo:
             capture_output=True, env=git_env(), check=False,
         )  # fmt: skip
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
     lines = os.fsdecode(proc.stdout).splitlines()
     if proc.returncode != 0 or len(lines) != 3:
         raise SourceError(f"{path}: not a git repository; name a repository or run inside one.")
@@ -65,7 +74,13 @@ def open_repo(path: Path) -> Repo:
                              capture_output=True, env=git_env(), check=False)  # fmt: skip
         if top.returncode == 0 and top.stdout.strip():
             root = os.fsdecode(top.stdout.strip())
-    return Repo(git_dir, root, bare, shallow)
+    promisors = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "config", "--get-regexp",
+         r"^(extensions\.partialclone|remote\..*\.promisor)$"],
+        capture_output=True, env=git_env(), check=False,
+    ).stdout.decode("utf-8", "replace").splitlines()  # fmt: skip
+    partial = any(line.split(" ", 1)[-1].strip().lower() not in ("", "false") for line in promisors)
+    return Repo(git_dir, root, bare, shallow, partial)
 
 
 def unreadable_object(repo: Repo, oid: str) -> str:
@@ -84,7 +99,9 @@ def resolve_commit(repo: Repo, rev: str) -> str | None:
 
 
 def has_refs(repo: Repo) -> bool:
-    out = run_git(repo.git_dir, ["for-each-ref", "--count=1", "--format=%(objectname)"], "list refs")
+    out = run_git(
+        repo.git_dir, ["for-each-ref", "--count=1", "--format=%(objectname)"], "list refs"
+    )
     return bool(out.strip()) or resolve_commit(repo, "HEAD") is not None
 
 
@@ -94,7 +111,9 @@ def is_ancestor(repo: Repo, base: str, head: str) -> bool:
         capture_output=True, env=git_env(), check=False,
     )  # fmt: skip
     if proc.returncode not in (0, 1):
-        raise SourceError(failure(repo.git_dir, "compare the two commits", proc.stderr, proc.returncode))
+        raise SourceError(
+            failure(repo.git_dir, "compare the two commits", proc.stderr, proc.returncode)
+        )
     return proc.returncode == 0
 
 
@@ -125,9 +144,9 @@ def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
 
 def reachable_ids(repo: Repo, revs: Sequence[str]) -> set[str]:
     """Every object id reachable from `revs` (`git rev-list --objects`); fails on a missing object."""
-    out = run_git(repo.git_dir, ["rev-list", "--objects", *revs], "walk the history")
-    return {line[: line.find(" ")] if " " in line else line
-            for line in out.decode("utf-8", "replace").splitlines() if line}  # fmt: skip
+    out = run_git(repo.git_dir, [*repo.rev_list(), "--objects", *revs], "walk the history")
+    return {line.split(" ", 1)[0] for line in out.decode("utf-8", "replace").splitlines()
+            if line and not line.startswith("?")}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +161,8 @@ class Walk:
 
 def start_walk(repo: Repo, revs: Sequence[str]) -> Walk:
     """Start listing the blob ids reachable from `revs`; `finish_walk` collects them."""
-    out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    cmd = ["git", f"--git-dir={repo.git_dir}", "rev-list", "--objects", "--no-object-names",
+    out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop_walk)
+    cmd = ["git", f"--git-dir={repo.git_dir}", *repo.rev_list(), "--objects", "--no-object-names",
            "--filter=object:type=blob", *revs]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors, env=git_env())
     return Walk(proc, out, errors)
@@ -157,7 +176,9 @@ def finish_walk(repo: Repo, walk: Walk) -> set[str]:
         walk.errors.seek(0)
         if code != 0:
             raise SourceError(failure(repo.git_dir, "walk the history", walk.errors.read(), code))
-        return set(walk.out.read().decode("ascii", "replace").split())
+        return {
+            i for i in walk.out.read().decode("ascii", "replace").split() if not i.startswith("?")
+        }
     finally:
         stop_walk(walk)
 
@@ -283,4 +304,3 @@ def _log_tokens(repo: Repo, args: list[str], stdin: bytes | None) -> Iterator[by
         code = proc.wait()
     if code != 0:
         raise SourceError(failure(repo.git_dir, "walk the history", errors, code))
-

@@ -53,14 +53,18 @@ def read_index(repo: Path | None, paths: list[str], cwd: Path) -> Index:
     if links:
         notes.append(f"{len(links)} submodule(s) not scanned; scan each on its own")
     if conflicted:
-        notes.append(f"{conflicted} conflicted index entr(y/ies) not scanned; resolve the merge first")
+        notes.append(
+            f"{conflicted} conflicted index entr(y/ies) not scanned; resolve the merge first"
+        )
     if paths and not entries:
         notes.append("none of the named paths is in the index")
     kept = tuple(e for e in entries if e.mode not in (GITLINK, SYMLINK))
     return Index(root, git_dir, kept, tuple(notes))
 
 
-def staged_files(index: Index, max_size: int, excludes: tuple[str, ...]) -> Iterator[Blob | Skipped]:
+def staged_files(
+    index: Index, max_size: int, excludes: tuple[str, ...]
+) -> Iterator[Blob | Skipped]:
     """Each staged file's content as a Blob (line numbers are the staged file's)."""
     wanted = [e for e in index.entries if not excluded(e.path, excludes)]
     by_oid: dict[str, list[str]] = {}
@@ -98,12 +102,18 @@ def _locate(where: Path) -> tuple[str, Path]:
             capture_output=True, env=git_env(), check=False,
         )  # fmt: skip
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
     lines = os.fsdecode(proc.stdout).splitlines()
     if proc.returncode != 0 or len(lines) != 2:
         if b"work tree" in proc.stderr:
-            raise SourceError(f"{where}: a bare repository has no index; --staged needs a work tree.")
-        raise SourceError(f"{where}: not inside a git work tree; --staged scans a repository's index.")
+            raise SourceError(
+                f"{where}: a bare repository has no index; --staged needs a work tree."
+            )
+        raise SourceError(
+            f"{where}: not inside a git work tree; --staged scans a repository's index."
+        )
     return lines[0], Path(lines[1])
 
 
