@@ -114,7 +114,7 @@ _GIT_SOURCES = ("history", "range_spec", "since", "staged")
 @click.option("--staged", is_flag=True,
               help="Scan the index (what is about to be committed): all staged files, or PATHS.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1),
-              help="Worker processes for history scans [default: the number of CPUs].")
+              help="Worker processes [default: the number of CPUs; one for small working-tree scans].")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
     """Scan PATHS (default: the current directory) for Stripe keys.
@@ -138,7 +138,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
         worktree.entries(plan, include_ignored=bool(opts["include_ignored"]), excludes=config.exclude_paths)
     )
     read = parallel.bound(worktree.read_entry, max_size=max_size)
-    workers = parallel.worker_count(len(entries))
+    workers = int(str(opts["jobs"])) if opts["jobs"] else parallel.worker_count(len(entries))
     result = parallel.scan_parallel(
         settings, entries, read, target=str(plan.root), mode=plan.mode, workers=workers
     )
