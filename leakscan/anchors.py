@@ -20,7 +20,7 @@ MIN_ANCHOR = 4  # shorter literals filter nothing
 
 try:  # the parser behind `re`; `sre_parse` before Python 3.11
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
-    from re._constants import BRANCH, LITERAL, SUBPATTERN  # type: ignore[attr-defined]
+    from re._constants import BRANCH, LITERAL, SUBPATTERN
 except ImportError:  # pragma: no cover - older or other Pythons: no anchors, same results
     _sre_parse = None
 

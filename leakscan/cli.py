@@ -30,7 +30,7 @@ Renderer = Callable[[ScanResult, RuleSet, RenderOptions], str]
 
 
 def _render_json(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
-    from leakscan.report import json as json_report  # noqa: PLC0415 - a text run never needs it
+    from leakscan.report import json as json_report
 
     return json_report.render(result, rules, options)
 
@@ -295,7 +295,7 @@ def write_atomically(path: Path, text: str) -> None:
     """Temp file + rename: an interrupted run never leaves a truncated report behind."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
-        import tempfile  # noqa: PLC0415 - only with -o
+        import tempfile
 
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as exc:

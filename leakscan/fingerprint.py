@@ -7,7 +7,7 @@ _MIN_PREVIEW_LENGTH = 16  # shorter secrets show no characters at all
 
 
 def secret_sha256(secret: str) -> str:
-    import hashlib  # noqa: PLC0415 - OpenSSL's start-up cost, paid only when there is a finding
+    import hashlib
 
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 

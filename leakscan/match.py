@@ -62,9 +62,10 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
         for kw in rule.keywords:
             by_keyword.setdefault(kw.encode("utf-8"), []).append(rule)
     groups = []
-    for kw, members in by_keyword.items():
+    for keyword, members in by_keyword.items():
         compiled = tuple((r.id, compile_pattern(r)) for r in members)
-        groups.append(_Group(kw, _compile_gate(members), compiled, _group_anchors(members, kw)))
+        anchors = _group_anchors(members, keyword)
+        groups.append(_Group(keyword, _compile_gate(members), compiled, anchors))
     return Matcher(tuple(groups), timeout, tuple(by_keyword))
 
 
@@ -102,7 +103,7 @@ def _compile_gate(rules: list[Rule]) -> Pattern | None:
             return re.compile(_NAMED_GROUP.sub(b"(?:", joined))
         except re.error:
             return None
-    import regex  # noqa: PLC0415 - only user rules need it
+    import regex
 
     try:
         return regex.compile(joined)
@@ -133,9 +134,9 @@ def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
 
 
 def _secret_span(m: Any) -> tuple[int, int]:
-    if "secret" in m.re.groupindex and m.start("secret") >= 0:
-        return m.span("secret")
-    return m.span()
+    named = "secret" in m.re.groupindex and m.start("secret") >= 0
+    span: tuple[int, int] = m.span("secret") if named else m.span()
+    return span
 
 
 def _group_matches(
@@ -166,7 +167,7 @@ def _whole_buffer_pattern(pattern: Pattern) -> Pattern:
     """`regex` for a pass over a whole buffer (see the module docstring); compiled once, cached by regex."""
     if not isinstance(pattern, re.Pattern):
         return pattern
-    import regex  # noqa: PLC0415 - dense files only
+    import regex
 
     return regex.compile(pattern.pattern)  # built-ins are compiled without flags: inline ones carry over
 

@@ -62,7 +62,7 @@ def _in_forks(
     memory, nothing is pickled on the way in, and no `multiprocessing` import (~25 ms) or pool
     machinery is paid. A child blocks on its pipe until this process, done with its own part, reads.
     """
-    import pickle  # noqa: PLC0415
+    import pickle
 
     children = []
     try:
@@ -103,7 +103,9 @@ def _in_forks(
                 pass
 
 
-def _outcome(settings: Settings, read: Callable[[E], Blob | Skipped], entry: E | Skipped) -> ItemOutcome:
+def _outcome(
+    settings: Settings, read: Callable[[E], Blob | Skipped], entry: E | Skipped
+) -> ItemOutcome:
     item = entry if isinstance(entry, Skipped) else read(entry)
     return scan_item(settings, item)
 

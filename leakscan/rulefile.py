@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import pkgutil
 import re
 from collections.abc import Iterable
-import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +81,13 @@ def parse_rule_file(text: str, origin: str, *, builtin: bool) -> RuleSet:
 
 
 def _yaml_doc(text: str, origin: str) -> Any:
-    import yaml  # noqa: PLC0415
+    import yaml
 
     # libyaml's safe loader (in the PyYAML wheels) parses ~6x faster than the pure-Python one and builds
     # the same data; the pure-Python one is the fallback where libyaml is missing.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -167,7 +167,7 @@ def _validate_regex(pattern: str, where: str, builtin: bool) -> None:
 
 def compile_rule_regex(pattern: str, where: str) -> Any:
     """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding (a regex.Pattern)."""
-    import regex  # noqa: PLC0415 - ~40 ms; only user rules (and built-ins `re` rejects) need it
+    import regex
 
     try:
         return regex.compile(pattern.encode("utf-8"))

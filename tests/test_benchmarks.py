@@ -20,12 +20,14 @@ def _module():
 
 
 def test_dry_run_prints_every_command(tmp_path):
-    (tmp_path / "c" / "stripe-python").mkdir(parents=True)  # a real input: the pre-commit step uses it
+    (tmp_path / "c" / "stripe-python").mkdir(
+        parents=True
+    )  # a real input: the pre-commit step uses it
     env = {"BENCH_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "LEAKSCAN": "leakscan"}
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "run", "--dry-run", "--corpus", str(tmp_path / "c"),
          "--inputs", "synth,stripe-python,staged", "--work", str(tmp_path / "w")],
-        capture_output=True, text=True, env=env,
+        capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("$ ")]
@@ -37,9 +39,27 @@ def test_dry_run_prints_every_command(tmp_path):
 def test_table_marks_goals_and_section_replaces_the_old_one(tmp_path):
     perf = _module()
     rows = [
-        {"name": "CANDIDATE", "wall": [1.0, 2.0], "cpu": [1.0, 1.0], "rss": [50, 50], "findings": 3},
-        {"name": "gitleaks:stripe", "wall": [10.0, 10.0], "cpu": [9, 9], "rss": [80, 80], "findings": 3},
-        {"name": "kingfisher:stripe4", "wall": [1.0, 1.0], "cpu": [2, 2], "rss": [90, 90], "findings": 3},
+        {
+            "name": "CANDIDATE",
+            "wall": [1.0, 2.0],
+            "cpu": [1.0, 1.0],
+            "rss": [50, 50],
+            "findings": 3,
+        },
+        {
+            "name": "gitleaks:stripe",
+            "wall": [10.0, 10.0],
+            "cpu": [9, 9],
+            "rss": [80, 80],
+            "findings": 3,
+        },
+        {
+            "name": "kingfisher:stripe4",
+            "wall": [1.0, 1.0],
+            "cpu": [2, 2],
+            "rss": [90, 90],
+            "findings": 3,
+        },
     ]
     lines = perf.table(rows, (0.2, 1.5))
     assert "| leakscan | 1.50 (1.00-2.00) |" in lines[2]

@@ -102,14 +102,18 @@ def test_workers_give_the_one_process_result(tmp_path):
     one = scan_items(SETTINGS, items, target="t", mode="paths")
     read = parallel.bound(worktree.read_entry, max_size=1 << 30)
     for workers in (1, 2, 3):
-        many = parallel.scan_parallel(SETTINGS, entries, read, target="t", mode="paths", workers=workers)
+        many = parallel.scan_parallel(
+            SETTINGS, entries, read, target="t", mode="paths", workers=workers
+        )
         assert many.findings == one.findings
         assert many.summary.skipped == one.summary.skipped
         assert (many.summary.files, many.summary.bytes) == (one.summary.files, one.summary.bytes)
     assert len(one.findings) > 20
 
 
-def test_cli_on_a_big_repository_uses_workers_and_reports_what_one_process_finds(tmp_path, monkeypatch):
+def test_cli_on_a_big_repository_uses_workers_and_reports_what_one_process_finds(
+    tmp_path, monkeypatch
+):
     repo = make_repo(tmp_path / "repo")
     _generate(repo, files=parallel.MIN_ITEMS + 40, seed=3)
     git(repo, "add", "-A")
@@ -122,7 +126,9 @@ def test_cli_on_a_big_repository_uses_workers_and_reports_what_one_process_finds
     got = json.loads(fast.stdout)
     assert got["scan"]["files"] == one.summary.files
     assert [f["secret_sha256"] for f in got["findings"]] == [f.secret_sha256 for f in one.findings]
-    assert [len(f["locations"]) for f in got["findings"]] == [len(f.locations) for f in one.findings]
+    assert [len(f["locations"]) for f in got["findings"]] == [
+        len(f.locations) for f in one.findings
+    ]
 
 
 def test_small_scans_stay_in_one_process():
