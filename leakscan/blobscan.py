@@ -14,11 +14,13 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 from leakscan.content import SNIFF
+from leakscan.errors import SourceError
 from leakscan.match import has_keyword
 from leakscan.scan import BlobHits, Settings, match_blob
 from leakscan.sources.git import Reader, cat_file
@@ -157,6 +159,11 @@ def _in_pool(
                 for fut in done:
                     results.append(fut.result())  # re-raises a worker's SourceError
                 _report(progress, results)
+        except BrokenProcessPool:
+            raise SourceError(
+                "a scanning worker process died (out of memory?); the scan did not finish. "
+                "Try again with --jobs 1 or a smaller --max-file-size."
+            ) from None
         except BaseException:
             for fut in pending:
                 fut.cancel()

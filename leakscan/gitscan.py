@@ -12,15 +12,14 @@ from leakscan.blobscan import BlobRef, BlobScan, Progress, scan_blobs
 from leakscan.config import excluded
 from leakscan.errors import UsageError
 from leakscan.model import ScanResult, ScanSummary, Skipped
-from leakscan.scan import Occurrence, Settings, aggregate, place
+from leakscan.scan import Occurrence, Settings, aggregate, match_blob, place
 from leakscan.sources import history
 from leakscan.sources.files import human_size
 from leakscan.sources.git import cat_blobs
 from leakscan.sources.history import Repo, Seen
 
-StartProgress = Callable[
-    [int, int], Progress | None
-]  # (total blobs, total bytes) -> progress callback
+# (total blobs, total bytes) -> the callback to report progress to, or None for no progress bar
+StartProgress = Callable[[int, int], Progress | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,21 +240,22 @@ def _place_all(
             at_head.update(h.secret for h in found.hits)
     missing = {o.secret for o in occurrences} - at_head
     if missing and plan.head is not None and plan.revs != ("--all",):
-        at_head |= _secrets_in_tree(repo, plan.head, missing, set(scanned.hits), options)
+        at_head |= _secrets_in_tree(settings, repo, plan.head, missing, set(scanned.hits), options)
     return occurrences, skipped, at_head
 
 
 def _secrets_in_tree(
-    repo: Repo, commit: str, secrets: set[str], skip: set[str], options: Options
+    settings: Settings, repo: Repo, commit: str, secrets: set[str], skip: set[str], options: Options
 ) -> set[str]:
-    """Which of `secrets` some file of `commit` still holds, looking at blobs a range scan did not read
-    (files the range left unchanged). A plain substring check, only when a range has findings."""
+    """Which of `secrets` the rules still find in some file of `commit`, looking at the blobs a range
+    scan did not read (files the range left unchanged). Only when a range has such findings; only
+    blobs that hold one of the secrets literally go through the rules."""
     files = [(oid, path) for oid, path in history.tree_blobs(repo, commit)
              if oid not in skip and not excluded(path, options.excludes)]  # fmt: skip
     wanted = {s.encode("utf-8") for s in secrets}
-    present: set[bytes] = set()
+    present: set[str] = set()
     oids = list(dict.fromkeys(oid for oid, _ in files))
     for _, data in cat_blobs(repo.git_dir, oids, options.max_size):
-        if data is not None:
-            present.update(s for s in wanted - present if s in data)
-    return {s.decode("utf-8") for s in present}
+        if data is not None and any(s in data for s in wanted):
+            present.update(h.secret for h in match_blob(settings, data).hits if h.secret in secrets)
+    return present

@@ -175,3 +175,19 @@ def test_staged_path_does_not_import_pygit2(repo):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_range_blobs_are_the_same_in_pack_order(repo):
+    from leakscan.sources import history
+
+    base = commit_file(repo, "a.py", "one\n")
+    commit_file(repo, "b.py", "two\n")
+    commit_file(repo, "c.py", "three\n")
+    git(repo, "tag", "-a", "v1", "-m", "v1")  # a tag object among the listed ids
+    git(repo, "repack", "-q", "-a", "-d")
+    r = history.open_repo(repo)
+    revs = ("HEAD", "--not", base)
+    small = history.range_blobs(r, revs)
+    packed = history.range_blobs(r, revs, pack_order_above=0)
+    assert sorted(small, key=lambda b: b.oid) == sorted(packed, key=lambda b: b.oid)
+    assert {b.oid for b in small} == {git(repo, "rev-parse", f"HEAD:{n}") for n in ("b.py", "c.py")}
