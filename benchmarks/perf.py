@@ -224,7 +224,7 @@ def render(corpus: Path, inputs: Sequence[str], work: Path, log: list[tuple[str,
 
 
 def truth(corpus: Path, work: Path) -> list[str]:
-    reports = sorted(work.glob("out-synth-*/hist.candidate"))
+    reports = sorted(work.glob("out-synth-*/history.candidate"))
     if not reports:
         return ["(no report)"]
     cmd = [sys.executable, str(bench_dir() / "score_truth.py"), str(corpus / "synth.truth.json"),
