@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from leakscan.content import SNIFF
 from leakscan.errors import SourceError
 from leakscan.match import has_keyword
 from leakscan.scan import BlobHits, Settings, match_blob
-from leakscan.sources.git import Reader, cat_file
+from leakscan.sources.git import BlobRef, Reader, cat_file
 
 MIN_CHUNK = 1 << 20
 MAX_CHUNK = 64 << 20
@@ -35,12 +36,6 @@ Progress = Callable[[int, int], None]  # (blobs done, bytes done), called as chu
 # Settings and `git cat-file` of this worker process, set once by `_start_worker` so the compiled
 # rules are not pickled with every chunk and git's caches last. The only module-level state in leakscan, and only in pool workers.
 _WORKER: dict[str, Any] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class BlobRef:
-    oid: str
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +172,8 @@ def _start_worker(settings: Settings, git_dir: str) -> None:
     # stdin closes). Entered by hand: a pool worker has no scope to hold a `with` open.
     _WORKER["stack"] = stack = ExitStack()  # kept, or collecting it would close the reader
     _WORKER["read"] = stack.enter_context(cat_file(git_dir))
+    # When the worker exits, close git's stdin and wait for it: no orphan, and its CPU time is counted.
+    multiprocessing.util.Finalize(None, stack.close, exitpriority=10)
     # Ctrl-C reaches the whole process group: the parent reports it; a worker just stops, without the
     # traceback multiprocessing would print (its `git cat-file` gets the signal too).
     signal.signal(signal.SIGINT, _stop_worker)

@@ -8,15 +8,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from leakscan.blobscan import BlobRef, BlobScan, Progress, scan_blobs
+from leakscan.blobscan import BlobScan, Progress, scan_blobs
 from leakscan.config import excluded
 from leakscan.errors import UsageError
 from leakscan.model import ScanResult, ScanSummary, Skipped
 from leakscan.scan import Occurrence, Settings, aggregate, match_blob, place
 from leakscan.sources import history
 from leakscan.sources.files import human_size
-from leakscan.sources.git import cat_blobs
-from leakscan.sources.history import Repo, Seen
+from leakscan.sources.git import BlobRef, cat_blobs
+from leakscan.sources.history import Repo
+from leakscan.sources.origins import Seen, introductions
 
 # (total blobs, total bytes) -> the callback to report progress to, or None for no progress bar
 StartProgress = Callable[[int, int], Progress | None]
@@ -187,7 +188,7 @@ def _result(
     dangling: Sequence[str] = (),
 ) -> ScanResult:
     notes = list(plan.notes) + _scan_notes(scanned)
-    seen = history.introductions(repo, set(scanned.hits), plan.revs, dangling)
+    seen = introductions(repo, set(scanned.hits), plan.revs, dangling)
     occurrences, skipped, at_head = _place_all(settings, repo, scanned, seen, plan, options)
     if plan.head is not None:
         _, gitlinks = history.head_tree(repo, plan.head)

@@ -98,10 +98,8 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
     for m, pos in zip(found.matches, locate(text, spans)):
         line_before = text[pos.line_start : m.start].decode("utf-8", "replace")
         line = text[pos.line_start : pos.line_end].decode("utf-8", "replace")
-        hits.append(
-            Hit(m.rule_id, m.secret, pos.line, pos.column, pos.end_column, line_before,
-                suppress.inline(line))  # fmt: skip
-        )
+        inline = suppress.inline(line)
+        hits.append(Hit(m.rule_id, m.secret, pos.line, pos.column, pos.end_column, line_before, inline))
     return BlobHits(tuple(hits), encoding, found.timeouts)
 
 

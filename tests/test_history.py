@@ -7,11 +7,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from leakscan.blobscan import BlobRef, scan_blobs
+from leakscan.blobscan import scan_blobs
 from leakscan.cli import load_rules
 from leakscan.match import compile_matcher
 from leakscan.scan import Settings
 from leakscan.sources import history
+from leakscan.sources.git import BlobRef
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
 

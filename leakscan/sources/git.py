@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -20,6 +21,14 @@ from leakscan.errors import SourceError
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "GIT_OPTIONAL_LOCKS": "0"}
 WINDOW = 256  # object ids in flight in one `cat-file --batch` (bounded so neither pipe fills up)
 CORRUPT_HINT = "the repository is corrupt or incomplete; run `git fsck` on it"
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRef:
+    """A blob to read: its id and size (from `git cat-file --batch-check`)."""
+
+    oid: str
+    size: int
 
 
 def git_env() -> dict[str, str]:
