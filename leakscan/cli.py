@@ -6,7 +6,6 @@ import dataclasses
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leakscan import __version__, importers, liveness, verify
+from leakscan import __version__, importers, liveness, parallel, verify
 from leakscan import baseline as baseline_file
 from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, SourceError, UsageError
@@ -24,9 +23,6 @@ from leakscan.fingerprint import redact
 from leakscan.interrupt import interrupt_guard, until_interrupted
 from leakscan.match import DEFAULT_TIMEOUT, compile_matcher, find_matches
 from leakscan.model import BaselineEntry, RuleSet, ScanResult, ScanSummary, Severity
-from leakscan.report import github as github_report
-from leakscan.report import json as json_report
-from leakscan.report import sarif as sarif_report
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.report.progress import progress_line
@@ -45,11 +41,38 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_FAIL_ON = "medium"
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 Renderer = Callable[[ScanResult, RuleSet, RenderOptions], str]
+
+
+def _render_json(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import json as json_report
+
+    return json_report.render(result, rules, options)
+
+
+def _render_sarif(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import sarif as sarif_report
+
+    return sarif_report.render(result, rules, options)
+
+
+def _sarif_truncated(result: ScanResult) -> bool:
+    from leakscan.report import sarif as sarif_report
+
+    return sarif_report.truncated(result)
+
+
+def _render_github(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import github as github_report
+
+    return github_report.render(result, rules, options)
+
+
+# Only the text renderer is imported up front: a pre-commit scan pays for no other.
 RENDERERS: dict[str, Renderer] = {
     "text": text_report.render,
-    "json": json_report.render,
-    "sarif": sarif_report.render,
-    "github": github_report.render,
+    "json": _render_json,
+    "sarif": _render_sarif,
+    "github": _render_github,
 }
 _SIZE = re.compile(r"(?i)\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*")
 
@@ -130,7 +153,8 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--staged", is_flag=True,
                      help="Scan the index (what is about to be committed): all staged files, or PATHS."),
         click.option("-j", "--jobs", type=click.IntRange(min=1),
-                     help="Worker processes for history scans [default: the number of CPUs]."),
+                     help="Worker processes [default: the number of CPUs; one for small "
+                     "working-tree scans]."),
         _settings_options,
     ], f)  # fmt: skip
 
@@ -158,6 +182,8 @@ def _baseline_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--report-stale", is_flag=True,
                      help="List baseline entries this scan no longer finds."),
     ], f)  # fmt: skip
+
+
 
 
 def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
@@ -202,18 +228,23 @@ def _scan_sources(paths: tuple[str, ...], opts: dict[str, object], *, use_baseli
 def _scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> _Scanned:
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
-    entries = _load_baseline(opts, config, plan.root) if use_baseline else ()
-    settings = _settings(config, opts, baseline_file.keys(entries))
-    items = worktree.files(
-        plan,
-        include_ignored=bool(opts["include_ignored"]),
-        max_size=parse_size(str(opts["max_file_size"])),
-        excludes=config.exclude_paths,
-    )
+    known = _load_baseline(opts, config, plan.root) if use_baseline else ()
+    settings = _settings(config, opts, baseline_file.keys(known))
+    max_size = parse_size(str(opts["max_file_size"]))
     with interrupt_guard() as interrupted:
-        items = until_interrupted(items, interrupted)
-        result = scan_items(settings, items, target=display_path(str(plan.root)), mode=plan.mode)
-    return _Scanned(result, settings, config, plan.root, entries)
+        listed = list(until_interrupted(
+            worktree.entries(plan, include_ignored=bool(opts["include_ignored"]),
+                             excludes=config.exclude_paths),
+            interrupted,
+        ))  # fmt: skip
+        read = parallel.bound(worktree.read_entry, max_size=max_size)
+        jobs = opts.get("jobs")
+        workers = int(str(jobs)) if jobs else parallel.worker_count(len(listed))
+        result = parallel.scan_parallel(
+            settings, listed, read, target=display_path(str(plan.root)), mode=plan.mode,
+            workers=workers,
+        )  # fmt: skip
+    return _Scanned(result, settings, config, plan.root, known)
 
 
 @cli.command()
@@ -451,7 +482,9 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
     )
     options = RenderOptions(bool(opts["show_secrets"]), color, fail_on, __version__)
     rendered = RENDERERS[fmt](result, settings.rules, options)
-    if fmt == "sarif" and sarif_report.truncated(result):
+    if fmt == "sarif" and _sarif_truncated(result):
+        from leakscan.report import sarif as sarif_report
+
         click.echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
     if output:
         write_atomically(Path(str(output)), rendered)
@@ -546,6 +579,8 @@ def write_atomically(path: Path, text: str) -> None:
         return
     directory = path.parent if str(path.parent) else Path(".")
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc}).") from None
@@ -721,6 +756,9 @@ def ci() -> None:
 def ci_github(ctx: click.Context, path: str, mode: str, base: str | None, head: str | None,
               sarif_file: str, **opts: object) -> None:  # fmt: skip
     """GitHub Actions: scan what the event changed; write SARIF, annotations, summary, outputs."""
+    from leakscan.report import github as github_report
+    from leakscan.report import sarif as sarif_report
+
     env = os.environ
     event = load_event(env.get("GITHUB_EVENT_PATH"))
     target = choose(Path(path), env.get("GITHUB_EVENT_NAME", ""), event,

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from leakscan.errors import ConfigError
 from leakscan.model import Severity
 
@@ -50,8 +48,10 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc}).") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: the config file is not UTF-8 text.") from None
+    import yaml
+
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

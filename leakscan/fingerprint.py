@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
 _PREFIX_SCAN = 16  # a known prefix ends with `_` within this many characters (sk_org_live_)
 _MIN_PREVIEW_LENGTH = 16  # shorter secrets show no characters at all
 
 
 def secret_sha256(secret: str) -> str:
+    import hashlib
+
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import pkgutil
+import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import regex
-import yaml
 
 from leakscan.errors import RuleError
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
@@ -29,9 +27,17 @@ _TOP_FIELDS = {"version", "rules", "documentation_samples", "placeholders", "loo
 
 def load_builtin() -> RuleSet:
     """The rules shipped in the package (`leakscan.rules`)."""
-    files = resources.files("leakscan.rules")
-    docs = [(f"rules/{name}", files.joinpath(name).read_text(encoding="utf-8")) for name in BUILTIN_FILES]
+    # pkgutil.get_data reads package data through the package's loader (wheel, sdist, editable, zip)
+    # like importlib.resources, without the ~10 ms of tempfile/shutil/lzma imports resources brings.
+    docs = [(f"rules/{name}", _package_data(name)) for name in BUILTIN_FILES]
     return merge(parse_rule_file(text, origin, builtin=True) for origin, text in docs)
+
+
+def _package_data(name: str) -> str:
+    data = pkgutil.get_data("leakscan.rules", name)
+    if data is None:  # a loader that cannot read data: a broken installation
+        raise RuleError(f"rules/{name}: the built-in rule file is missing; reinstall leakscan.")
+    return data.decode("utf-8")
 
 
 def load_rule_file(path: Path) -> RuleSet:
@@ -71,12 +77,25 @@ def merge(sets: Iterable[RuleSet]) -> RuleSet:
 
 
 def parse_rule_file(text: str, origin: str, *, builtin: bool) -> RuleSet:
+    return parse_rule_doc(_yaml_doc(text, origin), origin, builtin=builtin)
+
+
+def _yaml_doc(text: str, origin: str) -> Any:
+    import yaml
+
+    # libyaml's safe loader (in the PyYAML wheels) parses ~6x faster than the pure-Python one and builds
+    # the same data; the pure-Python one is the fallback where libyaml is missing.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise RuleError(f"{origin}: the rule file is not valid YAML{where}.") from None
+
+
+def parse_rule_doc(doc: Any, origin: str, *, builtin: bool) -> RuleSet:
+    """A parsed rule file (YAML or its JSON snapshot) -> validated rules."""
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise RuleError(f"{origin}: expected a mapping with a `rules:` list at the top.")
     unknown = set(doc) - _TOP_FIELDS
@@ -123,7 +142,7 @@ def _parse_rule(item: Any, origin: str, index: int, builtin: bool) -> Rule:
         raise RuleError(f"{where}: mode must be live, test or null.")
     keywords = _string_list(item["keywords"], where, "keywords")
     pattern = str(item["regex"])
-    compile_rule_regex(pattern, where)
+    _validate_regex(pattern, where, builtin)
     return Rule(
         id=str(item["id"]),
         title=str(item["title"]),
@@ -142,8 +161,21 @@ def _parse_rule(item: Any, origin: str, index: int, builtin: bool) -> Rule:
     )
 
 
-def compile_rule_regex(pattern: str, where: str) -> regex.Pattern[bytes]:
-    """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding."""
+def _validate_regex(pattern: str, where: str, builtin: bool) -> None:
+    """Built-in rules run on `re` when it accepts them (see match.py); anything else must suit `regex`."""
+    if builtin:
+        try:
+            re.compile(pattern.encode("utf-8"))
+            return
+        except re.error:
+            pass
+    compile_rule_regex(pattern, where)
+
+
+def compile_rule_regex(pattern: str, where: str) -> Any:
+    """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding (a regex.Pattern)."""
+    import regex
+
     try:
         return regex.compile(pattern.encode("utf-8"))
     except (OverflowError, ValueError, RecursionError) as exc:
@@ -185,9 +217,9 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
     if not isinstance(item, dict) or not {"name", "body", "note"} <= set(item):
         raise RuleError(f"{origin}: each lookalike needs `name`, `body` and `note`.")
     try:
-        regex.compile(str(item["body"]))
-        regex.compile(str(item.get("decoded", "")))
-    except (regex.error, OverflowError, ValueError) as exc:
+        re.compile(str(item["body"]))  # classify full-matches both with `re`
+        re.compile(str(item.get("decoded", "")))
+    except (re.error, OverflowError, ValueError, RecursionError) as exc:
         raise RuleError(f"{origin}: lookalike {item['name']}: bad regex: {exc}.") from None
     where = f"{origin}: lookalike {item['name']}"
     return Lookalike(

@@ -223,6 +223,53 @@ def finding_order(f: Finding) -> tuple[int, str, int, int, str, str]:
     return (-f.severity, first.path, first.line, first.column, f.rule_id, f.secret_sha256)
 
 
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
+    """What one source item (a read file, or a Skipped record) added to a scan; picklable for workers."""
+
+    occurrences: tuple[Occurrence, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    files: int = 0
+    nbytes: int = 0
+    binary: bool = False
+
+
+def scan_item(settings: Settings, item: Blob | Skipped) -> ItemOutcome:
+    if isinstance(item, Skipped):
+        return ItemOutcome(skipped=(item,))
+    report = scan_blob(settings, item)
+    extra = (report.skipped,) if report.skipped else ()
+    return ItemOutcome(report.occurrences, extra, 1, len(item.data), report.binary)
+
+
+def summarise(
+    settings: Settings,
+    outcomes: Iterable[ItemOutcome],
+    *,
+    target: str,
+    mode: str,
+    started: float,
+    notes: tuple[str, ...] = (),
+) -> ScanResult:
+    """Outcomes in source order -> the result (the order only decides ties inside a finding)."""
+    occurrences: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    files = nbytes = binary = 0
+    for out in outcomes:
+        occurrences.extend(out.occurrences)
+        skipped.extend(out.skipped)
+        files += out.files
+        nbytes += out.nbytes
+        binary += out.binary
+    notes += (f"{binary} binary file(s) not scanned",) if binary else ()
+    summary = ScanSummary(
+        target=target, mode=mode, files=files, blobs=0, bytes=nbytes,
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,
+        seconds=time.monotonic() - started,
+    )  # fmt: skip
+    return ScanResult(summary, aggregate(settings, occurrences))
+
+
 def scan_items(
     settings: Settings,
     items: Iterable[Blob | Skipped],
@@ -231,29 +278,10 @@ def scan_items(
     mode: str,
     notes: tuple[str, ...] = (),
 ) -> ScanResult:
-    """Scan files from a working-tree or path source (everything present at HEAD)."""
+    """Scan files from a working-tree or path source (everything present at HEAD), in this process."""
     started = time.monotonic()
-    occurrences: list[Occurrence] = []
-    skipped: list[Skipped] = []
-    files = nbytes = binary = 0
-    for item in items:
-        if isinstance(item, Skipped):
-            skipped.append(item)
-            continue
-        files += 1
-        nbytes += len(item.data)
-        report = scan_blob(settings, item)
-        binary += report.binary
-        occurrences.extend(report.occurrences)
-        if report.skipped:
-            skipped.append(report.skipped)
-    notes += (f"{binary} binary file(s) not scanned",) if binary else ()
-    summary = ScanSummary(
-        target=target, mode=mode, files=files, blobs=0, bytes=nbytes,
-        skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,
-        seconds=time.monotonic() - started,
-    )  # fmt: skip
-    return ScanResult(summary, aggregate(settings, occurrences))
+    outcomes = (scan_item(settings, item) for item in items)
+    return summarise(settings, outcomes, target=target, mode=mode, started=started, notes=notes)
 
 
 def failing(findings: Iterable[Finding], fail_on: Severity | None) -> list[Finding]:

@@ -43,27 +43,63 @@ def plan(targets: list[str], cwd: Path) -> Plan:
     return Plan(root, mode, tuple(paths))
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A file to read: where to open it, how reports show it, and whether a symlink is followed."""
+
+    path: str
+    shown: str
+    follow: bool = False
+
+
 def files(plan: Plan, *, include_ignored: bool, max_size: int, excludes: tuple[str, ...]) -> Iterator[Blob | Skipped]:
+    for entry in entries(plan, include_ignored=include_ignored, excludes=excludes):
+        yield entry if isinstance(entry, Skipped) else read_entry(entry, max_size)
+
+
+def entries(plan: Plan, *, include_ignored: bool, excludes: tuple[str, ...]) -> Iterator[Entry | Skipped]:
+    """Every file the plan covers, once, in a stable order, without reading any of them."""
     seen: set[str] = set()
-    unreadable_dirs: dict[Path, str] = {}
+    unreadable_dirs: dict[str, str] = {}
     for target in plan.targets:
-        for full in _expand(target, include_ignored, unreadable_dirs):
-            shown = _shown(full, plan.root)
-            if shown in seen or excluded(shown, excludes):
+        for full, rel in _listed(plan, target, include_ignored, unreadable_dirs):
+            shown = display_path(rel) if rel is not None else _shown(Path(full), plan.root)
+            if shown in seen or (excludes and excluded(shown, excludes)):
                 continue
             seen.add(shown)
-            item = read_file(str(full), shown, max_size, follow=full == target)
-            if full in unreadable_dirs:
+            if full in unreadable_dirs:  # reported as such, never silently empty
                 yield Skipped(shown, f"unreadable: {unreadable_dirs[full]}")
-            elif item is None:
-                yield Skipped(shown, "symlink, not followed")
-            elif isinstance(item, Skipped) and item.reason.endswith("(a directory)"):
-                yield Skipped(shown, "a submodule or nested repository; scan it on its own")
             else:
-                yield item
+                yield Entry(full, shown, follow=rel is None and Path(full) == target)
 
 
-def _expand(target: Path, include_ignored: bool, unreadable: dict[Path, str]) -> Iterator[Path]:
+def read_entry(entry: Entry, max_size: int) -> Blob | Skipped:
+    item = read_file(entry.path, entry.shown, max_size, follow=entry.follow)
+    if item is None:
+        return Skipped(entry.shown, "symlink, not followed")
+    if isinstance(item, Skipped) and item.reason.endswith("(a directory)"):
+        return Skipped(entry.shown, "a submodule or nested repository; scan it on its own")
+    return item
+
+
+def _listed(
+    plan: Plan, target: Path, include_ignored: bool, unreadable: dict[str, str]
+) -> Iterator[tuple[str, str | None]]:
+    """(path to open, path relative to the plan's root when known cheaply, else None)."""
+    if target != plan.root or not target.is_dir() or target.is_symlink():
+        yield from ((str(full), None) for full in _expand(target, include_ignored, unreadable))
+        return
+    top = os.path.normpath(str(target))
+    if plan.mode == "worktree":  # the root is a git work tree: git lists paths relative to it
+        for name in _git_files(target, include_ignored):
+            yield os.path.join(top, name), name
+        return
+    for path in _walk_paths(top, unreadable):
+        rel = path[len(top) + 1 :] if path.startswith(top + os.sep) else None
+        yield path, rel
+
+
+def _expand(target: Path, include_ignored: bool, unreadable: dict[str, str]) -> Iterator[Path]:
     if not target.is_dir() or target.is_symlink():
         yield target
         return
@@ -73,19 +109,27 @@ def _expand(target: Path, include_ignored: bool, unreadable: dict[Path, str]) ->
         yield from _walk(target, unreadable)
 
 
-def _walk(top: Path, unreadable: dict[Path, str]) -> Iterator[Path]:
+def _walk(top: Path, unreadable: dict[str, str]) -> Iterator[Path]:
+    yield from (Path(p) for p in _walk_paths(str(top), unreadable))
+
+
+def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
+    """Files (and symlinked directories) under `top`, sorted per directory; strings, no pathlib.
+    Directories that cannot be listed are yielded too, with their error recorded in `unreadable`."""
     errors: list[OSError] = []
+    join = os.path.join
     for dirpath, dirnames, filenames in os.walk(top, onerror=errors.append, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         for d in dirnames:
-            if os.path.islink(os.path.join(dirpath, d)):
-                yield Path(dirpath, d)
+            if os.path.islink(join(dirpath, d)):
+                yield join(dirpath, d)
         for name in sorted(filenames):
-            yield Path(dirpath, name)
-    for err in errors:  # unreadable directories: reported as such, never silently empty
+            yield join(dirpath, name)
+    for err in errors:
         if err.filename:
-            unreadable[Path(err.filename)] = err.strerror or str(err)
-            yield Path(err.filename)
+            name = os.fsdecode(err.filename)
+            unreadable[name] = err.strerror or str(err)
+            yield name
 
 
 def git_toplevel(path: Path) -> Path | None:

@@ -1,0 +1,160 @@
+"""Speed work must never change results: the fast path against a plain reference scan.
+
+The reference reads every file with `open().read()` and runs every rule's regex (the `regex` module, as a
+user rule would) over the whole content: no keyword prefilter, no windows, no gate, no `re`, no workers.
+The fast path is what `leakscan scan` runs: prefilter, windows, gates, dense passes, forked workers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import regex
+
+from leakscan import parallel
+from leakscan.content import text_for_scan
+from leakscan.match import compile_matcher, find_matches
+from leakscan.rulefile import load_builtin
+from leakscan.scan import Settings, scan_items
+from leakscan.sources import worktree
+from tests import keys
+from tests.conftest import commit_file, git, make_repo, run
+
+RULES = load_builtin()
+SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
+KINDS = list(keys.PREFIXES)
+NOISE = [
+    "def _test_case(self):", "my_test_value = 1", "LIVE_MODE = is_live_()", "task_live_x", "sk_live_short",
+    "sk_prod_" + keys.body(30), "pk_test_" + keys.body(40) + "-x", "whsec_" + keys.body(20), "x = 'ok'",
+]  # fmt: skip
+
+
+def _line(rnd: random.Random, i: int) -> str:
+    roll = rnd.random()
+    if roll < 0.04:
+        kind = rnd.choice(KINDS)
+        k = keys.key(*kind, n=rnd.choice([24, 32, 99, 224]), seed=rnd.randrange(1 << 30))
+        return rnd.choice([f"KEY_{i} = '{k}'", f'{{"k": "\\n{k}"}}', f"url?a=%22{k}&b=1", f"  {k}"])
+    if roll < 0.05:
+        return f"hook = '{keys.webhook(hex64=rnd.random() < 0.5, seed=rnd.randrange(1 << 30))}'"
+    return rnd.choice(NOISE) if roll < 0.5 else f"value_{i} = {rnd.random()}"
+
+
+def _generate(root: Path, files: int, seed: int) -> None:
+    rnd = random.Random(seed)
+    for n in range(files):
+        sub = root / f"pkg{n % 7}" / f"mod{n % 3}"
+        sub.mkdir(parents=True, exist_ok=True)
+        lines = [_line(rnd, i) for i in range(rnd.randrange(1, 60))]
+        if n % 97 == 0:  # dense: thousands of keyword hits, matched in one pass over the file
+            lines += ["call_test_(x)"] * 5000 + [keys.key("secret", "test", seed=n)]
+        data = "\n".join(lines).encode()
+        if n % 89 == 0:
+            data = b"\x00\x01binary" + data
+        if n % 83 == 0:
+            data = "\n".join(lines).encode("utf-16-le")  # no BOM: found by the NUL pattern
+        (sub / f"f{n}.txt").write_bytes(data)
+
+
+def _reference(root: Path) -> set[tuple[str, str, int, int]]:
+    """(path, rule id, start, end) of every match, the plain way."""
+    patterns = [(r.id, regex.compile(r.regex.encode())) for r in RULES.rules]
+    found = set()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts):
+        with open(path, "rb") as fh:
+            prepared = text_for_scan(fh.read())
+        if prepared is None:
+            continue
+        for rule_id, pattern in patterns:
+            for m in pattern.finditer(prepared[0]):
+                span = m.span("secret")
+                found.add((path.relative_to(root).as_posix(), rule_id, *span))
+    return found
+
+
+def _fast(root: Path) -> set[tuple[str, str, int, int]]:
+    plan = worktree.plan([str(root)], root)
+    found = set()
+    for item in worktree.files(plan, include_ignored=False, max_size=1 << 30, excludes=()):
+        prepared = text_for_scan(item.data) if hasattr(item, "data") else None
+        if prepared is None:
+            continue
+        for m in find_matches(SETTINGS.matcher, prepared[0]).matches:
+            found.add((item.path, m.rule_id, m.start, m.end))
+    return found
+
+
+def test_matches_equal_a_plain_full_regex_scan(tmp_path):
+    _generate(tmp_path / "tree", files=300, seed=7)
+    reference = _reference(tmp_path / "tree")
+    assert len(reference) > 100
+    assert _fast(tmp_path / "tree") == reference
+
+
+def test_workers_give_the_one_process_result(tmp_path):
+    root = tmp_path / "tree"
+    _generate(root, files=300, seed=11)
+    plan = worktree.plan([str(root)], root)
+    entries = list(worktree.entries(plan, include_ignored=False, excludes=()))
+    items = worktree.files(plan, include_ignored=False, max_size=1 << 30, excludes=())
+    one = scan_items(SETTINGS, items, target="t", mode="paths")
+    read = parallel.bound(worktree.read_entry, max_size=1 << 30)
+    for workers in (1, 2, 3):
+        many = parallel.scan_parallel(
+            SETTINGS, entries, read, target="t", mode="paths", workers=workers
+        )
+        assert many.findings == one.findings
+        assert many.summary.skipped == one.summary.skipped
+        assert (many.summary.files, many.summary.bytes) == (one.summary.files, one.summary.bytes)
+    assert len(one.findings) > 20
+
+
+def test_cli_on_a_big_repository_uses_workers_and_reports_what_one_process_finds(
+    tmp_path, monkeypatch
+):
+    repo = make_repo(tmp_path / "repo")
+    _generate(repo, files=parallel.MIN_ITEMS + 40, seed=3)
+    git(repo, "add", "-A")
+    commit_file(repo, "README", "readme\n")
+    assert parallel.worker_count(parallel.MIN_ITEMS + 41, cpus=2) == 2
+    fast = run("scan", str(repo), "--format", "json", "-q")
+    plan = worktree.plan([str(repo)], repo)
+    items = worktree.files(plan, include_ignored=False, max_size=50 << 20, excludes=())
+    one = scan_items(SETTINGS, items, target=str(repo), mode="worktree")
+    got = json.loads(fast.stdout)
+    assert got["scan"]["files"] == one.summary.files
+    assert [f["secret_sha256"] for f in got["findings"]] == [f.secret_sha256 for f in one.findings]
+    assert [len(f["locations"]) for f in got["findings"]] == [
+        len(f.locations) for f in one.findings
+    ]
+
+
+def test_small_scans_stay_in_one_process():
+    assert parallel.worker_count(1, cpus=8) == 1
+    assert parallel.worker_count(parallel.MIN_ITEMS - 1, cpus=8) == 1
+    assert parallel.worker_count(100_000, cpus=1) == 1
+
+
+def test_anchors_are_read_off_the_rules_and_every_example_holds_one():
+    from leakscan.anchors import rule_anchors
+
+    by_id = {r.id: rule_anchors(r.regex) for r in RULES.rules}
+    assert by_id["stripe.restricted-key.test"] == {b"rk_" + b"test_", b"rkcs_" + b"test_"}
+    assert by_id["stripe.webhook-secret"] == {b"whsec_"}
+    for rule in RULES.rules:
+        anchors = by_id[rule.id]
+        assert anchors, rule.id
+        for example in rule.examples:
+            assert any(a in example.encode() for a in anchors), (rule.id, example[:12])
+
+
+def test_no_anchors_when_they_cannot_be_proven():
+    from leakscan.anchors import rule_anchors
+
+    assert rule_anchors("(?i)(?P<secret>abcdef[0-9]+)") is None  # case-insensitive
+    assert rule_anchors("x(?P<secret>a|bcdefg)") is None  # a one-letter alternative filters nothing
+    assert rule_anchors("tok_[0-9]{8}") is None  # no secret group
+    assert rule_anchors("(?P<secret>[a-z]+_key_[0-9]+)") is None  # starts with a class
+    assert rule_anchors("(?P<secret>(?:ab|cd)ef_[0-9]+)") == {b"abef_", b"cdef_"}
