@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leakscan import __version__, importers, liveness, parallel, verify
+from leakscan import __version__, parallel
 from leakscan import baseline as baseline_file
 from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, SourceError, UsageError
@@ -30,9 +30,9 @@ from leakscan.rulefile import load_builtin, load_rule_file, merge
 from leakscan.scan import Settings, example_problems, failing, scan_items
 from leakscan.sources import worktree
 from leakscan.sources.files import display_path
-from leakscan.verify import VerifyOptions
 
-if TYPE_CHECKING:  # scan-many's modules load only when it runs: `scan` starts fast
+if TYPE_CHECKING:  # these load only when their command runs: `scan` starts fast
+    from leakscan import importers
     from leakscan.executors import Executor
     from leakscan.many import Progress
     from leakscan.repotask import RepoTask
@@ -282,7 +282,9 @@ def _load_baseline(opts: dict[str, object], config: Config, root: Path) -> tuple
 
 
 def _verify(result: ScanResult, settings: Settings, opts: dict[str, object]) -> ScanResult:
-    options = VerifyOptions(
+    from leakscan import liveness, verify  # network code: only with --verify
+
+    options = verify.VerifyOptions(
         base_url=verify.base_url(dict(os.environ)),
         timeout=float(str(opts["verify_timeout"])),
         concurrency=int(str(opts["verify_concurrency"])),
@@ -329,6 +331,8 @@ def _gitleaks_entries(
     plan = worktree.plan(list(paths), Path.cwd())
     config = _load_config(opts, plan.root)
     source = Path(str(opts["from_gitleaks"]))
+    from leakscan import importers
+
     doc = importers.read_json(source, "gitleaks report")
     imported = importers.from_gitleaks(doc, _settings(config, opts), source)
     _say_imported(imported, "gitleaks", opts)
@@ -351,6 +355,8 @@ def _scanned_entries(
     if not opts["from_detect_secrets"]:
         return baseline_file.entries_from_findings(scanned.result.findings), scanned.root
     source = Path(str(opts["from_detect_secrets"]))
+    from leakscan import importers
+
     doc = importers.read_json(source, "detect-secrets baseline")
     imported = importers.from_detect_secrets(doc, scanned.result.findings, source)
     _say_imported(imported, "detect-secrets", opts)
