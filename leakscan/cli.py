@@ -486,7 +486,9 @@ def _finish(result: ScanResult, settings: Settings, config: Config, opts: dict[s
         and output is None
         and sys.stdout.isatty()
     )
-    options = RenderOptions(bool(opts["show_secrets"]), color, fail_on, __version__)
+    options = RenderOptions(
+        bool(opts["show_secrets"]), color, fail_on, __version__, show_suppressed=bool(opts["verbose"])
+    )
     rendered = RENDERERS[fmt](result, settings.rules, options)
     if fmt == "sarif" and _sarif_truncated(result):
         from leakscan.report import sarif as sarif_report

@@ -91,6 +91,9 @@ def test_new_key_fails_while_baselined_key_passes(repo):
     }
     assert "1 suppressed" in stderr
     text = run("scan", str(repo), "--no-color")
+    assert "1 suppressed finding(s) not shown (1 baseline)" in text.stdout and text.exit_code == 1
+    assert "suppressed (baseline)" not in text.stdout
+    text = run("scan", str(repo), "--no-color", "--verbose")
     assert "suppressed (baseline)" in text.stdout and text.exit_code == 1
     assert run("scan", str(repo), "--no-baseline").exit_code == 1
 

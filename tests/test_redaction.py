@@ -80,7 +80,7 @@ def test_no_format_or_scan_prints_a_key(
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_show_secrets_prints_them_so_the_check_above_can_fail(planted: Path, fmt: str):
-    result = run("scan", str(planted), "--history", "--format", fmt, "--show-secrets")
+    result = run("scan", str(planted), "--history", "--format", fmt, "--show-secrets", "-v")
     assert len(leaked(result.stdout)) == len(KEYS)
 
 

@@ -13,3 +13,4 @@ class RenderOptions:
     color: bool = False
     fail_on: Severity | None = Severity.MEDIUM
     tool_version: str = ""
+    show_suppressed: bool = False  # text: a block per suppressed finding (--verbose), not one count line

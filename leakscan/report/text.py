@@ -29,7 +29,14 @@ MAX_LOCATIONS = 10  # per finding; the rest are counted
 
 
 def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
-    blocks = [_block(f, rules, options) for f in result.findings]
+    """A block per finding; suppressed ones are counted in one line unless asked for (--verbose)."""
+    shown = [f for f in result.findings if options.show_suppressed or f.suppressed is None]
+    blocks = [_block(f, rules, options) for f in shown]
+    hidden = [f.suppressed.kind for f in result.findings if f not in shown and f.suppressed]
+    if hidden:
+        kinds = ", ".join(f"{hidden.count(k)} {k}" for k in sorted(set(hidden)))
+        blocks.append(f"{len(hidden)} suppressed finding(s) not shown ({kinds}); --verbose shows "
+                      "them, and JSON and SARIF always list them.\n")  # fmt: skip
     return "".join(blocks)
 
 
