@@ -16,6 +16,7 @@ import click
 
 from leakscan import __version__, parallel
 from leakscan import baseline as baseline_file
+from leakscan.atomic import write_atomically
 from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
 from leakscan.errors import LeakscanError, SourceError, UsageError
 from leakscan.event import MODES, Target, choose, load_event
@@ -573,32 +574,6 @@ def parse_size(text: str) -> int:
         raise UsageError(f"--max-file-size {text!r} is not a size; use bytes or e.g. 50MiB.")
     unit = (m.group(2) or "b").lower()[0]
     return int(m.group(1)) * {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Temp file + rename: an interrupted run never leaves a truncated report behind. A target that
-    exists and is not a regular file (`-o /dev/null`, a FIFO) is written in place, never replaced."""
-    if path.exists() and not path.is_file():
-        try:
-            with path.open("w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc}).") from None
-        return
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc}).") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @cli.command("scan-many")

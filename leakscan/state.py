@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leakscan.atomic import write_atomically
 from leakscan.errors import UsageError
 from leakscan.model import RuleSet
 
@@ -87,16 +86,4 @@ def save_state(path: Path, state: State) -> None:
     }
     if path.exists() and not path.is_file():
         raise UsageError(f"{path}: the state file must be a regular file.")
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write the state file ({exc.strerror or exc}).") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(doc, indent=2) + "\n", "state file")

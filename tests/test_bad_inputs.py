@@ -388,7 +388,7 @@ def test_sigint_mid_history_scan_exits_130(repo, tmp_path):
 
 
 def test_failed_write_keeps_the_old_report_and_no_temp_file(tmp_path):
-    from leakscan.cli import write_atomically
+    from leakscan.atomic import write_atomically
 
     report = plant(tmp_path, "report.sarif", "old\n")
     with pytest.raises(UnicodeEncodeError):  # fails half-way through writing: nothing replaced

@@ -42,6 +42,17 @@ def git_env() -> dict[str, str]:
     return env
 
 
+def rev_parse(where: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """`git -C WHERE rev-parse ARGS`; git missing from PATH is a sentence, not a traceback."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(where), "rev-parse", *args],
+            capture_output=True, env=git_env(), check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+
+
 def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = None) -> bytes:
     """stdout of `git --git-dir=GIT_DIR ARGS`; a failure raises SourceError saying what could not be done."""
     cmd = ["git", f"--git-dir={git_dir}", *args]

@@ -15,7 +15,15 @@ from typing import IO
 
 from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
-from leakscan.sources.git import CORRUPT_HINT, BlobRef, failure, git_env, last_line, run_git
+from leakscan.sources.git import (
+    CORRUPT_HINT,
+    BlobRef,
+    failure,
+    git_env,
+    last_line,
+    rev_parse,
+    run_git,
+)
 
 ZERO = re.compile(r"0+")
 OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -41,16 +49,7 @@ class Repo:
 def open_repo(path: Path) -> Repo:
     if not path.exists():
         raise SourceError(f"{path}: no such directory; name a git repository.")
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--absolute-git-dir", "--is-bare-repository",
-             "--is-shallow-repository"],
-            capture_output=True, env=git_env(), check=False,
-        )  # fmt: skip
-    except FileNotFoundError:
-        raise SourceError(
-            "git is not installed or not on PATH; install git and try again."
-        ) from None
+    proc = rev_parse(path, "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository")
     lines = os.fsdecode(proc.stdout).splitlines()
     if proc.returncode != 0 or len(lines) != 3:
         detail = last_line(proc.stderr)

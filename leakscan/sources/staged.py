@@ -13,7 +13,7 @@ from leakscan.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
 from leakscan.sources.files import display_path, human_size
-from leakscan.sources.git import cat_blobs, git_env, run_git
+from leakscan.sources.git import cat_blobs, git_env, rev_parse, run_git
 
 GITLINK = "160000"
 SYMLINK = "120000"
@@ -96,15 +96,7 @@ def split_repo(args: list[str]) -> tuple[Path | None, list[str]]:
 
 
 def _locate(where: Path) -> tuple[str, Path]:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "--absolute-git-dir", "--show-toplevel"],
-            capture_output=True, env=git_env(), check=False,
-        )  # fmt: skip
-    except FileNotFoundError:
-        raise SourceError(
-            "git is not installed or not on PATH; install git and try again."
-        ) from None
+    proc = rev_parse(where, "--absolute-git-dir", "--show-toplevel")
     lines = os.fsdecode(proc.stdout).splitlines()
     if proc.returncode != 0 or len(lines) != 2:
         if b"work tree" in proc.stderr:
