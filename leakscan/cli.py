@@ -254,7 +254,7 @@ def _scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline:
 @_baseline_options
 @_verify_options
 @click.pass_context
-def scan(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
+def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> None:
     """Scan PATHS (default: the current directory) for Stripe keys."""
     scanned = _scan_sources(paths, opts, use_baseline=not opts["no_baseline"])
     result = scanned.result
@@ -309,7 +309,7 @@ def _verify(result: ScanResult, settings: Settings, opts: dict[str, object]) -> 
               help="Start from a detect-secrets .secrets.baseline: keys this scan finds whose "
               "SHA-1 it lists.")  # fmt: skip
 @click.pass_context
-def baseline(ctx: click.Context, paths: tuple[str, ...], **opts: object) -> None:
+def baseline(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> None:
     """Write the findings of PATHS as a baseline: later scans fail only on new keys."""
     if opts["from_gitleaks"] and opts["from_detect_secrets"]:
         raise UsageError("use --from-gitleaks or --from-detect-secrets, not both.")
@@ -546,7 +546,8 @@ def redact_keys(text: str) -> str:
 
 
 def _load_config(opts: dict[str, object], root: Path) -> Config:
-    path = find_config(opts["config_path"] and str(opts["config_path"]), dict(os.environ), root)
+    flag = str(opts["config_path"]) if opts["config_path"] else None
+    path = find_config(flag, dict(os.environ), root)
     return load_config(path)
 
 
@@ -591,7 +592,7 @@ def parse_size(text: str) -> int:
 @click.option("--shard-size", default="256MiB", show_default=True,
               help="Split a repository whose history holds more than this into blob-id shards.")
 @click.pass_context
-def scan_many(ctx: click.Context, source: str, **opts: object) -> None:
+def scan_many(ctx: click.Context, /, source: str, **opts: object) -> None:
     """Scan the history of every repository SOURCE names, and merge the findings into one report.
 
     SOURCE is a file listing repository paths or clone URLs (one a line, `#` comments), or a
@@ -736,7 +737,7 @@ def ci() -> None:
 @_report_options
 @_baseline_options
 @click.pass_context
-def ci_github(ctx: click.Context, path: str, mode: str, base: str | None, head: str | None,
+def ci_github(ctx: click.Context, /, path: str, mode: str, base: str | None, head: str | None,
               sarif_file: str, **opts: object) -> None:  # fmt: skip
     """GitHub Actions: scan what the event changed; write SARIF, annotations, summary, outputs."""
     from leakscan.report import github as github_report
@@ -776,7 +777,7 @@ def hook() -> None:
 @_report_options
 @_baseline_options
 @click.pass_context
-def hook_pre_push(ctx: click.Context, **opts: object) -> None:
+def hook_pre_push(ctx: click.Context, /, **opts: object) -> None:
     """Scan the commits being pushed: $PRE_COMMIT_FROM_REF..$PRE_COMMIT_TO_REF.
 
     Without them (pre-commit sets neither when a push starts at a root commit), scan the commits of

@@ -7,9 +7,11 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
+from typing import TypeVar
 
 from leakscan import match
-from leakscan.model import Blob, Skipped
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -47,8 +49,8 @@ def interrupt_guard() -> Iterator[threading.Event]:
 
 
 def until_interrupted(
-    items: Iterable[Blob | Skipped], interrupted: threading.Event
-) -> Iterator[Blob | Skipped]:
+    items: Iterable[T], interrupted: threading.Event
+) -> Iterator[T]:
     for item in items:
         if interrupted.is_set():
             raise KeyboardInterrupt

@@ -83,7 +83,7 @@ def summary_line(result: ScanResult, fail_on: Severity | None) -> str:
     """The one line on stderr after every text scan."""
     s = result.summary
     active = [f for f in result.findings if f.suppressed is None]
-    counts = {}
+    counts: dict[Severity, int] = {}
     for f in active:
         counts[f.severity] = counts.get(f.severity, 0) + 1
     by_sev = ", ".join(f"{n} {sev.label}" for sev, n in sorted(counts.items(), reverse=True))
