@@ -245,3 +245,20 @@ def test_loopback_requests_never_go_through_a_configured_proxy(tmp_path):
         result = run("scan", str(tmp_path), "--verify", "--format", "json", env=env)
     assert proxy.requests == [] and stub.requested() == [sha(k)]
     assert json.loads(result.stdout)["findings"][0]["verification"]["status"] == "live"
+
+
+def test_verification_reaches_sarif_properties(tmp_path):
+    from tests.sarif_check import assert_valid_sarif
+
+    live, gone = keys.key("secret", "live"), keys.key("restricted", "live")
+    (tmp_path / "a.py").write_text(f"A = '{live}'\nB = '{gone}'\n")
+    with serve() as stub:
+        stub.answer(live, 200)
+        stub.answer(gone, 401)
+        code, out, stderr = verify(tmp_path, stub.base, fmt="sarif")
+    assert isinstance(out, str) and live not in out and gone not in out
+    doc = assert_valid_sarif(out)
+    results = doc["runs"][0]["results"]
+    got = {r["properties"]["secretSha256"]: r["properties"]["verification"] for r in results}
+    assert got[sha(live)]["status"] == "live" and got[sha(live)]["httpStatus"] == 200
+    assert got[sha(gone)]["status"] == "revoked" and got[sha(gone)]["httpStatus"] == 401

@@ -143,6 +143,10 @@ def _result(f: Finding, rule: Rule, rule_index: int) -> om.Result:
         props["context"] = list(f.context)
     if f.notes:
         props["notes"] = list(f.notes)
+    if f.verification is not None:  # --verify: what Stripe's API said (never the key)
+        v = f.verification
+        props["verification"] = {"status": v.status, "checkedAt": v.checked_at,
+                                 "httpStatus": v.http_status, "reason": v.reason}  # fmt: skip
     fingerprint = f.secret_sha256 + ("/inline-allowed" if _kind(f) == "inline" else "")
     return om.Result(
         rule_id=f.rule_id,
