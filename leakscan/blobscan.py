@@ -8,7 +8,6 @@ few blobs that matched, never blob bytes, so memory stays at a constant plus the
 
 from __future__ import annotations
 
-import codecs
 import multiprocessing
 import multiprocessing.util
 import os
@@ -20,7 +19,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from leakscan.content import SNIFF
+from leakscan.content import is_plain
 from leakscan.errors import SourceError
 from leakscan.match import has_keyword
 from leakscan.scan import BlobHits, Settings, match_blob
@@ -113,10 +112,7 @@ def scan_chunk(settings: Settings, read: Reader, oids: Sequence[str]) -> BlobSca
 def _may_match(settings: Settings, data: bytes) -> bool:
     """The cheap prefilter: binary-looking content goes to `match_blob` (it may be UTF-16 text, or is
     counted as binary); other content only when one of the rules' keywords is in it."""
-    head = data[:SNIFF]
-    if b"\x00" in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return True
-    return has_keyword(settings.matcher, data)
+    return not is_plain(data) or has_keyword(settings.matcher, data)
 
 
 def merge(parts: Sequence[BlobScan]) -> BlobScan:

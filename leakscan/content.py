@@ -7,16 +7,21 @@ import codecs
 SNIFF = 8192  # bytes looked at to tell text from binary
 
 
+def is_plain(data: bytes) -> bool:
+    """True when `text_for_scan` matches `data` as it is: no UTF-16 BOM, no NUL in the first bytes."""
+    bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return not bom and b"\x00" not in data[:SNIFF]
+
+
 def text_for_scan(data: bytes) -> tuple[bytes, str] | None:
     """(UTF-8-compatible bytes to match, the file's encoding label), or None for binary content."""
+    if is_plain(data):
+        return data, "plain"
     if data.startswith(codecs.BOM_UTF16_LE) and not data.startswith(codecs.BOM_UTF32_LE):
         return _decoded(data[2:], "utf-16-le")
     if data.startswith(codecs.BOM_UTF16_BE):
         return _decoded(data[2:], "utf-16-be")
-    head = data[:SNIFF]
-    if b"\x00" not in head:
-        return data, "plain"
-    guess = _utf16_without_bom(head)
+    guess = _utf16_without_bom(data[:SNIFF])
     return _decoded(data, guess) if guess else None
 
 
