@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from leakscan.rulefile import load_builtin
+from tests import keys
 from tests.corpus import spec
 
 KIND_PREFIXES = (  # longest first
@@ -224,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         corpus = (args.out or work / "corpus").resolve()
-        rules = load_builtin()
-        samples = tuple(sorted(rules.documentation_samples))
+        samples = keys.documentation_samples()
         cases = spec.build(samples)
         truth_path = spec.materialise(cases, corpus)
         truth = json.loads(truth_path.read_text())

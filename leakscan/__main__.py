@@ -1,4 +1,4 @@
-from leakscan.cli import main
+from leakscan.main import main
 
 if __name__ == "__main__":  # worker processes of scan-many import this module too: run nothing
     main()

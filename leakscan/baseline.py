@@ -6,7 +6,6 @@ on an unchanged repository writes the same bytes, and edits, moves and rebases d
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -55,6 +54,8 @@ def render(entries: Iterable[BaselineEntry]) -> str:
             for e in sorted_entries(entries)
         ],
     }
+    import json  # baseline files only: a scan without one does without
+
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
@@ -69,6 +70,8 @@ def load(path: Path) -> tuple[BaselineEntry, ...]:
         raise BaselineError(
             f"{path}: the baseline file is not UTF-8 JSON; {_REGENERATE}."
         ) from None
+    import json
+
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

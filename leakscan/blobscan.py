@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from leakscan.content import is_plain
 from leakscan.errors import SourceError
@@ -37,8 +36,7 @@ Progress = Callable[[int, int], None]  # (blobs done, bytes done), called as chu
 _WORKER: dict[str, Any] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class BlobScan:
+class BlobScan(NamedTuple):
     """What scanning a list of blobs found. `reads` counts blobs read from git (each exactly once);
     `full_scans` those that passed the keyword prefilter and went through the rules."""
 

@@ -6,8 +6,9 @@ import base64
 import binascii
 import posixpath
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
+from leakscan.fingerprint import secret_sha256
 from leakscan.model import Confidence, Lookalike, Placeholders, Rule, RuleSet, Severity
 
 # DESIGN §2: a secret in code that ships to browsers or apps is worse.
@@ -24,8 +25,7 @@ _ENV_NAME = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     severity: Severity
     confidence: Confidence
     context: tuple[str, ...] = ()
@@ -38,7 +38,7 @@ def classify(rules: RuleSet, rule: Rule, secret: str, path: str, line_before: st
         body = secret.rsplit("_", 1)[-1]
         if placeholder_reason(body, rules.placeholders) is not None:
             return None
-        if secret in rules.documentation_samples:
+        if secret_sha256(secret) in rules.documentation_sample_hashes:
             return Verdict(Severity.INFO, Confidence.HIGH, (), (rules.sample_note,))
     severity, confidence = rule.severity, Confidence.HIGH
     notes: tuple[str, ...] = ()
@@ -119,4 +119,4 @@ def _longest_sequential_run(body: str) -> int:
 def split_verdict(verdict: Verdict, note: str) -> Verdict:
     """A key joined from pieces: the same severity, at most medium confidence, and a note saying so."""
     confidence = Confidence.LOW if verdict.confidence == Confidence.LOW else Confidence.MEDIUM
-    return replace(verdict, confidence=confidence, notes=(*verdict.notes, note))
+    return verdict._replace(confidence=confidence, notes=(*verdict.notes, note))

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from leakscan.errors import ConfigError
 from leakscan.model import Severity
@@ -20,8 +19,7 @@ _FIELDS = ("fail-on", "exclude-paths", "allow-secrets", "rules", "baseline")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(NamedTuple):
     fail_on: str | None = None  # a validated --fail-on value; None: the flag or the default decides
     exclude_paths: tuple[str, ...] = ()
     allow_secrets: frozenset[str] = frozenset()

@@ -14,11 +14,12 @@ import re
 import string
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from leakscan.model import masked_repr
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """Bounds on decoding work per blob (docs/accuracy.md explains the numbers)."""
 
     max_depth: int = (
@@ -48,18 +49,20 @@ _ESCAPE = re.compile(
 _ESCAPE_PREFIXES = (b"%", b"\\x", b"\\u00", b"&#x", b"&#X")
 
 
-@dataclass(frozen=True, slots=True)
-class View:
+class View(NamedTuple):
     """Decoded bytes. `offsets[i]` is where decoded byte i comes from in the parent (len(data)+1
     entries), or, for base64, `origin` is the start of the encoded run (and `width` its wrap width)."""
 
-    data: bytes = field(repr=False)
+    data: bytes
     encoding: str  # e.g. "base64", "percent", "base64+percent" (outermost first)
     parent: View | None = None
-    offsets: array[int] | None = field(default=None, repr=False)
+    offsets: array[int] | None = None
     origin: int = 0
     width: int = 0  # base64 wrapped at this many characters a line (0: one line)
     newline: int = 1  # bytes of line break between wrapped lines
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "data", "offsets")
 
 
 def to_origin(view: View, pos: int, *, end: bool = False) -> int:

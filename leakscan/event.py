@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from leakscan.errors import SourceError, UsageError
 from leakscan.sources import refs
@@ -17,8 +16,7 @@ SHALLOW = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """What to scan: the working tree, the whole history, base..head, or nothing at all."""
 
     mode: str  # tree | history | range | none

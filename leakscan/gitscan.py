@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from leakscan.blobscan import BlobScan, Progress, scan_blobs
 from leakscan.config import excluded
@@ -23,16 +23,14 @@ from leakscan.sources.origins import Seen, introductions
 StartProgress = Callable[[int, int], Progress | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
+class Options(NamedTuple):
     jobs: int
     max_size: int
     excludes: tuple[str, ...] = ()
     start_progress: StartProgress | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """What a git scan reads: rev-list arguments for the walk and the notes that describe them."""
 
     revs: tuple[str, ...]
@@ -77,7 +75,7 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
 def _only(scanned: BlobScan, reachable: set[str], dropped: list[BlobRef]) -> BlobScan:
     """`scanned` without the blobs no ref reaches (they were read once each, like every other)."""
     hits = {oid: found for oid, found in scanned.hits.items() if oid in reachable}
-    return replace(scanned, hits=hits, reads=scanned.reads - len(dropped),
+    return scanned._replace(hits=hits, reads=scanned.reads - len(dropped),
                    bytes=scanned.bytes - sum(b.size for b in dropped))  # fmt: skip
 
 

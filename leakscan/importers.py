@@ -14,9 +14,8 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from leakscan.baseline import entries_from_findings
 from leakscan.errors import BaselineError
@@ -27,8 +26,7 @@ _DETECT_SECRETS_BODY = 24  # detect-secrets' StripeDetector: (r|s)k_live_ + exac
 _REDACTED = "REDACTED"
 
 
-@dataclass(frozen=True, slots=True)
-class Imported:
+class Imported(NamedTuple):
     entries: tuple[BaselineEntry, ...]
     total: int  # results in the imported file
     unmapped: tuple[tuple[str, int], ...]  # (reason, count), sorted by reason

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from leakscan.decode import DEFAULT_LIMITS, Limits, View, to_origin, views
 from leakscan.match import BlobMatches, Matcher, find_matches
+from leakscan.model import masked_repr
 from leakscan.split import split_views
 
 SPLIT_NOTE = "The key is written in pieces (string concatenation or a line continuation); leakscan joined them."
 
 
-@dataclass(frozen=True, slots=True)
-class LayeredMatch:
+class LayeredMatch(NamedTuple):
     """A match found in a view: `start`/`end` are offsets of the encoded text in the blob."""
 
     rule_id: str
     start: int
     end: int
-    secret: str = field(repr=False)
+    secret: str
     encoding: str  # "base64", "percent", "split", "base64+percent", ...
-    line_before: str = field(repr=False)  # decoded text before the key on its decoded line
+    line_before: str  # decoded text before the key on its decoded line
     timeouts: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret", "line_before")
 
     @property
     def split(self) -> bool:

@@ -3,9 +3,9 @@ answer changes a finding (severity, notes, order). The HTTP itself lives in `ver
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 
+from leakscan.fingerprint import secret_sha256
 from leakscan.model import Confidence, Finding, RuleSet, Severity, Verification
 from leakscan.scan import finding_order
 
@@ -23,7 +23,7 @@ def eligible(f: Finding, rules: RuleSet) -> bool:
         f.key_type in ELIGIBLE_TYPES
         and f.secret.startswith(ELIGIBLE_PREFIXES)
         and f.confidence is not Confidence.LOW
-        and f.secret not in rules.documentation_samples
+        and secret_sha256(f.secret) not in rules.documentation_sample_hashes
     )
 
 
@@ -71,11 +71,7 @@ def _adjusted(f: Finding, v: Verification | None) -> Finding:
     if v is None:
         return f
     if v.status == LIVE:
-        return dataclasses.replace(
-            f, verification=v, severity=f.severity.raised(), notes=(*f.notes, LIVE_NOTE)
-        )
+        return f._replace(verification=v, severity=f.severity.raised(), notes=(*f.notes, LIVE_NOTE))
     if v.status == REVOKED:
-        return dataclasses.replace(
-            f, verification=v, severity=Severity.LOW, notes=(*f.notes, ROTATED_NOTE)
-        )
-    return dataclasses.replace(f, verification=v)
+        return f._replace(verification=v, severity=Severity.LOW, notes=(*f.notes, ROTATED_NOTE))
+    return f._replace(verification=v)

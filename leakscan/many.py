@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from leakscan.executors import Executor, Lost
 from leakscan.merge import merge_findings
@@ -17,8 +17,7 @@ from leakscan.sources.repolist import RepoSpec
 from leakscan.state import State, Tips
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
+class Progress(NamedTuple):
     done: int  # repositories finished (every shard), scanned or failed
     total: int
     bytes: int  # blob bytes read so far
@@ -28,8 +27,7 @@ class Progress:
     finished_bytes: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """How to run: what the tasks need besides their repository."""
 
     settings: Settings
@@ -41,8 +39,7 @@ class Plan:
     excludes: tuple[str, ...] = ()  # exclude-paths of the config
 
 
-@dataclass(frozen=True, slots=True)
-class ManyResult:
+class ManyResult(NamedTuple):
     result: ScanResult
     failed: tuple[Skipped, ...]  # repositories that could not be scanned: (name, sentence)
     tips: Mapping[str, Tips]  # RepoSpec.key -> ref tips, for every repository scanned completely
@@ -70,13 +67,13 @@ def scan_many(
         pending -= 1
         outcome = _outcome(task, result)
         if outcome is None:  # a worker died: once more, on another worker
-            executor.submit(replace(task, attempt=task.attempt + 1))
+            executor.submit(task._replace(attempt=task.attempt + 1))
             pending += 1
             continue
         if outcome.shards:
             expected[task.spec.key] = outcome.shards
             for i in range(outcome.shards):
-                executor.submit(replace(task, until=outcome.tips, shard=Shard(i, outcome.shards)))
+                executor.submit(task._replace(until=outcome.tips, shard=Shard(i, outcome.shards)))
             pending += outcome.shards
             continue
         mine = parts[task.spec.key]
@@ -85,7 +82,7 @@ def scan_many(
         progress = Progress(done, len(specs), nbytes, time.monotonic() - started)
         if len(mine) == expected[task.spec.key]:
             done += 1
-            progress = replace(progress, done=done, finished=task.spec.name,
+            progress = progress._replace(done=done, finished=task.spec.name,
                                finished_blobs=sum(o.blobs for o in mine),
                                finished_bytes=sum(o.bytes for o in mine))  # fmt: skip
         if on_progress is not None:
@@ -118,7 +115,7 @@ def _assemble(
     )
     failed_names = {k.path for k in failed}
 
-    skipped = [replace(k, path=f"{o.spec.name}: {k.path}") for o in outcomes for k in o.skipped]
+    skipped = [k._replace(path=f"{o.spec.name}: {k.path}") for o in outcomes for k in o.skipped]
     scanned = [s for s in specs if s.name not in failed_names]
     tips = {s.key: dict(parts[s.key][0].tips) for s in scanned}
     incremental = sum(1 for s in scanned if any(o.incremental for o in parts[s.key]))

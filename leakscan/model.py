@@ -1,9 +1,12 @@
-"""Frozen records shared by every stage. Raw secrets are never part of a repr."""
+"""Frozen records shared by every stage. Raw secrets are never part of a repr.
+
+Records are NamedTuples: creating a frozen dataclass runs `exec` for each generated method, and the
+~40 records of leakscan cost a pre-commit scan ~30 ms that way (docs/performance.md)."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -31,14 +34,20 @@ class Severity(enum.IntEnum):
         return Severity(min(self + 1, Severity.CRITICAL))
 
 
+def masked_repr(record: tuple[object, ...], *hidden: str) -> str:
+    """A record's repr without its raw fields (keys, file content): they show as `...`."""
+    fields: tuple[str, ...] = getattr(record, "_fields")
+    shown = (f"{n}=..." if n in hidden else f"{n}={v!r}" for n, v in zip(fields, record))
+    return f"{type(record).__name__}({', '.join(shown)})"
+
+
 class Confidence(enum.Enum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One detection rule, loaded from `rules/*.yaml` or a user rule file."""
 
     id: str
@@ -57,18 +66,19 @@ class Rule:
     origin: str = "builtin"  # file the rule came from
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One occurrence of a rule's pattern in a byte string. Offsets are byte offsets."""
 
     rule_id: str
     start: int
     end: int
-    secret: str = field(repr=False)
+    secret: str
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret")
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """Where a secret appears. line/column are 1-based; end_column is exclusive; columns count
     Unicode code points of the decoded line."""
 
@@ -82,14 +92,12 @@ class Location:
     repository: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     kind: str  # inline | baseline | config
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Verification:
+class Verification(NamedTuple):
     """What Stripe's API said about a key (`--verify`). Never holds the key."""
 
     status: str  # live | revoked | unknown
@@ -98,8 +106,7 @@ class Verification:
     reason: str = ""  # one short phrase: "restricted key without permission to read the account", ...
 
 
-@dataclass(frozen=True, slots=True)
-class BaselineEntry:
+class BaselineEntry(NamedTuple):
     """One known secret in a baseline file: identity plus non-secret context, never the key."""
 
     rule_id: str
@@ -109,8 +116,7 @@ class BaselineEntry:
     preview: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One secret value found by one rule, with every place it appears."""
 
     rule_id: str
@@ -126,12 +132,23 @@ class Finding:
     context: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     suppressed: Suppression | None = None
-    secret: str = field(default="", repr=False, compare=False)
+    secret: str = ""  # only kept for --show-secrets; not part of a finding's identity (==, hash)
     verification: Verification | None = None  # set by --verify; None when not verified
 
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret")
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Finding) and _identity(self) == _identity(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(_identity(self))
+
+
+class Skipped(NamedTuple):
     """A file or object the scan did not read, and why."""
 
     path: str
@@ -139,8 +156,7 @@ class Skipped:
     incomplete: bool = False  # the content was partly read or matched: the scan did not finish
 
 
-@dataclass(frozen=True, slots=True)
-class ScanSummary:
+class ScanSummary(NamedTuple):
     target: str
     mode: str  # worktree | staged | history | range | paths
     files: int
@@ -152,14 +168,12 @@ class ScanSummary:
     stale_baseline: tuple[BaselineEntry, ...] | None = None  # with --report-stale only
 
 
-@dataclass(frozen=True, slots=True)
-class ScanResult:
+class ScanResult(NamedTuple):
     summary: ScanSummary
     findings: tuple[Finding, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Placeholders:
+class Placeholders(NamedTuple):
     """Bodies that are placeholders, not keys (from `placeholders:` in rules/stripe.yaml)."""
 
     max_distinct_characters: int = 2
@@ -169,8 +183,7 @@ class Placeholders:
     words_at_start: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Lookalike:
+class Lookalike(NamedTuple):
     """Another vendor's token shape that a Stripe rule still matches: reported at low confidence."""
 
     name: str
@@ -181,12 +194,11 @@ class Lookalike:
     reject: bool = False  # True: certainly the other vendor's token, not reported (like a placeholder)
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSet:
+class RuleSet(NamedTuple):
     """Everything the core needs to know about what a credential is."""
 
     rules: tuple[Rule, ...]
-    documentation_samples: frozenset[str] = frozenset()
+    documentation_sample_hashes: frozenset[str] = frozenset()  # secret_sha256 of each public sample
     sample_note: str = ""
     placeholders: Placeholders = Placeholders()
     lookalikes: tuple[Lookalike, ...] = ()
@@ -198,11 +210,17 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Blob:
+class Blob(NamedTuple):
     """Content handed from a source to the scan, and where it lives."""
 
     path: str  # relative POSIX path shown in reports
-    data: bytes = field(repr=False)
+    data: bytes
     commit: str | None = None
     author_date: str | None = None
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "data")
+
+
+def _identity(finding: Finding) -> tuple[object, ...]:
+    return tuple.__getitem__(finding._replace(secret=""), slice(None))

@@ -10,8 +10,8 @@ with `error` set, so one bad repository never stops the others.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from leakscan import gitscan
 from leakscan.errors import LeakscanError
@@ -26,19 +26,17 @@ DEFAULT_SHARD_BYTES = 256 << 20
 MAX_SHARDS = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Shard:
-    """Blobs whose id, read as a number, is `index` modulo `count`: a stable, even split."""
+class Shard(NamedTuple):
+    """Blobs whose id, read as a number, is `number` modulo `of`: a stable, even split."""
 
-    index: int = 0
-    count: int = 1
+    number: int = 0
+    of: int = 1
 
     def holds(self, oid: str) -> bool:
-        return self.count == 1 or int(oid[:8], 16) % self.count == self.index
+        return self.of == 1 or int(oid[:8], 16) % self.of == self.number
 
 
-@dataclass(frozen=True, slots=True)
-class RepoTask:
+class RepoTask(NamedTuple):
     spec: RepoSpec
     settings: Settings
     since: Pairs | None = None  # the tips the last run scanned; None: the whole history
@@ -51,8 +49,7 @@ class RepoTask:
     attempt: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RepoOutcome:
+class RepoOutcome(NamedTuple):
     spec: RepoSpec
     shard: Shard
     findings: tuple[Finding, ...] = ()
@@ -88,7 +85,7 @@ def _scan(task: RepoTask, path: Path) -> RepoOutcome:
     options = gitscan.Options(jobs=1, max_size=task.max_size, excludes=task.excludes)
     blobs = gitscan.blobs_of(repo, revs)
     total = sum(b.size for b in blobs if b.size <= task.max_size)
-    if task.shard.count == 1 and total > task.shard_bytes:
+    if task.shard.of == 1 and total > task.shard_bytes:
         shards = min(MAX_SHARDS, -(-total // task.shard_bytes))
         return RepoOutcome(task.spec, task.shard, tips=tips, shards=shards)
     result = gitscan.scan_blob_list(
@@ -102,5 +99,5 @@ def _scan(task: RepoTask, path: Path) -> RepoOutcome:
 
 def _compact(f: Finding, task: RepoTask) -> Finding:
     """Each location names its repository; the raw key stays here unless --show-secrets."""
-    locations = tuple(replace(loc, repository=task.spec.name) for loc in f.locations)
-    return replace(f, locations=locations, secret=f.secret if task.show_secrets else "")
+    locations = tuple(loc._replace(repository=task.spec.name) for loc in f.locations)
+    return f._replace(locations=locations, secret=f.secret if task.show_secrets else "")

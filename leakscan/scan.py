@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from leakscan import classify, suppress
 from leakscan.content import text_for_scan
@@ -23,6 +23,7 @@ from leakscan.model import (
     Severity,
     Skipped,
     Suppression,
+    masked_repr,
 )
 from leakscan.position import locate
 
@@ -32,8 +33,7 @@ HISTORY_ONLY = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """What a scan needs besides its source, loaded once in cli and passed down."""
 
     rules: RuleSet
@@ -42,12 +42,11 @@ class Settings:
     baseline: frozenset[tuple[str, str]] = frozenset()  # (rule_id, secret_sha256)
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """One match at one place, classified; aggregated into Findings."""
 
     rule_id: str
-    secret: str = field(repr=False)
+    secret: str
     location: Location
     severity: Severity
     confidence: Confidence
@@ -55,31 +54,34 @@ class Occurrence:
     notes: tuple[str, ...]
     inline: Suppression | None
 
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret")
 
-@dataclass(frozen=True, slots=True)
-class BlobReport:
+
+class BlobReport(NamedTuple):
     occurrences: tuple[Occurrence, ...]
     skipped: Skipped | None  # binary content is not skipped here: it is counted
     binary: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One match in some content, before it is tied to a path: what a blob says about itself."""
 
     rule_id: str
-    secret: str = field(repr=False)
+    secret: str
     line: int
     column: int
     end_column: int
-    line_before: str = field(repr=False)  # the line up to the match, for context (env names)
+    line_before: str  # the line up to the match, for context (env names)
     inline: Suppression | None
     encoding: str = "plain"  # the file's encoding and any layer the key was decoded from
     split: bool = False  # joined from pieces ("sk_live_" + "…"): lower confidence
 
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret", "line_before")
 
-@dataclass(frozen=True, slots=True)
-class BlobHits:
+
+class BlobHits(NamedTuple):
     """Everything matched in one content, independent of its path (a history blob's path comes later)."""
 
     hits: tuple[Hit, ...]
@@ -223,8 +225,7 @@ def finding_order(f: Finding) -> tuple[int, str, int, int, str, str]:
     return (-f.severity, first.path, first.line, first.column, f.rule_id, f.secret_sha256)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemOutcome:
+class ItemOutcome(NamedTuple):
     """What one source item (a read file, or a Skipped record) added to a scan; picklable for workers."""
 
     occurrences: tuple[Occurrence, ...] = ()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from leakscan.atomic import write_atomically
 from leakscan.errors import UsageError
@@ -22,10 +22,9 @@ VERSION = 1
 Tips = Mapping[str, str]  # ref name -> commit sha
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(NamedTuple):
     rules: str = ""  # rules_digest() of the run that wrote it; other rules mean a full rescan
-    repositories: Mapping[str, Tips] = field(default_factory=dict)
+    repositories: Mapping[str, Tips] = MappingProxyType({})
 
     def since(self, location: str, rules: str) -> Tips | None:
         """The tips scanned last time, or None: scan the whole history."""

@@ -12,8 +12,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from leakscan import __version__
 from leakscan.errors import UsageError
@@ -30,8 +30,7 @@ _LOOPBACK_NAMES = ("localhost",)
 _CONTEXT = re.compile(r"[A-Za-z0-9_]{1,255}(/[A-Za-z0-9_]{1,255}){0,3}")
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyOptions:
+class VerifyOptions(NamedTuple):
     base_url: str = DEFAULT_BASE
     timeout: float = 5.0  # seconds, per request (connect and each read)
     concurrency: int = 4

@@ -45,3 +45,15 @@ def webhook(hex64: bool = False, seed: int | None = None) -> str:
     if hex64:
         return "whsec_" + body(64, seed, "0123456789abcdef")
     return "whsec_" + body(32, seed)
+
+
+def documentation_samples() -> tuple[str, ...]:
+    """Stripe's published sample keys, as rules/stripe.yaml lists them (the rules keep only hashes)."""
+    import yaml
+
+    from leakscan.rulefile import builtin_documents
+
+    return tuple(sorted(
+        str(v) for _, text in builtin_documents()
+        for v in (yaml.safe_load(text).get("documentation_samples") or {}).get("values", [])
+    ))  # fmt: skip

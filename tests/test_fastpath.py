@@ -16,13 +16,13 @@ import regex
 from leakscan import parallel
 from leakscan.content import text_for_scan
 from leakscan.match import compile_matcher, find_matches
-from leakscan.rulefile import load_builtin
+from leakscan.rulefile import parse_builtin
 from leakscan.scan import Settings, scan_items
 from leakscan.sources import worktree
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
 
-RULES = load_builtin()
+RULES = parse_builtin()  # with the rules' examples
 SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
 KINDS = list(keys.PREFIXES)
 NOISE = [

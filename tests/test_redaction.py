@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import importlib
 import inspect
 import os
+import pkgutil
 import pty
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import leakscan
 from leakscan import cli, match, model, scan
 from leakscan.model import Blob
 from tests import keys
@@ -168,12 +170,16 @@ def test_rules_check_with_keys_in_examples(tmp_path: Path):
 RAW_FIELDS = {"secret", "data", "raw", "line_before", "content", "raw_value"}
 
 
+def _is_record(obj: object) -> bool:
+    return isinstance(obj, tuple) and hasattr(type(obj), "_fields")
+
+
 def _records(obj: object) -> Iterator[object]:
-    """`obj` and every dataclass record reachable from it."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    """`obj` and every record (NamedTuple) reachable from it."""
+    if _is_record(obj):
         yield obj
-        for f in dataclasses.fields(obj):
-            yield from _records(getattr(obj, f.name))
+        for value in obj:  # type: ignore[union-attr]
+            yield from _records(value)
     elif isinstance(obj, (tuple, list, frozenset, set)):
         for item in obj:
             yield from _records(item)
@@ -201,16 +207,24 @@ def test_repr_of_every_record_type_holds_no_key():
     seen = {type(r): r for root in roots for r in _records(root)}
     for record in seen.values():
         assert leaked(repr(record)) == [], type(record).__name__
-    modules = (model, scan, match)
-    defined = {cls for m in modules for _, cls in inspect.getmembers(m, inspect.isclass)
-               if dataclasses.is_dataclass(cls) and cls.__module__ == m.__name__}  # fmt: skip
     assert {model.Blob, model.Match, model.Finding, scan.Occurrence, scan.Hit} <= set(seen)
-    for cls in defined - set(
-        seen
-    ):  # records not built above (yet): raw content must at least be repr=False
-        for f in dataclasses.fields(cls):
-            if f.name in RAW_FIELDS and ("str" in str(f.type) or "bytes" in str(f.type)):
-                assert not f.repr, f"{cls.__name__}.{f.name} must be declared field(repr=False)"
+
+
+def test_no_record_type_shows_a_raw_field_in_its_repr():
+    """Every record of every module, with a key in each field that holds raw content."""
+    modules = [importlib.import_module(f"leakscan.{m.name}")
+               for m in pkgutil.walk_packages(leakscan.__path__) if m.name != "__main__"]  # fmt: skip
+    defined = {cls for m in modules for _, cls in inspect.getmembers(m, inspect.isclass)
+               if hasattr(cls, "_fields") and cls.__module__ == m.__name__}  # fmt: skip
+    assert {model.Blob, model.Finding, scan.Hit} <= defined
+    checked = set()
+    for cls in defined:
+        raw = RAW_FIELDS & set(cls._fields)
+        if raw:
+            record = cls._make(KEYS[0] if name in raw else None for name in cls._fields)
+            assert leaked(repr(record)) == [], f"{cls.__name__} shows {sorted(raw)} in its repr"
+            checked.add(cls.__name__)
+    assert {"Match", "Finding", "Blob", "LayeredMatch", "Occurrence", "Hit", "View"} <= checked
 
 
 # --- progress bar -------------------------------------------------------------------------------

@@ -6,13 +6,21 @@ from pathlib import Path
 
 import pytest
 
+from leakscan import builtin_rules
 from leakscan.errors import RuleError
 from leakscan.match import compile_matcher
-from leakscan.rulefile import load_builtin, load_rule_file
+from leakscan.rulefile import (
+    builtin_documents,
+    documents_crc32,
+    load_builtin,
+    load_rule_file,
+    parse_builtin,
+    table_source,
+)
 from leakscan.scan import Settings, example_problems
 from tests.conftest import run
 
-BUILTIN = load_builtin()
+BUILTIN = parse_builtin()  # with the examples, which the generated table leaves out
 SETTINGS = Settings(BUILTIN, compile_matcher(BUILTIN.rules))
 
 
@@ -20,6 +28,17 @@ SETTINGS = Settings(BUILTIN, compile_matcher(BUILTIN.rules))
 def test_builtin_rule_examples(rule):
     assert rule.examples and rule.negative_examples
     assert example_problems(SETTINGS, rule.id) == []
+
+
+def test_the_generated_table_is_the_rule_files():
+    """builtin_rules.py is what `python -m leakscan.rulefile` writes from rules/*.yaml today."""
+    docs = builtin_documents()
+    source = Path(builtin_rules.__file__).read_text(encoding="utf-8")
+    assert builtin_rules.SOURCE_CRC32 == documents_crc32(docs), "run: python -m leakscan.rulefile"
+    assert source == table_source(parse_builtin(docs), documents_crc32(docs))
+    without_examples = tuple(r._replace(examples=(), negative_examples=()) for r in BUILTIN.rules)
+    assert load_builtin() is builtin_rules.RULES
+    assert load_builtin() == BUILTIN._replace(rules=without_examples)
 
 
 def test_every_kind_and_mode_has_a_rule():

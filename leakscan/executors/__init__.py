@@ -6,16 +6,14 @@ that could not be run at all) comes back as `Lost`, and the caller decides wheth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 T_contra = TypeVar("T_contra", contravariant=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Lost:
+class Lost(NamedTuple):
     """A task that produced no result: its worker died, or the executor could not run it."""
 
     reason: str

@@ -12,10 +12,9 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from leakscan.executors import Lost
 
@@ -23,8 +22,7 @@ T = TypeVar("T")
 _STOP_SECONDS = 5.0
 
 
-@dataclass(eq=False)
-class _Worker:
+class _Worker(NamedTuple):
     process: BaseProcess
     conn: Connection
 

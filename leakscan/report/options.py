@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from leakscan.model import Severity
 
 
-@dataclass(frozen=True, slots=True)
-class RenderOptions:
+class RenderOptions(NamedTuple):
     show_secrets: bool = False
     color: bool = False
     fail_on: Severity | None = Severity.MEDIUM

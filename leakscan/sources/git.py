@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from leakscan.errors import SourceError
 
@@ -23,8 +21,7 @@ WINDOW = 256  # object ids in flight in one `cat-file --batch` (bounded so neith
 CORRUPT_HINT = "the repository is corrupt or incomplete; run `git fsck` on it"
 
 
-@dataclass(frozen=True, slots=True)
-class BlobRef:
+class BlobRef(NamedTuple):
     """A blob to read: its id and size (from `git cat-file --batch-check`)."""
 
     oid: str
@@ -111,6 +108,8 @@ def cat_blobs(
 def cat_file(git_dir: str) -> Iterator[Reader]:
     """A running `git cat-file --batch` as a function `read(oids, max_size)`; it can be called many
     times (a worker keeps one for all its chunks, so git's delta-base cache and pack maps carry over)."""
+    import tempfile  # only when git runs: a staged scan's start-up does without it
+
     with tempfile.TemporaryFile() as errors:
         proc = _start(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], errors)
 

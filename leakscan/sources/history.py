@@ -9,9 +9,8 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
@@ -32,8 +31,7 @@ SYMLINK = "120000"
 PACK_ORDER_ABOVE = 20_000  # objects in a range: list the whole object database to get pack order
 
 
-@dataclass(frozen=True, slots=True)
-class Repo:
+class Repo(NamedTuple):
     git_dir: str  # absolute
     root: str  # what reports name: the work tree's top level, or the git directory of a bare repo
     bare: bool
@@ -139,8 +137,7 @@ def reachable_ids(repo: Repo, revs: Sequence[str]) -> set[str]:
             if line and not line.startswith("?")}  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Walk:
+class Walk(NamedTuple):
     """A `git rev-list` running in the background while blobs are scanned; its output goes to an
     anonymous temporary file (no thread, so worker processes can be forked safely meanwhile)."""
 

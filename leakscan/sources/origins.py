@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
@@ -17,8 +17,7 @@ from leakscan.sources.history import GITLINK, Repo
 MAX_FIND_OBJECTS = 2000  # more matched blobs than this: filter the full `git log --raw` in Python
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
+class Seen(NamedTuple):
     """A blob at a path, first seen in `commit` (topological order, oldest first)."""
 
     path: str

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from leakscan.errors import SourceError
+from leakscan.model import masked_repr
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^[^/\s]+@[^/\s]+:")  # scheme://… or user@host:path
 _PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*:)[^/@]*@")
 
 
-@dataclass(frozen=True, slots=True)
-class RepoSpec:
+class RepoSpec(NamedTuple):
     """One repository to scan.
 
     name: how reports and errors name it (the list line, any password in a URL masked, or the
@@ -23,7 +23,10 @@ class RepoSpec:
     """
 
     name: str
-    location: str = field(repr=False)  # a URL may carry a credential
+    location: str  # a URL may carry a credential
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "location")
 
     @property
     def is_url(self) -> bool:

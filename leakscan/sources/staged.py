@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from leakscan.config import excluded
 from leakscan.errors import SourceError
@@ -19,15 +19,13 @@ GITLINK = "160000"
 SYMLINK = "120000"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     path: str  # relative to the work tree's top level, as reports show it
     oid: str
     mode: str
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(NamedTuple):
     root: Path  # the work tree's top level
     git_dir: str
     entries: tuple[Entry, ...]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from leakscan.config import excluded
 from leakscan.errors import SourceError
@@ -17,8 +17,7 @@ from leakscan.sources.files import display_path, read_file
 SAFE_GIT = ("git", "-c", "core.fsmonitor=false")
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     root: Path  # report paths are relative to this
     mode: str  # worktree | paths
     targets: tuple[Path, ...]
@@ -43,8 +42,7 @@ def plan(targets: list[str], cwd: Path) -> Plan:
     return Plan(root, mode, tuple(paths))
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """A file to read: where to open it, how reports show it, and whether a symlink is followed."""
 
     path: str
