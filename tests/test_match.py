@@ -168,3 +168,18 @@ def test_repr_never_holds_the_raw_key():
     (f,) = aggregate(SETTINGS, report.occurrences)
     for obj in (blob, report, f, *report.occurrences, find_matches(SETTINGS.matcher, blob.data)):
         assert k not in repr(obj)
+
+
+def test_keywords_sharing_a_first_byte_are_probed_in_one_pass():
+    from leakscan.match import has_keyword
+    from leakscan.model import Rule
+
+    def rule(rid: str, keyword: str) -> Rule:
+        return Rule(rid, rid, rid, "custom", None, Severity.HIGH, keyword + "[a-z]{4}", (keyword,), "")
+
+    matcher = compile_matcher((rule("a", "ab_"), rule("b", "abc_"), rule("c", "zz_"), rule("d", "a.b")))
+    assert len(matcher.probes) == 2  # a... in one regex, zz_ alone
+    for text, expected in [(b"x abc_defg", True), (b"ab_q", True), (b"a.b", True), (b"axb", False),
+                           (b"zz_", True), (b"ab", False), (b"", False)]:  # fmt: skip
+        assert has_keyword(matcher, text) is expected, text
+        assert bool(find_matches(matcher, text + b"wxyz").matches) is expected, text
