@@ -86,12 +86,6 @@ def _probes(keywords: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], ...]:
     return tuple(probes)
 
 
-def compile_all(matcher: Matcher) -> None:
-    """Compile every group now (before forking workers that would each compile their own)."""
-    for group in matcher.groups:
-        _compiled(group)
-
-
 def _compiled(group: _Group) -> _Compiled:
     if not group.compiled:
         members = list(group.members)

@@ -16,7 +16,6 @@ from functools import partial
 from typing import TypeVar
 
 from leakscan.errors import LeakscanError
-from leakscan.match import compile_all
 from leakscan.model import Blob, ScanResult, Skipped
 from leakscan.scan import ItemOutcome, Settings, scan_item, summarise
 
@@ -49,7 +48,6 @@ def scan_parallel(
         outcomes = [_outcome(settings, read, e) for e in entries]
         return summarise(settings, outcomes, target=target, mode=mode, started=started)
     parts = [list(entries[i::workers]) for i in range(workers)]
-    compile_all(settings.matcher)  # once here, not once in each child
     results = _in_forks(settings, read, parts)
     ordered = [results[i % workers][i // workers] for i in range(len(entries))]
     return summarise(settings, ordered, target=target, mode=mode, started=started)
