@@ -4,10 +4,12 @@ Everything goes through the git CLI (see sources/git.py)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
 import tempfile
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from leakscan.sources.git import (
     BlobRef,
     failure,
     git_env,
+    git_lines,
     last_line,
     rev_parse,
     run_git,
@@ -112,23 +115,66 @@ def count_commits(repo: Repo, revs: Sequence[str]) -> int:
 
 
 def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
-    """Every blob (pack order, with sizes) and every commit id in the object database."""
-    out = run_git(
+    """Every blob (in delta-chain order, with sizes) and every commit id in the object database.
+    Streamed: only the blobs and commit ids are kept, never the listing of every object."""
+    lines = git_lines(
         repo.git_dir,
         ["cat-file", "--batch-all-objects", "--unordered",
-         "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+         "--batch-check=%(objectname) %(objecttype) %(objectsize) %(deltabase)"],
         "list the objects",
     )  # fmt: skip
-    blobs, commits = [], []
-    for line in out.decode("ascii", "replace").splitlines():
-        oid, kind, size = (line.split(" ") + [""])[:3]
-        if kind == "missing":
-            raise SourceError(unreadable_object(repo, oid))
-        if kind == "blob":
-            blobs.append(BlobRef(oid, int(size)))
-        elif kind == "commit":
-            commits.append(oid)
-    return blobs, commits
+    blobs: list[BlobRef] = []
+    index: dict[str, int] = {}
+    parent = array("l")  # parent[i]: index of blobs[i]'s delta base among blobs, or -1
+    later: list[tuple[int, str]] = []  # deltas whose base was not listed yet (rare)
+    commits: list[str] = []
+    for line in lines:
+        fields = line.split()
+        kind = fields[1] if len(fields) > 1 else b""
+        if kind == b"blob" and len(fields) == 4:
+            oid = fields[0].decode("ascii")
+            base = fields[3].decode("ascii")
+            j = index.get(base, -1)
+            if j < 0 and not ZERO.fullmatch(base):
+                later.append((len(blobs), base))
+            index[oid] = len(blobs)
+            parent.append(j)
+            blobs.append(BlobRef(oid, int(fields[2])))
+        elif kind == b"commit":
+            commits.append(fields[0].decode("ascii"))
+        elif kind == b"missing":
+            raise SourceError(unreadable_object(repo, fields[0].decode("ascii", "replace")))
+    for i, base in later:
+        parent[i] = index.get(base, -1)
+    del index
+    return delta_order(blobs, parent), commits
+
+
+def delta_order(blobs: Sequence[BlobRef], parent: Sequence[int]) -> list[BlobRef]:
+    """`blobs` (pack order; `parent[i]` is the index of the delta base of `blobs[i]`, or -1) with every
+    delta right after its base, depth first: each blob is then one delta away from the blob read just
+    before it or from one of its bases, which git's delta-base cache still holds however small it is.
+    Pack order needs a cache of ~100 MB to not re-inflate bases, and is slower even with it."""
+    children: dict[int, list[int]] = {}
+    for i, j in enumerate(parent):
+        if j >= 0 and j != i:
+            children.setdefault(j, []).append(i)
+    order: list[BlobRef] = []
+    done = bytearray(len(blobs))
+    # roots first (pack order), then whatever a cycle left (an object in two packs, each a delta of
+    # the other's copy): every blob exactly once
+    for start in itertools.chain((i for i, j in enumerate(parent) if j < 0), range(len(blobs))):
+        if done[start]:
+            continue
+        stack = [start]
+        while stack:
+            i = stack.pop()
+            if done[i]:
+                continue
+            done[i] = 1
+            order.append(blobs[i])
+            stack.extend(reversed(children.get(i, ())))
+    return order
 
 
 def reachable_ids(repo: Repo, revs: Sequence[str]) -> set[str]:
@@ -166,9 +212,9 @@ def finish_walk(repo: Repo, walk: Walk) -> set[str]:
         walk.errors.seek(0)
         if code != 0:
             raise SourceError(failure(repo.git_dir, "walk the history", walk.errors.read(), code))
-        return {
-            i for i in walk.out.read().decode("ascii", "replace").split() if not i.startswith("?")
-        }
+        # line by line: never the whole listing and a list of its lines next to the set
+        return {line.rstrip().decode("ascii", "replace") for line in walk.out
+                if not line.startswith(b"?")}  # fmt: skip
     finally:
         stop_walk(walk)
 
@@ -198,7 +244,7 @@ def range_blobs(
         return []
     if len(ids) > pack_order_above:
         blobs, commits = all_objects(repo)
-        in_pack_order = [b for b in blobs if b.oid in ids]
+        in_pack_order = [b for b in blobs if b.oid in ids]  # delta-chain order
         leftover = ids - {b.oid for b in in_pack_order} - set(commits)
         _check_objects(repo, leftover)  # tags, or blobs that are missing: say so
         return in_pack_order
