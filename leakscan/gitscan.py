@@ -263,7 +263,7 @@ def _secrets_in_tree(
 
 
 def blobs_of(repo: Repo, revs: Sequence[str] | None) -> list[BlobRef]:
-    """The blobs of the whole history (`revs` None: reachable from every ref, in pack order), or
+    """The blobs of the whole history (`revs` None: reachable from every ref, in delta-chain order), or
     those `git rev-list --objects REVS` lists."""
     if revs is None:
         if not history.has_refs(repo):

@@ -1,4 +1,4 @@
-"""Git repositories as objects: which blobs a history or a range holds (listed once, in pack order,
+"""Git repositories as objects: which blobs a history or a range holds (listed once, in delta-chain order,
 with their sizes). Where a matched blob came from is sources/origins.py's job.
 Everything goes through the git CLI (see sources/git.py)."""
 
@@ -238,7 +238,7 @@ def range_blobs(
     repo: Repo, revs: Sequence[str], pack_order_above: int = PACK_ORDER_ABOVE
 ) -> list[BlobRef]:
     """The blobs `git rev-list --objects REVS` lists: new in a range, with their sizes. A large range (a
-    new branch with no remote to compare with) is put in pack order, which git reads fastest."""
+    new branch with no remote to compare with) is put in delta-chain order, which git reads fastest."""
     ids = reachable_ids(repo, ["--filter=object:type=blob", *revs])
     if not ids:
         return []
