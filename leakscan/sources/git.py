@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,9 @@ MEMORY_BOUNDS = {
     "core.packedGitLimit": "32m",
     "core.packedGitWindowSize": "4m",
 }
+# The reachability walk reads trees in commit order, a few windows at a time: smaller windows cost it
+# nothing and keep it under the blob readers (it also holds a table of every object it walks).
+WALK_BOUNDS = {**MEMORY_BOUNDS, "core.packedGitLimit": "16m", "core.packedGitWindowSize": "2m"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +45,14 @@ class BlobRef:
     size: int
 
 
-def git_env() -> dict[str, str]:
+def git_env(bounds: Mapping[str, str] = MEMORY_BOUNDS) -> dict[str, str]:
     """The environment for every git run. A scanned repository is untrusted: its .git/config must not
     make git run a command of its choosing (core.fsmonitor is run by commands that read the index).
     The same command-line-scope config (`GIT_CONFIG_COUNT`, what `git -c` sets) bounds git's memory."""
     env = {**os.environ, **_ENV}
     count = env.get("GIT_CONFIG_COUNT", "0")
     n = int(count) if count.isdigit() else 0
-    for key, value in {"core.fsmonitor": "false", **MEMORY_BOUNDS}.items():
+    for key, value in {"core.fsmonitor": "false", **bounds}.items():
         env.update({f"GIT_CONFIG_KEY_{n}": key, f"GIT_CONFIG_VALUE_{n}": value})
         n += 1
     env["GIT_CONFIG_COUNT"] = str(n)

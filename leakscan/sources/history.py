@@ -4,6 +4,7 @@ Everything goes through the git CLI (see sources/git.py)."""
 
 from __future__ import annotations
 
+import binascii
 import itertools
 import os
 import re
@@ -19,6 +20,7 @@ from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
 from leakscan.sources.git import (
     CORRUPT_HINT,
+    WALK_BOUNDS,
     BlobRef,
     failure,
     git_env,
@@ -114,9 +116,9 @@ def count_commits(repo: Repo, revs: Sequence[str]) -> int:
     return int(out.strip() or 0)
 
 
-def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
-    """Every blob (in delta-chain order, with sizes) and every commit id in the object database.
-    Streamed: only the blobs and commit ids are kept, never the listing of every object."""
+def all_objects(repo: Repo, with_commits: bool = True) -> tuple[list[BlobRef], list[str]]:
+    """Every blob (in delta-chain order, with sizes) and every commit id (if `with_commits`) in the
+    object database. Streamed: only those are kept, never the listing of every object."""
     lines = git_lines(
         repo.git_dir,
         ["cat-file", "--batch-all-objects", "--unordered",
@@ -140,7 +142,7 @@ def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
             index[oid] = len(blobs)
             parent.append(j)
             blobs.append(BlobRef(oid, int(fields[2])))
-        elif kind == b"commit":
+        elif kind == b"commit" and with_commits:
             commits.append(fields[0].decode("ascii"))
         elif kind == b"missing":
             raise SourceError(unreadable_object(repo, fields[0].decode("ascii", "replace")))
@@ -200,11 +202,27 @@ def start_walk(repo: Repo, revs: Sequence[str]) -> Walk:
     out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop_walk)
     cmd = ["git", f"--git-dir={repo.git_dir}", *repo.rev_list(), "--objects", "--no-object-names",
            "--filter=object:type=blob", *revs]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors, env=git_env())
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors,
+                            env=git_env(WALK_BOUNDS))  # fmt: skip
     return Walk(proc, out, errors)
 
 
-def finish_walk(repo: Repo, walk: Walk) -> set[str]:
+class Reachable:
+    """The ids a walk listed, held as 20- or 32-byte binary ids (a third of the size of `str`s)."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: set[bytes]) -> None:
+        self._ids = ids
+
+    def __contains__(self, oid: object) -> bool:
+        return isinstance(oid, str) and bytes.fromhex(oid) in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def finish_walk(repo: Repo, walk: Walk) -> Reachable:
     """The ids the walk listed (blobs, and some commits and tags); a failed walk raises SourceError."""
     try:
         code = walk.proc.wait()
@@ -213,8 +231,8 @@ def finish_walk(repo: Repo, walk: Walk) -> set[str]:
         if code != 0:
             raise SourceError(failure(repo.git_dir, "walk the history", walk.errors.read(), code))
         # line by line: never the whole listing and a list of its lines next to the set
-        return {line.rstrip().decode("ascii", "replace") for line in walk.out
-                if not line.startswith(b"?")}  # fmt: skip
+        return Reachable({binascii.unhexlify(line.rstrip()) for line in walk.out
+                          if not line.startswith(b"?")})  # fmt: skip
     finally:
         stop_walk(walk)
 
