@@ -1,6 +1,6 @@
 """Scanning many git blobs, each read and matched once, on every core.
 
-The blob list (in pack order, so deltas resolve from git's cache) is cut into contiguous chunks; each
+The blob list (in delta-chain order, so deltas resolve from git's small cache) is cut into contiguous chunks; each
 chunk is streamed through its own `git cat-file --batch` in a worker process, prefiltered with the
 keyword literals, and only blobs that can match go through the rules. Workers return the hits of the
 few blobs that matched, never blob bytes, so memory stays at a constant plus the largest blob.
@@ -73,7 +73,7 @@ def scan_blobs(
 
 
 def split(blobs: Sequence[BlobRef], chunk_bytes: int) -> list[list[str]]:
-    """Contiguous runs of oids of about `chunk_bytes` each (pack order is kept inside a run)."""
+    """Contiguous runs of oids of about `chunk_bytes` each (the list's order is kept inside a run)."""
     chunks: list[list[str]] = []
     current: list[str] = []
     size = 0

@@ -16,7 +16,7 @@ from leakscan.scan import Occurrence, Settings, aggregate, match_blob, place
 from leakscan.sources import history
 from leakscan.sources.files import human_size
 from leakscan.sources.git import BlobRef, cat_blobs
-from leakscan.sources.history import Repo
+from leakscan.sources.history import Reachable, Repo
 from leakscan.sources.origins import Seen, introductions
 
 # (total blobs, total bytes) -> the callback to report progress to, or None for no progress bar
@@ -52,7 +52,7 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
         return _empty(repo, "history", notes, started)
     walk = None if unreachable else history.start_walk(repo, ["--all"])
     try:
-        blobs, commits = history.all_objects(repo)
+        blobs, commits = history.all_objects(repo, with_commits=unreachable)
         wanted, big = _by_size(blobs, options.max_size)
         scanned = _scan_all(settings, repo, wanted, options)
         reachable = history.finish_walk(repo, walk) if walk is not None else None
@@ -72,7 +72,7 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     return _result(settings, repo, "history", scanned, plan, options, started, dangling)
 
 
-def _only(scanned: BlobScan, reachable: set[str], dropped: list[BlobRef]) -> BlobScan:
+def _only(scanned: BlobScan, reachable: Reachable, dropped: list[BlobRef]) -> BlobScan:
     """`scanned` without the blobs no ref reaches (they were read once each, like every other)."""
     hits = {oid: found for oid, found in scanned.hits.items() if oid in reachable}
     return scanned._replace(hits=hits, reads=scanned.reads - len(dropped),
@@ -261,7 +261,7 @@ def _secrets_in_tree(
 
 
 def blobs_of(repo: Repo, revs: Sequence[str] | None) -> list[BlobRef]:
-    """The blobs of the whole history (`revs` None: reachable from every ref, in pack order), or
+    """The blobs of the whole history (`revs` None: reachable from every ref, in delta-chain order), or
     those `git rev-list --objects REVS` lists."""
     if revs is None:
         if not history.has_refs(repo):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -19,6 +20,19 @@ from leakscan.errors import SourceError
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "GIT_OPTIONAL_LOCKS": "0"}
 WINDOW = 256  # object ids in flight in one `cat-file --batch` (bounded so neither pipe fills up)
 CORRUPT_HINT = "the repository is corrupt or incomplete; run `git fsck` on it"
+# Every git run is held to a fixed amount of memory, whatever the history's size or the repository's
+# own config says (command-line scope wins over it): git's cache of inflated delta bases (default 96
+# MiB, the largest part of a `cat-file --batch`'s RSS) and its mmapped pack windows (default: whole
+# packs, up to 8 GiB, and every page touched counts as RSS). Blobs are read in delta-chain order
+# (`history.all_objects`), so a small cache is enough; values and their cost in docs/performance.md.
+MEMORY_BOUNDS = {
+    "core.deltaBaseCacheLimit": "8m",
+    "core.packedGitLimit": "32m",
+    "core.packedGitWindowSize": "4m",
+}
+# The reachability walk reads trees in commit order, a few windows at a time: smaller windows cost it
+# nothing and keep it under the blob readers (it also holds a table of every object it walks).
+WALK_BOUNDS = {**MEMORY_BOUNDS, "core.packedGitLimit": "16m", "core.packedGitWindowSize": "2m"}
 
 
 class BlobRef(NamedTuple):
@@ -28,14 +42,17 @@ class BlobRef(NamedTuple):
     size: int
 
 
-def git_env() -> dict[str, str]:
+def git_env(bounds: Mapping[str, str] = MEMORY_BOUNDS) -> dict[str, str]:
     """The environment for every git run. A scanned repository is untrusted: its .git/config must not
-    make git run a command of its choosing (core.fsmonitor is run by commands that read the index)."""
+    make git run a command of its choosing (core.fsmonitor is run by commands that read the index).
+    The same command-line-scope config (`GIT_CONFIG_COUNT`, what `git -c` sets) bounds git's memory."""
     env = {**os.environ, **_ENV}
     count = env.get("GIT_CONFIG_COUNT", "0")
     n = int(count) if count.isdigit() else 0
-    env.update({"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": "core.fsmonitor",
-                f"GIT_CONFIG_VALUE_{n}": "false"})  # fmt: skip
+    for key, value in {"core.fsmonitor": "false", **bounds}.items():
+        env.update({f"GIT_CONFIG_KEY_{n}": key, f"GIT_CONFIG_VALUE_{n}": value})
+        n += 1
+    env["GIT_CONFIG_COUNT"] = str(n)
     return env
 
 
@@ -62,6 +79,32 @@ def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = 
     if proc.returncode != 0:
         raise SourceError(failure(git_dir, what, proc.stderr, proc.returncode))
     return proc.stdout
+
+
+def git_lines(git_dir: str, args: Sequence[str], what: str) -> Iterator[bytes]:
+    """The lines of `git --git-dir=GIT_DIR ARGS`, streamed (never the whole output in memory at once);
+    a failure raises SourceError once the output ends."""
+    import tempfile  # history scans only: a staged scan's start-up does without it
+
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(["git", f"--git-dir={git_dir}", *args], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=errors, env=git_env())  # fmt: skip
+        except FileNotFoundError:
+            raise SourceError(
+                "git is not installed or not on PATH; install git and try again."
+            ) from None
+        assert proc.stdout is not None
+        try:
+            yield from proc.stdout
+        finally:
+            proc.stdout.close()
+            if proc.poll() is None and sys.exc_info()[0] is not None:
+                proc.kill()
+            code = proc.wait()
+        if code != 0:
+            errors.seek(0)
+            raise SourceError(failure(git_dir, what, errors.read(), code))
 
 
 def failure(git_dir: str, what: str, stderr: bytes, code: int | None) -> str:

@@ -1,13 +1,16 @@
-"""Git repositories as objects: which blobs a history or a range holds (listed once, in pack order,
+"""Git repositories as objects: which blobs a history or a range holds (listed once, in delta-chain order,
 with their sizes). Where a matched blob came from is sources/origins.py's job.
 Everything goes through the git CLI (see sources/git.py)."""
 
 from __future__ import annotations
 
+import binascii
+import itertools
 import os
 import re
 import subprocess
 import tempfile
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -16,9 +19,11 @@ from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
 from leakscan.sources.git import (
     CORRUPT_HINT,
+    WALK_BOUNDS,
     BlobRef,
     failure,
     git_env,
+    git_lines,
     last_line,
     rev_parse,
     run_git,
@@ -109,24 +114,67 @@ def count_commits(repo: Repo, revs: Sequence[str]) -> int:
     return int(out.strip() or 0)
 
 
-def all_objects(repo: Repo) -> tuple[list[BlobRef], list[str]]:
-    """Every blob (pack order, with sizes) and every commit id in the object database."""
-    out = run_git(
+def all_objects(repo: Repo, with_commits: bool = True) -> tuple[list[BlobRef], list[str]]:
+    """Every blob (in delta-chain order, with sizes) and every commit id (if `with_commits`) in the
+    object database. Streamed: only those are kept, never the listing of every object."""
+    lines = git_lines(
         repo.git_dir,
         ["cat-file", "--batch-all-objects", "--unordered",
-         "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+         "--batch-check=%(objectname) %(objecttype) %(objectsize) %(deltabase)"],
         "list the objects",
     )  # fmt: skip
-    blobs, commits = [], []
-    for line in out.decode("ascii", "replace").splitlines():
-        oid, kind, size = (line.split(" ") + [""])[:3]
-        if kind == "missing":
-            raise SourceError(unreadable_object(repo, oid))
-        if kind == "blob":
-            blobs.append(BlobRef(oid, int(size)))
-        elif kind == "commit":
-            commits.append(oid)
-    return blobs, commits
+    blobs: list[BlobRef] = []
+    index: dict[str, int] = {}
+    parent = array("l")  # parent[i]: index of blobs[i]'s delta base among blobs, or -1
+    later: list[tuple[int, str]] = []  # deltas whose base was not listed yet (rare)
+    commits: list[str] = []
+    for line in lines:
+        fields = line.split()
+        kind = fields[1] if len(fields) > 1 else b""
+        if kind == b"blob" and len(fields) == 4:
+            oid = fields[0].decode("ascii")
+            base = fields[3].decode("ascii")
+            j = index.get(base, -1)
+            if j < 0 and not ZERO.fullmatch(base):
+                later.append((len(blobs), base))
+            index[oid] = len(blobs)
+            parent.append(j)
+            blobs.append(BlobRef(oid, int(fields[2])))
+        elif kind == b"commit" and with_commits:
+            commits.append(fields[0].decode("ascii"))
+        elif kind == b"missing":
+            raise SourceError(unreadable_object(repo, fields[0].decode("ascii", "replace")))
+    for i, base in later:
+        parent[i] = index.get(base, -1)
+    del index
+    return delta_order(blobs, parent), commits
+
+
+def delta_order(blobs: Sequence[BlobRef], parent: Sequence[int]) -> list[BlobRef]:
+    """`blobs` (pack order; `parent[i]` is the index of the delta base of `blobs[i]`, or -1) with every
+    delta right after its base, depth first: each blob is then one delta away from the blob read just
+    before it or from one of its bases, which git's delta-base cache still holds however small it is.
+    Pack order needs a cache of ~100 MB to not re-inflate bases, and is slower even with it."""
+    children: dict[int, list[int]] = {}
+    for i, j in enumerate(parent):
+        if j >= 0 and j != i:
+            children.setdefault(j, []).append(i)
+    order: list[BlobRef] = []
+    done = bytearray(len(blobs))
+    # roots first (pack order), then whatever a cycle left (an object in two packs, each a delta of
+    # the other's copy): every blob exactly once
+    for start in itertools.chain((i for i, j in enumerate(parent) if j < 0), range(len(blobs))):
+        if done[start]:
+            continue
+        stack = [start]
+        while stack:
+            i = stack.pop()
+            if done[i]:
+                continue
+            done[i] = 1
+            order.append(blobs[i])
+            stack.extend(reversed(children.get(i, ())))
+    return order
 
 
 def reachable_ids(repo: Repo, revs: Sequence[str]) -> set[str]:
@@ -151,11 +199,27 @@ def start_walk(repo: Repo, revs: Sequence[str]) -> Walk:
     out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop_walk)
     cmd = ["git", f"--git-dir={repo.git_dir}", *repo.rev_list(), "--objects", "--no-object-names",
            "--filter=object:type=blob", *revs]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors, env=git_env())
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors,
+                            env=git_env(WALK_BOUNDS))  # fmt: skip
     return Walk(proc, out, errors)
 
 
-def finish_walk(repo: Repo, walk: Walk) -> set[str]:
+class Reachable:
+    """The ids a walk listed, held as 20- or 32-byte binary ids (a third of the size of `str`s)."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: set[bytes]) -> None:
+        self._ids = ids
+
+    def __contains__(self, oid: object) -> bool:
+        return isinstance(oid, str) and bytes.fromhex(oid) in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def finish_walk(repo: Repo, walk: Walk) -> Reachable:
     """The ids the walk listed (blobs, and some commits and tags); a failed walk raises SourceError."""
     try:
         code = walk.proc.wait()
@@ -163,9 +227,9 @@ def finish_walk(repo: Repo, walk: Walk) -> set[str]:
         walk.errors.seek(0)
         if code != 0:
             raise SourceError(failure(repo.git_dir, "walk the history", walk.errors.read(), code))
-        return {
-            i for i in walk.out.read().decode("ascii", "replace").split() if not i.startswith("?")
-        }
+        # line by line: never the whole listing and a list of its lines next to the set
+        return Reachable({binascii.unhexlify(line.rstrip()) for line in walk.out
+                          if not line.startswith(b"?")})  # fmt: skip
     finally:
         stop_walk(walk)
 
@@ -189,13 +253,13 @@ def range_blobs(
     repo: Repo, revs: Sequence[str], pack_order_above: int = PACK_ORDER_ABOVE
 ) -> list[BlobRef]:
     """The blobs `git rev-list --objects REVS` lists: new in a range, with their sizes. A large range (a
-    new branch with no remote to compare with) is put in pack order, which git reads fastest."""
+    new branch with no remote to compare with) is put in delta-chain order, which git reads fastest."""
     ids = reachable_ids(repo, ["--filter=object:type=blob", *revs])
     if not ids:
         return []
     if len(ids) > pack_order_above:
         blobs, commits = all_objects(repo)
-        in_pack_order = [b for b in blobs if b.oid in ids]
+        in_pack_order = [b for b in blobs if b.oid in ids]  # delta-chain order
         leftover = ids - {b.oid for b in in_pack_order} - set(commits)
         _check_objects(repo, leftover)  # tags, or blobs that are missing: say so
         return in_pack_order
