@@ -20,7 +20,7 @@ MIN_ANCHOR = 4  # shorter literals filter nothing
 
 try:  # the parser behind `re`; `sre_parse` before Python 3.11
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
-    from re._constants import BRANCH, LITERAL, SUBPATTERN
+    from re._constants import ASSERT, ASSERT_NOT, AT, BRANCH, LITERAL, SUBPATTERN
 except ImportError:  # pragma: no cover - older or other Pythons: no anchors, same results
     _sre_parse = None
 
@@ -89,3 +89,31 @@ def _prefixes(items: list[Any]) -> tuple[set[str], bool]:
         if not whole:
             return out, False
     return out, True
+
+
+def starts_with_secret(pattern: str) -> bool:
+    """Does every match of `pattern` begin where its `secret` group begins (only lookarounds and
+    anchors before it)? Then a match can be tried exactly where an anchor starts (match.py)."""
+    if _sre_parse is None:
+        return False
+    try:
+        parsed = _sre_parse.parse(pattern.encode("utf-8"))
+    except (re.error, RecursionError, OverflowError):
+        return False
+    group = parsed.state.groupdict.get("secret")
+    for op, av in parsed:
+        if op is SUBPATTERN and av[0] == group:
+            return True
+        if not _zero_width(op, av):
+            return False
+    return False
+
+
+def _zero_width(op: Any, av: Any) -> bool:
+    if op in (ASSERT, ASSERT_NOT, AT):
+        return True
+    if op is SUBPATTERN:
+        return av[0] is None and all(_zero_width(o, a) for o, a in av[3])
+    if op is BRANCH:
+        return all(all(_zero_width(o, a) for o, a in alt) for alt in av[1])
+    return False

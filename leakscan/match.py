@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from leakscan.anchors import rule_anchors
+from leakscan.anchors import rule_anchors, starts_with_secret
 from leakscan.model import Match, Rule
 from leakscan.rulefile import compile_rule_regex
 
@@ -28,12 +28,13 @@ WINDOW_BACK = 256  # bytes looked at before a keyword hit
 WINDOW_FORWARD = 1024  # and after it; a match that reaches the edge is retried up to the line's end
 MAX_EXTENSION = 1 << 20  # never extend a window by more than this
 DENSE_HITS = 4096  # a keyword more frequent than one hit per this many bytes is matched in one pass
+MAX_ANCHORED = 1 << 16  # ...or, if its rules start at an anchor, by at most this many `match` calls
 DEFAULT_TIMEOUT = 2.0  # seconds one rule may spend on one window or blob
 
 
 class _Group(NamedTuple):
-    """The rules that share a keyword. They are compiled when the keyword first shows up in a scan:
-    compiling every rule, gate and anchor up front cost a one-file scan ~17 ms (docs/performance.md)."""
+    """The rules that share a keyword, compiled when the keyword first shows up in a scan: compiling
+    every rule, gate and anchor up front cost a one-file scan ~17 ms (docs/performance.md)."""
 
     keyword: bytes
     members: tuple[Rule, ...]
@@ -46,6 +47,7 @@ class _Compiled(NamedTuple):
     rules: tuple[tuple[str, Pattern], ...]
     # (anchor, where the keyword sits in it): every match of the group holds one (anchors.py); () = unknown
     anchors: tuple[tuple[bytes, int], ...] = ()
+    anchored: bool = False  # each rule's match begins where its anchor does (lookarounds before it)
 
 
 class Matcher(NamedTuple):
@@ -93,7 +95,8 @@ def _compiled(group: _Group) -> _Compiled:
             group.keyword,
             _compile_gate(members),
             tuple((r.id, compile_pattern(r)) for r in members),
-            _group_anchors(members, group.keyword),
+            anchors := _group_anchors(members, group.keyword),
+            bool(anchors) and all(starts_with_secret(r.regex) for r in members),
         ))  # fmt: skip
     return group.compiled[0]
 
@@ -177,6 +180,11 @@ def _group_matches(
     group: _Compiled, data: bytes, first: int, timeout: float, timeouts: set[str]
 ) -> Iterator[tuple[str, Any]]:
     hits = _hits(data, group.keyword, first, group.anchors)
+    if hits is None and group.anchored:  # dense, but each match can be tried right at its anchor
+        starts = _anchor_starts(data, group, first)
+        if starts is not None:
+            yield from _anchored_matches(group, data, starts, timeout, timeouts)
+            return
     if hits is None:  # dense: one pass over everything, keep matches that contain a hit
         for rule_id, pattern in group.rules:
             whole = _whole_buffer_pattern(pattern)
@@ -195,6 +203,39 @@ def _group_matches(
                     m = _extended(pattern, data, m.start(), hi, timeout, rule_id, timeouts) or m
                 if m.start() <= hit and m.end() >= hit + klen:
                     yield rule_id, m
+
+
+def _anchor_starts(data: bytes, group: _Compiled, first: int) -> list[tuple[int, int]] | None:
+    """(anchor start, keyword hit) of each anchored hit; None past MAX_ANCHORED (one pass is cheaper)."""
+    out = []
+    pos = first
+    while pos >= 0:
+        for anchor, at in group.anchors:
+            if pos >= at and data.startswith(anchor, pos - at):
+                out.append((pos - at, pos))
+                if len(out) > MAX_ANCHORED:
+                    return None
+        pos = data.find(group.keyword, pos + len(group.keyword))
+    return out
+
+
+def _anchored_matches(
+    group: _Compiled, data: bytes, starts: list[tuple[int, int]], timeout: float, timeouts: set[str]
+) -> Iterator[tuple[str, Any]]:
+    """What the windows would find, tried only where an anchor starts: a file of test fixtures with
+    thousands of `sk_test_` costs as many `match` calls, not a `regex` import and whole passes."""
+    klen = len(group.keyword)
+    for start, hit in starts:
+        for rule_id, pattern in group.rules:
+            if rule_id in timeouts:
+                continue
+            try:
+                m = pattern.match(data, start, **_limit(pattern, timeout))
+            except TimeoutError:
+                timeouts.add(rule_id)
+                continue
+            if m is not None and m.end() >= hit + klen:
+                yield rule_id, m
 
 
 def _whole_buffer_pattern(pattern: Pattern) -> Pattern:

@@ -42,6 +42,17 @@ def _line(rnd: random.Random, i: int) -> str:
     return rnd.choice(NOISE) if roll < 0.5 else f"value_{i} = {rnd.random()}"
 
 
+def _fixtures(rnd: random.Random, count: int) -> list[str]:
+    """Keys and near-keys packed together, as in a test suite's fixture file."""
+    out = []
+    for j in range(count):
+        kind = rnd.choice([("secret", "test"), ("restricted", "test"), ("publishable", "test")])
+        k = keys.key(*kind, n=rnd.choice([12, 24, 30, 99, 248]), seed=rnd.randrange(1 << 30))
+        out.append(rnd.choice([f"K{j} = '{k}'", f"K{j} = 'a{k}'", f"K{j} = '{k}_x'", f"{k}{k}",
+                               f"url?key=%20{k}&x", f"K{j} = '{k}...'"]))  # fmt: skip
+    return out
+
+
 def _generate(root: Path, files: int, seed: int) -> None:
     rnd = random.Random(seed)
     for n in range(files):
@@ -50,6 +61,8 @@ def _generate(root: Path, files: int, seed: int) -> None:
         lines = [_line(rnd, i) for i in range(rnd.randrange(1, 60))]
         if n % 97 == 0:  # dense: thousands of keyword hits, matched in one pass over the file
             lines += ["call_test_(x)"] * 5000 + [keys.key("secret", "test", seed=n)]
+        if n % 101 == 0:  # dense with anchors: test fixtures, each tried where `sk_test_` starts
+            lines += _fixtures(rnd, 1500)
         data = "\n".join(lines).encode()
         if n % 89 == 0:
             data = b"\x00\x01binary" + data
@@ -148,6 +161,17 @@ def test_anchors_are_read_off_the_rules_and_every_example_holds_one():
         assert anchors, rule.id
         for example in rule.examples:
             assert any(a in example.encode() for a in anchors), (rule.id, example[:12])
+
+
+def test_matches_start_at_the_secret_only_when_nothing_but_lookarounds_precede_it():
+    from leakscan.anchors import starts_with_secret
+
+    assert all(starts_with_secret(r.regex) for r in RULES.rules)
+    assert starts_with_secret(r"(?<![a-z])(?:(?=x)|\b)(?P<secret>acme_[a-z]{8})")
+    assert not starts_with_secret(r"token=(?P<secret>acme_[a-z]{8})")
+    assert not starts_with_secret(r"(?:a|(?<=b))(?P<secret>acme_[a-z]{8})")
+    assert not starts_with_secret(r"acme_[a-z]{8}")  # no secret group (and so no anchors either)
+    assert not starts_with_secret(r"(?P<secret>acme_[a-z]{8}")  # unparsable
 
 
 def test_no_anchors_when_they_cannot_be_proven():
