@@ -75,16 +75,25 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
 
 
 def _probes(keywords: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], ...]:
-    """One `re` pass per first byte of the keywords (`_(?:live_|test_)`, `whsec_`): `re` scans for a
-    literal prefix ~30 % faster than `bytes.find` looks for the same literal, and one pass serves
-    every keyword that starts with that byte (docs/performance.md)."""
-    by_first: dict[bytes, list[bytes]] = {}
-    for kw in keywords:
-        by_first.setdefault(kw[:1], []).append(kw)
+    """Few `re` passes that tell whether any keyword is there: `re` scans for a pattern's leading
+    literal byte faster than `bytes.find` looks for a whole keyword, so each probe starts with a byte
+    many keywords share and checks the rest around it: `_(?:live_|test_|(?<=whsec_))` is one pass
+    for the three built-in keywords, ~0.8 of what two passes cost (docs/performance.md)."""
+    remaining = sorted(set(keywords))
     probes = []
-    for first, kws in by_first.items():
-        rest = b"|".join(re.escape(kw[1:]) for kw in sorted(kws, key=len, reverse=True))
-        probes.append(re.compile(re.escape(first) + b"(?:" + rest + b")"))
+    while remaining:
+        pivot = max(
+            sorted({byte for kw in remaining for byte in kw}),
+            key=lambda b: (sum(b in kw for kw in remaining), not chr(b).isalnum()),
+        )
+        covered = [kw for kw in remaining if pivot in kw]
+        alternatives = []
+        for kw in sorted(covered, key=len, reverse=True):
+            at = kw.index(pivot)
+            behind = b"(?<=" + re.escape(kw[: at + 1]) + b")" if at else b""
+            alternatives.append(behind + re.escape(kw[at + 1 :]))
+        probes.append(re.compile(re.escape(bytes([pivot])) + b"(?:" + b"|".join(alternatives) + b")"))
+        remaining = [kw for kw in remaining if pivot not in kw]
     return tuple(probes)
 
 
