@@ -20,9 +20,7 @@ def write_atomically(path: Path, text: str, what: str = "report") -> None:
         return
     directory = path.parent if str(path.parent) else Path(".")
     try:
-        import tempfile  # only a run that writes a file pays for it
-
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        fd, tmp = _new_file(directory, f".{path.name}.")
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the {what} ({exc.strerror or exc}).") from None
     try:
@@ -32,3 +30,15 @@ def write_atomically(path: Path, text: str, what: str = "report") -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _new_file(directory: Path, prefix: str) -> tuple[int, str]:
+    """A new file of our own next to the target, as `tempfile.mkstemp` makes it (O_EXCL, mode 0600),
+    without `tempfile`'s imports (~9 ms of a pre-commit run)."""
+    for _ in range(100):
+        name = os.path.join(directory, prefix + os.urandom(6).hex())
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")

@@ -131,6 +131,8 @@ def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
 
 
 def git_toplevel(path: Path) -> Path | None:
+    if not _may_be_in_a_repository(path):
+        return None
     try:
         out = subprocess.run(
             [*SAFE_GIT, "-C", str(path), "rev-parse", "--show-toplevel"],
@@ -142,6 +144,21 @@ def git_toplevel(path: Path) -> Path | None:
     if out.returncode != 0 or not out.stdout.strip():
         return None
     return Path(os.fsdecode(out.stdout.strip()))
+
+
+def _may_be_in_a_repository(path: Path) -> bool:
+    """False when neither `path` nor a parent has a `.git` and no GIT_* variable points elsewhere: a
+    plain directory (an export, a download) then costs a few stat calls, not a git process."""
+    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES")):
+        return True
+    here = os.path.abspath(path)
+    while True:
+        if os.path.lexists(os.path.join(here, ".git")):
+            return True
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
 
 
 def _git_files(directory: Path, include_ignored: bool) -> list[str]:
