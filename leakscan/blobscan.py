@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from leakscan.content import is_plain
 from leakscan.errors import SourceError
-from leakscan.match import has_keyword
+from leakscan.match import has_anchored_keyword
 from leakscan.scan import BlobHits, Settings, match_blob
 from leakscan.sources.git import BlobRef, Reader, cat_file
 
@@ -109,8 +109,9 @@ def scan_chunk(settings: Settings, read: Reader, oids: Sequence[str]) -> BlobSca
 
 def _may_match(settings: Settings, data: bytes) -> bool:
     """The cheap prefilter: binary-looking content goes to `match_blob` (it may be UTF-16 text, or is
-    counted as binary); other content only when one of the rules' keywords is in it."""
-    return not is_plain(data) or has_keyword(settings.matcher, data)
+    counted as binary); other content only when a keyword sits where a key could start (`sk_test_`,
+    not `run_test_case`: docs/decisions.md)."""
+    return not is_plain(data) or has_anchored_keyword(settings.matcher, data)
 
 
 def merge(parts: Sequence[BlobScan]) -> BlobScan:

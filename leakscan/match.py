@@ -46,8 +46,11 @@ class _Compiled(NamedTuple):
     gate: Pattern | None
     rules: tuple[tuple[str, Pattern], ...]
     # (anchor, where the keyword sits in it): every match of the group holds one (anchors.py); () = unknown
-    anchors: tuple[tuple[bytes, int], ...] = ()
-    anchored: bool = False  # each rule's match begins where its anchor does (lookarounds before it)
+    anchors: tuple[tuple[bytes, int], ...]
+    anchored: bool  # each rule's match begins where its anchor does (lookarounds before it)
+    # the keyword where it sits inside an anchor (the keyword alone without anchors): one `re` pass
+    # finds the hits that count, instead of a Python step for each `_test_` in test code
+    hit_pattern: re.Pattern[bytes]
 
 
 class Matcher(NamedTuple):
@@ -106,8 +109,22 @@ def _compiled(group: _Group) -> _Compiled:
             tuple((r.id, compile_pattern(r)) for r in members),
             anchors := _group_anchors(members, group.keyword),
             bool(anchors) and all(starts_with_secret(r.regex) for r in members),
+            _hit_pattern(group.keyword, anchors),
         ))  # fmt: skip
     return group.compiled[0]
+
+
+def _hit_pattern(keyword: bytes, anchors: tuple[tuple[bytes, int], ...]) -> re.Pattern[bytes]:
+    """`_test_(?:(?<=sk_test_)|(?<=rk_test_)|...)`: the keyword is the pattern's leading literal, which
+    `re` scans for quickly, and each anchor is checked around it (lookbehind, lookahead)."""
+    if not anchors:
+        return re.compile(re.escape(keyword))
+    around = []
+    for anchor, at in anchors:
+        end = at + len(keyword)
+        ahead = b"(?=" + re.escape(anchor[end:]) + b")" if anchor[end:] else b""
+        around.append(b"(?<=" + re.escape(anchor[:end]) + b")" + ahead)
+    return re.compile(re.escape(keyword) + b"(?:" + b"|".join(around) + b")")
 
 
 def _group_anchors(rules: list[Rule], keyword: bytes) -> tuple[tuple[bytes, int], ...]:
@@ -157,6 +174,14 @@ def has_keyword(matcher: Matcher, data: bytes) -> bool:
     return any(probe.search(data) for probe in matcher.probes)
 
 
+def has_anchored_keyword(matcher: Matcher, data: bytes) -> bool:
+    """A keyword where a match could start (inside one of its group's anchors): `_test_` in
+    `sk_test_`, not in `run_test_case`. Stricter than has_keyword, and as exact for plain matches."""
+    return has_keyword(matcher, data) and any(
+        _compiled(group).hit_pattern.search(data) for group in matcher.groups
+    )
+
+
 def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
     found: dict[tuple[str, int, int], Match] = {}
     timeouts: set[str] = set()
@@ -188,7 +213,7 @@ def _secret_span(m: Any) -> tuple[int, int]:
 def _group_matches(
     group: _Compiled, data: bytes, first: int, timeout: float, timeouts: set[str]
 ) -> Iterator[tuple[str, Any]]:
-    hits = _hits(data, group.keyword, first, group.anchors)
+    hits = _hits(data, group, first)
     if hits is None and group.anchored:  # dense, but each match can be tried right at its anchor
         starts = _anchor_starts(data, group, first)
         if starts is not None:
@@ -217,14 +242,13 @@ def _group_matches(
 def _anchor_starts(data: bytes, group: _Compiled, first: int) -> list[tuple[int, int]] | None:
     """(anchor start, keyword hit) of each anchored hit; None past MAX_ANCHORED (one pass is cheaper)."""
     out = []
-    pos = first
-    while pos >= 0:
+    for m in group.hit_pattern.finditer(data, first):
+        pos = m.start()
         for anchor, at in group.anchors:
             if pos >= at and data.startswith(anchor, pos - at):
                 out.append((pos - at, pos))
                 if len(out) > MAX_ANCHORED:
                     return None
-        pos = data.find(group.keyword, pos + len(group.keyword))
     return out
 
 
@@ -256,20 +280,15 @@ def _whole_buffer_pattern(pattern: Pattern) -> Pattern:
     return regex.compile(pattern.pattern)  # built-ins are compiled without flags: inline ones carry over
 
 
-def _hits(
-    data: bytes, keyword: bytes, first: int, anchors: tuple[tuple[bytes, int], ...]
-) -> list[int] | None:
+def _hits(data: bytes, group: _Compiled, first: int) -> list[int] | None:
     """Keyword positions that sit inside one of the group's anchors (`_test_` only as part of
     `sk_test_`, ...: in test code most `_test_` are not); None when so many that one pass is cheaper."""
     limit = len(data) // DENSE_HITS + 64
     hits = []
-    pos = first
-    while pos >= 0:
-        if not anchors or any(pos >= at and data.startswith(a, pos - at) for a, at in anchors):
-            hits.append(pos)
-            if len(hits) > limit:
-                return None
-        pos = data.find(keyword, pos + len(keyword))
+    for m in group.hit_pattern.finditer(data, first):
+        hits.append(m.start())
+        if len(hits) > limit:
+            return None
     return hits
 
 

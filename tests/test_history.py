@@ -158,7 +158,8 @@ def test_no_blob_is_read_or_scanned_twice(repo):
     git(repo, "commit", "-q", "-m", "rename")
     git(repo, "checkout", "-q", "-b", "side")
     commit_file(repo, "d.py", "nothing here\n")
-    commit_file(repo, "e.py", "x_test_y = 1\n")  # passes the keyword prefilter, no key
+    commit_file(repo, "e.py", "x = '" + "sk_" + "test_short'\n")  # passes the prefilter, no key
+    commit_file(repo, "f.py", "x_test_y = 1\n")  # a keyword, but not where a key could start
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "-m", "merge", "side")
     git(repo, "tag", "v1")
@@ -170,8 +171,8 @@ def test_no_blob_is_read_or_scanned_twice(repo):
     assert sorted(b.oid for b in blobs) == sorted(expected)
     # two worker processes, one blob per chunk: the most chances to read something twice
     scanned = scan_blobs(settings, r.git_dir, blobs, jobs=2, chunk_bytes=1)
-    assert scanned.reads == len(expected) == 3
-    assert scanned.full_scans == 2  # the key blob and e.py; d.py never reaches the rules
+    assert scanned.reads == len(expected) == 4
+    assert scanned.full_scans == 2  # the key blob and e.py; d.py and f.py never reach the rules
     assert (
         list(scanned.hits) == [b.oid for b in blobs if b.oid in scanned.hits]
         and len(scanned.hits) == 1
