@@ -78,25 +78,17 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
 
 
 def _probes(keywords: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], ...]:
-    """Few `re` passes that tell whether any keyword is there: `re` scans for a pattern's leading
-    literal byte faster than `bytes.find` looks for a whole keyword, so each probe starts with a byte
-    many keywords share and checks the rest around it: `_(?:live_|test_|(?<=whsec_))` is one pass
-    for the three built-in keywords, ~0.8 of what two passes cost (docs/performance.md)."""
-    remaining = sorted(set(keywords))
+    """One `re` pass per first byte of the keywords (`_(?:live_|test_)`, `whsec_`): `re` scans for a
+    pattern's leading literal faster than `bytes.find` looks for the same keyword, and one pass serves
+    every keyword that starts with that byte (docs/performance.md). A single pass with `whsec_` as a
+    lookbehind after `_` was tried: faster on sqlalchemy's tree, 18 % slower on text dense in `_`."""
+    by_first: dict[bytes, list[bytes]] = {}
+    for kw in sorted(set(keywords)):
+        by_first.setdefault(kw[:1], []).append(kw)
     probes = []
-    while remaining:
-        pivot = max(
-            sorted({byte for kw in remaining for byte in kw}),
-            key=lambda b: (sum(b in kw for kw in remaining), not chr(b).isalnum()),
-        )
-        covered = [kw for kw in remaining if pivot in kw]
-        alternatives = []
-        for kw in sorted(covered, key=len, reverse=True):
-            at = kw.index(pivot)
-            behind = b"(?<=" + re.escape(kw[: at + 1]) + b")" if at else b""
-            alternatives.append(behind + re.escape(kw[at + 1 :]))
-        probes.append(re.compile(re.escape(bytes([pivot])) + b"(?:" + b"|".join(alternatives) + b")"))
-        remaining = [kw for kw in remaining if pivot not in kw]
+    for first, kws in by_first.items():
+        rest = b"|".join(re.escape(kw[1:]) for kw in sorted(kws, key=len, reverse=True))
+        probes.append(re.compile(re.escape(first) + b"(?:" + rest + b")"))
     return tuple(probes)
 
 

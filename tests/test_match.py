@@ -178,7 +178,7 @@ def test_keywords_sharing_a_first_byte_are_probed_in_one_pass():
         return Rule(rid, rid, rid, "custom", None, Severity.HIGH, keyword + "[a-z]{4}", (keyword,), "")
 
     matcher = compile_matcher((rule("a", "ab_"), rule("b", "abc_"), rule("c", "zz_"), rule("d", "a.b")))
-    assert len(matcher.probes) == 2  # a... in one regex, zz_ alone
+    assert len(matcher.probes) == 2  # the a... keywords in one regex, zz_ in another
     for text, expected in [(b"x abc_defg", True), (b"ab_q", True), (b"a.b", True), (b"axb", False),
                            (b"zz_", True), (b"ab", False), (b"", False)]:  # fmt: skip
         assert has_keyword(matcher, text) is expected, text
