@@ -27,13 +27,8 @@ except ImportError:  # pragma: no cover - older or other Pythons: no anchors, sa
 
 def rule_anchors(pattern: str) -> frozenset[bytes] | None:
     """Literals one of which every match of `pattern` contains, or None when that cannot be shown."""
-    if _sre_parse is None:
-        return None
-    try:
-        parsed = _sre_parse.parse(pattern.encode("utf-8"))
-    except (re.error, RecursionError, OverflowError):
-        return None
-    if parsed.state.flags & re.IGNORECASE:
+    parsed = _parse(pattern)
+    if parsed is None or parsed.state.flags & re.IGNORECASE:
         return None
     group = parsed.state.groupdict.get("secret")
     body = _find_group(list(parsed), group) if group is not None else None
@@ -43,6 +38,16 @@ def rule_anchors(pattern: str) -> frozenset[bytes] | None:
     if not prefixes or any(len(p) < MIN_ANCHOR for p in prefixes):
         return None
     return frozenset(p.encode("latin-1") for p in prefixes)
+
+
+def _parse(pattern: str) -> Any:
+    """`re`'s parse tree of `pattern`, or None (no parser here, or a pattern `re` cannot parse)."""
+    if _sre_parse is None:
+        return None
+    try:
+        return _sre_parse.parse(pattern.encode("utf-8"))
+    except (re.error, RecursionError, OverflowError):
+        return None
 
 
 def _find_group(items: list[Any], group: int) -> Any:
@@ -94,11 +99,8 @@ def _prefixes(items: list[Any]) -> tuple[set[str], bool]:
 def starts_with_secret(pattern: str) -> bool:
     """Does every match of `pattern` begin where its `secret` group begins (only lookarounds and
     anchors before it)? Then a match can be tried exactly where an anchor starts (match.py)."""
-    if _sre_parse is None:
-        return False
-    try:
-        parsed = _sre_parse.parse(pattern.encode("utf-8"))
-    except (re.error, RecursionError, OverflowError):
+    parsed = _parse(pattern)
+    if parsed is None:
         return False
     group = parsed.state.groupdict.get("secret")
     for op, av in parsed:

@@ -87,14 +87,15 @@ def _reference(root: Path) -> set[tuple[str, str, int, int]]:
     return found
 
 
-def _fast(root: Path) -> set[tuple[str, str, int, int]]:
+def _fast(root: Path, settings: Settings | None = None) -> set[tuple[str, str, int, int]]:
+    matcher = (settings or SETTINGS).matcher
     plan = worktree.plan([str(root)], root)
     found = set()
     for item in worktree.files(plan, include_ignored=False, max_size=1 << 30, excludes=()):
         prepared = text_for_scan(item.data) if hasattr(item, "data") else None
         if prepared is None:
             continue
-        for m in find_matches(SETTINGS.matcher, prepared[0]).matches:
+        for m in find_matches(matcher, prepared[0]).matches:
             found.add((item.path, m.rule_id, m.start, m.end))
     return found
 
@@ -104,6 +105,20 @@ def test_matches_equal_a_plain_full_regex_scan(tmp_path):
     reference = _reference(tmp_path / "tree")
     assert len(reference) > 100
     assert _fast(tmp_path / "tree") == reference
+
+
+def test_windows_and_gates_find_what_anchored_matching_finds(tmp_path):
+    """The same rules with a prefix that matches nothing but is not a lookaround (`a{0}`): they are
+    not tried at anchors, so hits go through windows, gates and whole-buffer passes instead."""
+    from leakscan.match import _compiled
+
+    windowed = tuple(r._replace(regex="a{0}" + r.regex) for r in RULES.rules)
+    settings = Settings(RULES._replace(rules=windowed), compile_matcher(windowed))
+    _generate(tmp_path / "tree", files=120, seed=11)
+    reference = _reference(tmp_path / "tree")
+    assert _fast(tmp_path / "tree", settings) == reference == _fast(tmp_path / "tree")
+    groups = [_compiled(g) for g in settings.matcher.groups]
+    assert groups and not any(g.anchored for g in groups) and all(g.anchors for g in groups)
 
 
 def test_workers_give_the_one_process_result(tmp_path):
