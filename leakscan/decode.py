@@ -12,7 +12,6 @@ import base64
 import binascii
 import itertools
 import re
-import string
 from array import array
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -34,7 +33,7 @@ MIN_RUN = 40  # the shortest Stripe key (32 bytes) is 44 base64 characters
 NESTED_RUN = 1 << 16  # base64 in base64 is looked for in runs up to this long (k8s values, .env)
 WRAP_WIDTHS = (64, 76)  # PEM and MIME/`base64` wrap base64 at these widths
 MAX_HINTS = 1 << 16  # `5f`/`5F`/`&#95;` occurrences checked per blob (a hex dump has millions)
-_B64_CHARS = (string.ascii_letters + string.digits + "+/").encode()
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _B64_MASK = bytes(0x41 if c in _B64_CHARS else 0x20 for c in range(256))  # run chars -> "A"
 _RUN = b"A" * MIN_RUN
 # every escape of "_" (%5F \u005f \x5f &#x5f;) holds 5f or 5F, or is &#95;: one pass finds all three

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from leakscan.model import (
     BaselineEntry,
     Finding,
@@ -72,6 +70,8 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions) -> str:
     if f.suppressed is not None:
         lines.append(f"  suppressed ({f.suppressed.kind}): {f.suppressed.reason}")
     else:
+        import textwrap  # text reports only: a JSON or SARIF run does without it
+
         wrapped = textwrap.fill(
             f.remediation, width=100, initial_indent="  what to do: ", subsequent_indent="    "
         )

@@ -81,12 +81,25 @@ def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = 
     return proc.stdout
 
 
+def scratch_file() -> IO[bytes]:
+    """An anonymous file for a git's stderr (more than a pipe holds must not block git while stdout is
+    read). Linux's O_TMPFILE directly; `tempfile` elsewhere (its imports cost a staged scan ~9 ms)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag:
+        try:
+            directory = os.environ.get("TMPDIR") or "/tmp"
+            return os.fdopen(os.open(directory, os.O_RDWR | flag, 0o600), "w+b")
+        except OSError:
+            pass
+    import tempfile
+
+    return tempfile.TemporaryFile()
+
+
 def git_lines(git_dir: str, args: Sequence[str], what: str) -> Iterator[bytes]:
     """The lines of `git --git-dir=GIT_DIR ARGS`, streamed (never the whole output in memory at once);
     a failure raises SourceError once the output ends."""
-    import tempfile  # history scans only: a staged scan's start-up does without it
-
-    with tempfile.TemporaryFile() as errors:
+    with scratch_file() as errors:
         try:
             proc = subprocess.Popen(["git", f"--git-dir={git_dir}", *args], stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=errors, env=git_env())  # fmt: skip
@@ -151,9 +164,7 @@ def cat_blobs(
 def cat_file(git_dir: str) -> Iterator[Reader]:
     """A running `git cat-file --batch` as a function `read(oids, max_size)`; it can be called many
     times (a worker keeps one for all its chunks, so git's delta-base cache and pack maps carry over)."""
-    import tempfile  # only when git runs: a staged scan's start-up does without it
-
-    with tempfile.TemporaryFile() as errors:
+    with scratch_file() as errors:
         proc = _start(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], errors)
 
         def read(oids: Sequence[str], max_size: int | None) -> Iterator[tuple[str, bytes | None]]:

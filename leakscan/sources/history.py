@@ -9,7 +9,6 @@ import itertools
 import os
 import re
 import subprocess
-import tempfile
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from leakscan.sources.git import (
     last_line,
     rev_parse,
     run_git,
+    scratch_file,
 )
 
 ZERO = re.compile(r"0+")
@@ -196,7 +196,7 @@ class Walk(NamedTuple):
 
 def start_walk(repo: Repo, revs: Sequence[str]) -> Walk:
     """Start listing the blob ids reachable from `revs`; `finish_walk` collects them."""
-    out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop_walk)
+    out, errors = scratch_file(), scratch_file()  # closed by stop_walk
     cmd = ["git", f"--git-dir={repo.git_dir}", *repo.rev_list(), "--objects", "--no-object-names",
            "--filter=object:type=blob", *revs]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors,
