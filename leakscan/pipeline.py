@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from leakscan import __version__, parallel
+from leakscan import __version__
 from leakscan import baseline as baseline_file
 from leakscan.atomic import write_atomically
 from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
@@ -30,7 +30,6 @@ from leakscan.report.options import RenderOptions
 from leakscan.report.progress import progress_line
 from leakscan.rulefile import load_builtin, load_rule_file, merge
 from leakscan.scan import Settings, failing, scan_items
-from leakscan.sources import worktree
 from leakscan.sources.files import display_path
 
 if TYPE_CHECKING:
@@ -102,6 +101,9 @@ def scan_sources(paths: tuple[str, ...], opts: dict[str, object], *, use_baselin
 
 
 def scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> Scanned:
+    from leakscan import parallel  # tree scans only: a staged scan does without
+    from leakscan.sources import worktree
+
     plan = worktree.plan(list(paths), Path.cwd())
     config = load_config_for(opts, plan.root)
     known = load_baseline(opts, config, plan.root) if use_baseline else ()

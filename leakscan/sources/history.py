@@ -18,6 +18,7 @@ from leakscan.errors import SourceError
 from leakscan.sources.files import display_path
 from leakscan.sources.git import (
     CORRUPT_HINT,
+    LISTING_BOUNDS,
     WALK_BOUNDS,
     BlobRef,
     failure,
@@ -122,6 +123,7 @@ def all_objects(repo: Repo, with_commits: bool = True) -> tuple[list[BlobRef], l
         ["cat-file", "--batch-all-objects", "--unordered",
          "--batch-check=%(objectname) %(objecttype) %(objectsize) %(deltabase)"],
         "list the objects",
+        LISTING_BOUNDS,
     )  # fmt: skip
     blobs: list[BlobRef] = []
     index: dict[str, int] = {}
