@@ -60,7 +60,8 @@ def load_config(path: Path | None) -> Config:
 def parse_config(doc: Any, path: Path) -> Config:
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: the config must be a mapping of settings.")
-    unknown = sorted(str(k) for k in doc if k not in _FIELDS)
+    # escaped: a key may hold a newline, and the error is one line
+    unknown = sorted(str(k).encode("unicode_escape").decode("ascii") for k in doc if k not in _FIELDS)
     if unknown:
         raise ConfigError(
             f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(_FIELDS)})."
