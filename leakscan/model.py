@@ -34,10 +34,9 @@ class Severity(enum.IntEnum):
         return Severity(min(self + 1, Severity.CRITICAL))
 
 
-def masked_repr(record: tuple[object, ...], *hidden: str) -> str:
+def masked_repr(record: NamedTuple, *hidden: str) -> str:
     """A record's repr without its raw fields (keys, file content): they show as `...`."""
-    fields: tuple[str, ...] = getattr(record, "_fields")
-    shown = (f"{n}=..." if n in hidden else f"{n}={v!r}" for n, v in zip(fields, record))
+    shown = (f"{n}=..." if n in hidden else f"{n}={v!r}" for n, v in zip(record._fields, record))
     return f"{type(record).__name__}({', '.join(shown)})"
 
 

@@ -56,7 +56,7 @@ def documents_crc32(docs: list[tuple[str, str]]) -> int:
 
     crc = 0
     for origin, text in docs:
-        crc = zlib.crc32(f"{origin}\0{text}\0".encode("utf-8"), crc)
+        crc = zlib.crc32(f"{origin}\0{text}\0".encode(), crc)
     return crc
 
 
