@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from leakscan.model import Confidence, Finding, Location, RuleSet
-from leakscan.scan import HISTORY_ONLY
+from leakscan.scan import remediation
 
 _CONFIDENCE_ORDER = [Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW]
 
@@ -45,7 +45,7 @@ def _combine(rules: RuleSet, group: list[Finding]) -> Finding:
         preview=first.preview,
         present_at_head=at_head,
         locations=tuple(sorted(locations, key=location_order)),
-        remediation=rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}",
+        remediation=remediation(rules, rule, first.secret_sha256, at_head),
         context=tuple(dict.fromkeys(c for f in group for c in f.context)),
         notes=tuple(dict.fromkeys(n for f in group for n in f.notes)),
         suppressed=next((f.suppressed for f in group if f.suppressed is not None), None),

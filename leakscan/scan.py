@@ -17,6 +17,7 @@ from leakscan.model import (
     Finding,
     Location,
     Match,
+    Rule,
     RuleSet,
     ScanResult,
     ScanSummary,
@@ -31,6 +32,18 @@ HISTORY_ONLY = (
     "This key is in the repository's history only: deleting the line does not help, because it is still "
     "in every clone. Rotate it first; rewriting history (git filter-repo) is optional clean-up, never the fix."
 )
+SAMPLE_REMEDIATION = (
+    "Nothing to rotate: Stripe publishes this key in its documentation, and it opens nothing of yours. "
+    "Use a test key of your own account instead, read from an environment variable."
+)
+
+
+def remediation(rules: RuleSet, rule: Rule, secret_sha: str, at_head: bool) -> str:
+    """What to do: the rule's advice, after the history-only warning when the key is gone from HEAD;
+    for a published documentation sample (public, reported at info) there is nothing to rotate."""
+    if rule.stripe and secret_sha in rules.documentation_sample_hashes:
+        return SAMPLE_REMEDIATION
+    return rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
 
 
 class Settings(NamedTuple):
@@ -191,7 +204,6 @@ def aggregate(
         suppression = suppression or suppress.by_hash(
             rule_id, sha, settings.allow_secrets, settings.baseline
         )
-        remediation = rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
         findings.append(
             Finding(
                 rule_id=rule_id,
@@ -203,7 +215,7 @@ def aggregate(
                 preview=preview(secret),
                 present_at_head=at_head,
                 locations=tuple(sorted({o.location for o in occs}, key=_location_key)),
-                remediation=remediation,
+                remediation=remediation(settings.rules, rule, sha, at_head),
                 context=tuple(dict.fromkeys(c for o in occs for c in o.context)),
                 notes=tuple(dict.fromkeys(n for o in occs for n in o.notes)),
                 suppressed=suppression,

@@ -44,6 +44,8 @@ def test_documentation_samples_are_info_with_the_note_in_json(tmp_path: Path):
     )
     (f,) = json.loads(result.stdout)["findings"]
     assert f["severity"] == "info" and "documentation sample" in f["notes"][0]
+    # public: nothing to rotate, and no history warning either (it is not a leak)
+    assert f["remediation"].startswith("Nothing to rotate") and "Rotate" not in f["remediation"]
 
 
 def test_scorer_counts_truncation_as_partial_and_extras_as_false_positives():

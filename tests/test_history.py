@@ -351,3 +351,16 @@ def test_partial_clone_is_noted_and_nothing_is_fetched(repo, tmp_path):
     assert git(partial, "count-objects", "-v") == before  # the old blob was not fetched
     code, doc, _ = scan_json("--range", "HEAD~1..HEAD", str(partial))
     assert code == 0 and git(partial, "count-objects", "-v") == before
+
+
+def test_a_documentation_sample_gone_from_head_is_not_told_to_rotate(repo):
+    """Public keys are not leaks: no history-only warning, nothing to rotate, whatever the scan."""
+    sample, key = keys.documentation_samples()[0], keys.key("secret", "test")
+    commit_file(repo, "example.py", f"stripe.api_key = '{sample}'\nother = '{key}'\n")
+    commit_file(repo, "example.py", "stripe.api_key = os.environ['STRIPE_KEY']\n")
+    _code, doc, _ = scan_json("--history", str(repo), "--fail-on", "never")
+    by_preview = {f["preview"]: f for f in doc["findings"]}
+    public = by_preview[sample[:8] + "…" + sample[-4:]]
+    leaked = by_preview[key[:8] + "…" + key[-4:]]
+    assert not public["present_at_head"] and public["remediation"].startswith("Nothing to rotate")
+    assert leaked["remediation"].startswith("This key is in the repository's history only")
