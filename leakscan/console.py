@@ -17,15 +17,31 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
-    """Write text and flush (a progress line must show at once); undecodable text never raises."""
+    """Write text and flush (a progress line must show at once); text a stream cannot encode is never
+    an error. A stream that claims ASCII (a misconfigured locale) gets UTF-8, as click does."""
     stream = sys.stderr if err else sys.stdout
     data = text + "\n" if nl else text
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None and _is_ascii(getattr(stream, "encoding", None) or "utf-8"):
+        stream.flush()
+        buffer.write(data.encode("utf-8", "replace"))
+        buffer.flush()
+        return
     try:
         stream.write(data)
     except UnicodeEncodeError:
         encoding = stream.encoding or "utf-8"
         stream.write(data.encode(encoding, "replace").decode(encoding))
     stream.flush()
+
+
+def _is_ascii(encoding: str) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(encoding).name == "ascii"
+    except LookupError:
+        return False
 
 
 def guarded(run: Callable[[], T], passthrough: tuple[type[BaseException], ...] = ()) -> T | int:

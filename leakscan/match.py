@@ -3,9 +3,9 @@
 A literal prefilter looks for the rules' keywords (`probes`: one `re` pass per first byte). Each rule
 group (the rules that share a keyword) then finds its hits with one pattern: the keyword where it sits
 inside an anchor, a literal every match of the group must contain (`sk_test_` for `_test_`, read off
-the rule regexes by anchors.py). When every rule of the group starts at its anchor (only lookarounds
-before the `secret` group: all built-in rules), each rule is tried with one `match` at each anchor and
-nowhere else. Otherwise a window around each hit goes through an alternation of the group's rules (the
+the rule regexes by anchors.py). When every rule of the group is built in and starts at its anchor
+(only lookarounds before the `secret` group), each rule is tried with one `match` at each anchor, up
+to the end of its line, and nowhere else. Otherwise (any user rule in the group) a window around each hit goes through an alternation of the group's rules (the
 gate) and then each rule on its own, so rules never shadow each other; a keyword so frequent that
 windows would cost more is matched with one pass of each rule over the whole buffer.
 
@@ -99,7 +99,10 @@ def _compiled(group: _Group) -> _Compiled:
     if not group.compiled:
         members = list(group.members)
         anchors = _group_anchors(members, group.keyword)
-        anchored = bool(anchors) and all(starts_with_secret(r.regex) for r in members)
+        # built-in rules only: their patterns are known linear and line-bound; user rules keep windows
+        anchored = bool(anchors) and all(
+            r.origin == "builtin" and starts_with_secret(r.regex) for r in members
+        )
         group.compiled.append(_Compiled(
             group.keyword,
             None if anchored else _compile_gate(members),  # tried at anchors: no windows to gate
@@ -256,16 +259,21 @@ def _anchored_matches(
     anchor (~1 µs) instead of a search over a 1 KiB window (~0.4 ms with `re` for these patterns),
     and a file of thousands of `sk_test_` fixtures needs no `regex` import and no whole passes."""
     klen = len(group.keyword)
+    taken: dict[str, int] = {}  # rule id -> end of its last match: matches never overlap, as in finditer
     for start, hit in starts:
+        # bounded by the line, as the windows are: `$` matches at its end, a match never spans lines
+        end = data.find(b"\n", start, start + MAX_EXTENSION)
+        end = min(len(data), start + MAX_EXTENSION) if end < 0 else end
         for rule_id, pattern in group.rules:
-            if rule_id in timeouts:
+            if rule_id in timeouts or start < taken.get(rule_id, 0):
                 continue
             try:
-                m = pattern.match(data, start, **_limit(pattern, timeout))
+                m = pattern.match(data, start, end, **_limit(pattern, timeout))
             except TimeoutError:
                 timeouts.add(rule_id)
                 continue
             if m is not None and m.end() >= hit + klen:
+                taken[rule_id] = m.end()
                 yield rule_id, m
 
 

@@ -235,3 +235,14 @@ def test_report_to_a_device_or_fifo_is_written_in_place_not_replaced(tmp_path):
     assert result.exit_code == 0
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # `-o /dev/null` must never replace /dev/null
     assert json.loads(got[0])["version"] == 1
+
+
+def test_a_path_reached_through_a_symlink_into_a_repository_keeps_its_gitignore(tmp_path, repo):
+    """git finds the repository from the physical path; so must the check that skips git."""
+    commit_file(repo, "sub/.gitignore", "deeper/ignored.txt\n")
+    (repo / "sub" / "deeper").mkdir()
+    (repo / "sub" / "deeper" / "ignored.txt").write_text(f"K = '{keys.key()}'\n")
+    link = tmp_path / "link"
+    link.symlink_to(repo / "sub")
+    result = run("scan", str(link / "deeper"), "--no-progress")
+    assert result.exit_code == 0, result.stdout + result.stderr

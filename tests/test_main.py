@@ -150,3 +150,12 @@ def test_other_commands_still_reach_click(tmp_path: Path):
     assert "'click'" in proc.stderr
     proc = _leakscan(["scan", "--jobs", "0"], tmp_path)
     assert proc.returncode == 2 and "--jobs" in proc.stderr
+
+
+def test_an_ascii_stdout_gets_utf8_as_click_gives_it(tmp_path: Path):
+    (tmp_path / "café.txt").write_text(f"K = '{keys.key('secret', 'test')}'\n")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "leakscan", "scan", str(tmp_path), "--format", "json",
+                           "--no-progress", "-q"], capture_output=True, env=env)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "café.txt" in proc.stdout.decode("utf-8")

@@ -183,3 +183,30 @@ def test_keywords_sharing_a_first_byte_are_probed_in_one_pass():
                            (b"zz_", True), (b"ab", False), (b"", False)]:  # fmt: skip
         assert has_keyword(matcher, text) is expected, text
         assert bool(find_matches(matcher, text + b"wxyz").matches) is expected, text
+
+
+def _with_user_rule(regex: str) -> Settings:
+    from leakscan.model import Rule, RuleSet
+
+    user = Rule("acme.tok", "Acme token", "Acme token", "custom", None, Severity.HIGH, regex,
+                ("_test_",), "Revoke it.", origin="acme.yaml")  # fmt: skip
+    rules = RULES._replace(rules=(*RULES.rules, user))
+    return Settings(rules, compile_matcher(rules.rules))
+
+
+def test_user_rules_keep_line_semantics_next_to_the_builtin_ones():
+    """A user rule sharing `_test_` with the built-in rules: `$` is a line's end, and a match never
+    runs into the next line (as the windows always did)."""
+    dollar = _with_user_rule(r"(?P<secret>tok_test_[A-Za-z0-9]{6,})$")
+    found = find_matches(dollar.matcher, b"a = tok_test_abcdefXYZ\nb = 1\n").matches
+    assert [m.secret for m in found] == ["tok_test_abcdefXYZ"]
+    spaced = _with_user_rule(r"(?P<secret>tok_test_[A-Za-z0-9]{6}(?:\s+[0-9]{2})?)")
+    found = find_matches(spaced.matcher, b"a = tok_test_abcdef\n12 = b\n").matches
+    assert [m.secret for m in found] == ["tok_test_abcdef"]
+
+
+def test_user_rule_matches_do_not_overlap():
+    loose = _with_user_rule(r"(?P<secret>sk_test_[A-Za-z0-9]{8,})")
+    text = ("x " + "sk_" + "test_" + keys.body(30) + "sk_" + "test_" + keys.body(30) + "\n").encode()
+    found = [m for m in find_matches(loose.matcher, text).matches if m.rule_id == "acme.tok"]
+    assert len(found) == 1

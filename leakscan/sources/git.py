@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,11 +113,13 @@ def git_lines(
                 "git is not installed or not on PATH; install git and try again."
             ) from None
         assert proc.stdout is not None
+        finished = False
         try:
             yield from proc.stdout
+            finished = True
         finally:
             proc.stdout.close()
-            if proc.poll() is None and sys.exc_info()[0] is not None:
+            if proc.poll() is None and not finished:  # the reader stopped early: do not wait for git
                 proc.kill()
             code = proc.wait()
         if code != 0:

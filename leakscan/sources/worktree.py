@@ -151,7 +151,7 @@ def _may_be_in_a_repository(path: Path) -> bool:
     plain directory (an export, a download) then costs a few stat calls, not a git process."""
     if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES")):
         return True
-    here = os.path.abspath(path)
+    here = os.path.realpath(path)  # git looks for the repository from the physical path
     while True:
         if os.path.lexists(os.path.join(here, ".git")):
             return True
