@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from leakscan.errors import ConfigError
+from leakscan.errors import ConfigError, quoted_names
 from leakscan.model import Severity
 
 FILE_NAME = ".leakscan.yaml"
@@ -60,11 +60,10 @@ def load_config(path: Path | None) -> Config:
 def parse_config(doc: Any, path: Path) -> Config:
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: the config must be a mapping of settings.")
-    # escaped: a key may hold a newline, and the error is one line
-    unknown = sorted(str(k).encode("unicode_escape").decode("ascii") for k in doc if k not in _FIELDS)
+    unknown = [k for k in doc if k not in _FIELDS]
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(_FIELDS)})."
+            f"{path}: unknown setting(s) {quoted_names(unknown)} (known: {', '.join(_FIELDS)})."
         )
     fail_on = None
     if doc.get("fail-on") is not None:

@@ -1,6 +1,14 @@
-"""One exception hierarchy. Every message is a sentence a user can act on; cli.py maps it to exit 2."""
+"""One exception hierarchy: each message a sentence a user can act on; console.py exits 2 on it."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def quoted_names(names: Iterable[object]) -> str:
+    """Names read from a user's file, for a one-line message: sorted, and escaped (a YAML key may
+    hold a newline)."""
+    return ", ".join(sorted(str(n).encode("unicode_escape").decode("ascii") for n in names))
 
 
 class LeakscanError(Exception):

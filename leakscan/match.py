@@ -5,9 +5,10 @@ group (the rules that share a keyword) then finds its hits with one pattern: the
 inside an anchor, a literal every match of the group must contain (`sk_test_` for `_test_`, read off
 the rule regexes by anchors.py). When every rule of the group is built in and starts at its anchor
 (only lookarounds before the `secret` group), each rule is tried with one `match` at each anchor, up
-to the end of its line, and nowhere else. Otherwise (any user rule in the group) a window around each hit goes through an alternation of the group's rules (the
-gate) and then each rule on its own, so rules never shadow each other; a keyword so frequent that
-windows would cost more is matched with one pass of each rule over the whole buffer.
+to the end of its line, and nowhere else. Otherwise (any user rule in the group) a window around
+each hit goes through an alternation of the group's rules (the gate) and then each rule on its own,
+so rules never shadow each other; a keyword so frequent that windows would cost more is matched with
+one pass of each rule over the whole buffer.
 
 Built-in rules are compiled with the standard library's `re` (their patterns are linear: bounded
 repeats, no nesting), which compiles them ~3x faster than `regex` and spares a scan the `regex`

@@ -27,7 +27,7 @@ E = TypeVar("E")
 
 def worker_count(items: int, cpus: int | None = None) -> int:
     """How many processes a scan of `items` files should use (1: stay in this process)."""
-    available = cpus if cpus is not None else _cpus()
+    available = cpus if cpus is not None else available_cpus()
     if items < MIN_ITEMS:
         return 1
     return max(1, min(available, items // MIN_ITEMS_PER_WORKER))
@@ -110,7 +110,8 @@ def _outcome(
     return scan_item(settings, item)
 
 
-def _cpus() -> int:
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity), not all the machine has."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -170,12 +170,13 @@ def collect_git(
 ) -> Scanned:
     """The whole history (spec None) or the commits of a BASE..HEAD range."""
     from leakscan import gitscan  # not needed by the other scans: keep their start-up light
+    from leakscan.parallel import available_cpus
 
     config = load_config_for(opts, repo)
     entries = load_baseline(opts, config, repo) if use_baseline else ()
     settings = make_settings(config, opts, baseline_file.keys(entries))
     options = gitscan.Options(
-        jobs=int(opts.get("jobs") or cpu_count()),  # type: ignore[call-overload]
+        jobs=int(opts.get("jobs") or available_cpus()),  # type: ignore[call-overload]
         max_size=parse_size(str(opts["max_file_size"])),
         excludes=config.exclude_paths,
         start_progress=progress_starter(opts),
@@ -212,13 +213,6 @@ def scan_staged(args: list[str], opts: dict[str, object], *, use_baseline: bool)
         result = scan_items(settings, items, target=display_path(str(index.root)), mode="staged",
                             notes=index.notes)  # fmt: skip
     return Scanned(result, settings, config, index.root, entries)
-
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be readable

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from leakscan.errors import RuleError
+from leakscan.errors import RuleError, quoted_names
 from leakscan.fingerprint import secret_sha256
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
 
@@ -139,7 +139,7 @@ def parse_rule_doc(doc: Any, origin: str, *, builtin: bool) -> RuleSet:
     unknown = set(doc) - _TOP_FIELDS
     if unknown:
         raise RuleError(
-            f"{origin}: unknown top-level field(s) {_names(unknown)}."
+            f"{origin}: unknown top-level field(s) {quoted_names(unknown)}."
         )
     rules = tuple(_parse_rule(item, origin, i, builtin) for i, item in enumerate(doc["rules"]))
     samples = doc.get("documentation_samples") or {}
@@ -169,7 +169,7 @@ def _parse_rule(item: Any, origin: str, index: int, builtin: bool) -> Rule:
     where = f"{origin}: rule {rule_id}"
     unknown = set(item) - _RULE_FIELDS
     if unknown:
-        raise RuleError(f"{where}: unknown field(s) {_names(unknown)}.")
+        raise RuleError(f"{where}: unknown field(s) {quoted_names(unknown)}.")
     for required in ("id", "title", "severity", "regex", "keywords"):
         if not item.get(required):
             raise RuleError(f"{where}: the field `{required}` is missing or empty.")
@@ -204,11 +204,6 @@ def _parse_rule(item: Any, origin: str, index: int, builtin: bool) -> Rule:
         stripe=bool(item.get("stripe", False)),
         origin="builtin" if builtin else origin,
     )
-
-
-def _names(keys: set[Any]) -> str:
-    """Unknown field names for a one-line error: escaped, since a YAML key may hold a newline."""
-    return ", ".join(sorted(str(k).encode("unicode_escape").decode("ascii") for k in keys))
 
 
 def _validate_regex(pattern: str, where: str, builtin: bool) -> None:
