@@ -13,7 +13,11 @@ repeats, a pattern `re` cannot parse — gives no anchors, and the rule is match
 from __future__ import annotations
 
 import re
-from typing import Any
+
+from leakscan.record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_ANCHORS = 16  # more alternatives than this: not worth a find each
 MIN_ANCHOR = 4  # shorter literals filter nothing

@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from leakscan.errors import BaselineError
 from leakscan.model import BaselineEntry, Finding
+from leakscan.record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 FILE_NAME = ".leakscan-baseline.json"
 FORMAT_VERSION = 1

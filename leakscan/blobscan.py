@@ -16,13 +16,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from typing import Any, NamedTuple
 
 from leakscan.content import is_plain
 from leakscan.errors import SourceError
 from leakscan.match import has_anchored_keyword
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.scan import BlobHits, Settings, match_blob
 from leakscan.sources.git import BlobRef, Reader, cat_file
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MIN_CHUNK = 1 << 20
 MAX_CHUNK = 64 << 20

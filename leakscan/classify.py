@@ -6,10 +6,10 @@ import base64
 import binascii
 import posixpath
 import re
-from typing import NamedTuple
 
 from leakscan.fingerprint import secret_sha256
 from leakscan.model import Confidence, Lookalike, Placeholders, Rule, RuleSet, Severity
+from leakscan.record import NamedTuple
 
 # DESIGN §2: a secret in code that ships to browsers or apps is worse.
 CLIENT_ENV_PREFIXES = (

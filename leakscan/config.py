@@ -8,10 +8,13 @@ from __future__ import annotations
 import fnmatch
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from leakscan.errors import ConfigError, quoted_names
 from leakscan.model import Severity
+from leakscan.record import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 FILE_NAME = ".leakscan.yaml"
 ENV_VAR = "LEAKSCAN_CONFIG"

@@ -14,9 +14,9 @@ import itertools
 import re
 from array import array
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from leakscan.model import masked_repr
+from leakscan.record import NamedTuple
 
 
 class Limits(NamedTuple):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from leakscan.errors import SourceError, UsageError
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.sources import refs
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MODES = ("auto", "history", "range", "tree")
 SHALLOW = (

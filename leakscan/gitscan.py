@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from leakscan.blobscan import BlobScan, Progress, scan_blobs
 from leakscan.config import excluded
 from leakscan.errors import UsageError
 from leakscan.model import ScanResult, ScanSummary, Skipped
+from leakscan.record import NamedTuple
 from leakscan.scan import Occurrence, Settings, aggregate, match_blob, place
 from leakscan.sources import history
 from leakscan.sources.files import human_size

@@ -15,12 +15,15 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from leakscan.baseline import entries_from_findings
 from leakscan.errors import BaselineError
 from leakscan.model import BaselineEntry, Blob, Finding
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.scan import Settings, aggregate, scan_blob
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _DETECT_SECRETS_BODY = 24  # detect-secrets' StripeDetector: (r|s)k_live_ + exactly 24 characters
 _REDACTED = "REDACTED"

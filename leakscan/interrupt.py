@@ -7,11 +7,15 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
-from typing import TypeVar
 
 from leakscan import match
+from leakscan.record import TYPE_CHECKING
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
 
 
 @contextlib.contextmanager

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from leakscan.decode import DEFAULT_LIMITS, Limits, View, to_origin, views
 from leakscan.match import BlobMatches, Matcher, find_matches
 from leakscan.model import masked_repr
+from leakscan.record import NamedTuple
 from leakscan.split import split_views
 
 SPLIT_NOTE = "The key is written in pieces (string concatenation or a line continuation); leakscan joined them."

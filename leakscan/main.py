@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from typing import NamedTuple
 
 from leakscan.console import guarded
 from leakscan.match import DEFAULT_TIMEOUT
 from leakscan.pipeline import FAIL_ON_CHOICES, RENDERERS, run_scan
+from leakscan.record import NamedTuple
 
 
 class Option(NamedTuple):

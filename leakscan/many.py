@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
 
 from leakscan.executors import Executor, Lost
 from leakscan.merge import merge_findings
 from leakscan.model import ScanResult, ScanSummary, Skipped
+from leakscan.record import NamedTuple
 from leakscan.repotask import RepoOutcome, RepoTask, Shard
 from leakscan.scan import Settings
 from leakscan.sources.repolist import RepoSpec

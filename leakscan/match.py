@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 from leakscan.anchors import rule_anchors, starts_with_secret
 from leakscan.model import Match, Rule
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.rulefile import compile_rule_regex
 
-Pattern = Any  # re.Pattern[bytes] for built-in rules, regex.Pattern[bytes] for user rules
+if TYPE_CHECKING:
+    from typing import Any
+
+    Pattern = Any  # re.Pattern[bytes] for built-in rules, regex.Pattern[bytes] for user rules
 
 WINDOW_BACK = 256  # bytes looked at before a keyword hit
 WINDOW_FORWARD = 1024  # and after it; a match that reaches the edge is retried up to the line's end

@@ -6,7 +6,8 @@ Records are NamedTuples: creating a frozen dataclass runs `exec` for each genera
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+
+from leakscan.record import NamedTuple
 
 
 class Severity(enum.IntEnum):

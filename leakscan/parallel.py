@@ -13,16 +13,20 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TypeVar
 
 from leakscan.errors import LeakscanError
 from leakscan.model import Blob, ScanResult, Skipped
+from leakscan.record import TYPE_CHECKING
 from leakscan.scan import ItemOutcome, Settings, scan_item, summarise
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    E = TypeVar("E")
 
 MIN_ITEMS = 128  # fewer files than this: one process (a fork and its pipe cost a few ms)
 MIN_ITEMS_PER_WORKER = 64
 
-E = TypeVar("E")
 
 
 def worker_count(items: int, cpus: int | None = None) -> int:

@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan import __version__
 from leakscan import baseline as baseline_file
@@ -25,6 +24,7 @@ from leakscan.fingerprint import redact
 from leakscan.interrupt import interrupt_guard, until_interrupted
 from leakscan.match import DEFAULT_TIMEOUT, compile_matcher, find_matches
 from leakscan.model import BaselineEntry, RuleSet, ScanResult, ScanSummary, Severity
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
 from leakscan.report.progress import progress_line

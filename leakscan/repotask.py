@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import NamedTuple
 
 from leakscan import gitscan
 from leakscan.errors import LeakscanError
 from leakscan.model import Finding, Skipped
+from leakscan.record import NamedTuple
 from leakscan.scan import Settings
 from leakscan.sources import history
 from leakscan.sources.remote import local_copy, ref_tips

@@ -7,11 +7,14 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from leakscan.errors import RuleError, quoted_names
 from leakscan.fingerprint import secret_sha256
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
+from leakscan.record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 BUILTIN_FILES = ("stripe.yaml",)
 KEY_TYPES = ("secret", "restricted", "publishable", "organization", "webhook_secret", "custom")

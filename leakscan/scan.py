@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 
 from leakscan import classify, suppress
 from leakscan.content import text_for_scan
@@ -27,6 +26,7 @@ from leakscan.model import (
     masked_repr,
 )
 from leakscan.position import locate
+from leakscan.record import NamedTuple
 
 HISTORY_ONLY = (
     "This key is in the repository's history only: deleting the line does not help, because it is still "

@@ -12,11 +12,14 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
 
 from leakscan.atomic import write_atomically
 from leakscan.errors import UsageError
 from leakscan.model import RuleSet
+from leakscan.record import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSION = 1
 Tips = Mapping[str, str]  # ref name -> commit sha

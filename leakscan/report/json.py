@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from leakscan.model import Finding, Location, RuleSet, ScanResult, Verification
+from leakscan.record import TYPE_CHECKING
 from leakscan.report.options import RenderOptions
+
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSION = 1
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from leakscan.model import Severity
+from leakscan.record import NamedTuple
 
 
 class RenderOptions(NamedTuple):

@@ -10,13 +10,16 @@ import json
 import re
 import urllib.parse
 from pathlib import PurePosixPath
-from typing import Any
 
 import sarif_om as om
 from jschema_to_python import to_json as jschema
 
 from leakscan.model import Finding, Location, Rule, RuleSet, ScanResult, Severity
+from leakscan.record import TYPE_CHECKING
 from leakscan.report.options import RenderOptions
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000  # GitHub code scanning rejects runs with more results

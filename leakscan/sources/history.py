@@ -12,9 +12,9 @@ import subprocess
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, NamedTuple
 
 from leakscan.errors import SourceError
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.sources.files import display_path
 from leakscan.sources.git import (
     CORRUPT_HINT,
@@ -29,6 +29,9 @@ from leakscan.sources.git import (
     run_git,
     scratch_file,
 )
+
+if TYPE_CHECKING:
+    from typing import IO
 
 ZERO = re.compile(r"0+")
 OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")

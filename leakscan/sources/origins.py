@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
 
 from leakscan.errors import SourceError
+from leakscan.record import NamedTuple
 from leakscan.sources.files import display_path
 from leakscan.sources.git import failure, git_env
 from leakscan.sources.history import GITLINK, Repo

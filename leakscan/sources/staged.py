@@ -7,11 +7,11 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 from leakscan.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
+from leakscan.record import NamedTuple
 from leakscan.sources.files import display_path, human_size
 from leakscan.sources.git import cat_blobs, git_env, rev_parse, run_git
 

@@ -6,11 +6,11 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 from leakscan.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
+from leakscan.record import NamedTuple
 from leakscan.sources.files import display_path, read_file
 
 # A scanned repository is untrusted: its .git/config must not make git run a command of its choosing.
