@@ -34,10 +34,10 @@ _NOT_COPIED = frozenset({"__slots__", "__dict__", "__weakref__", "__getnewargs__
 
 
 def _record_new(cls: Any, *args: object, **kwargs: object) -> Any:
-    fields: tuple[str, ...] = cls._fields
-    if not kwargs and len(args) == len(fields):
-        return tuple.__new__(cls, args)
-    return tuple.__new__(cls, _bind(cls, fields, args, kwargs))
+    missing = len(cls._fields) - len(args)
+    if not kwargs and 0 <= missing <= len(cls._field_defaults):  # positional, defaults for the rest
+        return tuple.__new__(cls, args + cls._default_values[len(cls._default_values) - missing :])
+    return tuple.__new__(cls, _bind(cls, cls._fields, args, kwargs))
 
 
 def _bind(
@@ -115,6 +115,7 @@ class _RecordMeta(type):
             "__match_args__": fields,
             "_fields": fields,
             "_field_defaults": defaults,
+            "_default_values": tuple(defaults.values()),  # in field order: the trailing fields'
             "_make": classmethod(_make),
             "_replace": _replace,
             "_asdict": _asdict,

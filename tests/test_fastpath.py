@@ -8,6 +8,7 @@ The fast path is what `leakscan scan` runs: prefilter, windows, gates, dense pas
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -197,3 +198,38 @@ def test_no_anchors_when_they_cannot_be_proven():
     assert rule_anchors("tok_[0-9]{8}") is None  # no secret group
     assert rule_anchors("(?P<secret>[a-z]+_key_[0-9]+)") is None  # starts with a class
     assert rule_anchors("(?P<secret>(?:ab|cd)ef_[0-9]+)") == {b"abef_", b"cdef_"}
+
+
+def _os_walk_reference(top: str) -> list[str]:
+    """What the listing must yield: os.walk top-down, each directory's symlinked directories then its
+    files (sorted), `.git` directories left out."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        out += [os.path.join(dirpath, d) for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        out += [os.path.join(dirpath, name) for name in sorted(filenames)]
+    return out
+
+
+def test_the_directory_listing_is_os_walks(tmp_path):
+    rnd = random.Random(5)
+    dirs = [tmp_path]
+    for n in range(300):
+        parent = rnd.choice(dirs)
+        roll = rnd.random()
+        name = rnd.choice(["a", "B", "z", "_x", ".git", "ä", "10", "9"]) + str(n % 13)
+        if roll < 0.25:
+            (parent / name).mkdir(exist_ok=True)
+            dirs.append(parent / name)
+        elif roll < 0.3:
+            (parent / ".git").mkdir(exist_ok=True)
+            (parent / ".git" / "config").write_text("x")
+        elif roll < 0.35 and not (parent / name).exists():
+            (parent / name).symlink_to(rnd.choice(dirs), target_is_directory=True)
+        elif roll < 0.38 and not (parent / name).exists():
+            (parent / name).symlink_to(tmp_path / "missing")
+        else:
+            (parent / name).write_text(str(n))
+    unreadable: dict[str, str] = {}
+    assert list(worktree._walk_paths(str(tmp_path), unreadable)) == _os_walk_reference(str(tmp_path))
+    assert unreadable == {}

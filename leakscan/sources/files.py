@@ -40,15 +40,7 @@ def read_file(path: str, shown: str, max_size: int, follow: bool = False) -> Blo
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # swapped between lstat and open
             return Skipped(shown, "not a regular file")
-        chunks = []
-        remaining = max_size + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 22))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
+        data = _read_all(fd, st.st_size, max_size)
     except OSError as exc:
         return Skipped(shown, f"unreadable: {exc.strerror or exc}")
     finally:
@@ -56,6 +48,24 @@ def read_file(path: str, shown: str, max_size: int, follow: bool = False) -> Blo
     if len(data) > max_size:
         return Skipped(shown, f"larger than --max-file-size ({human_size(max_size)})")
     return Blob(shown, data)
+
+
+def _read_all(fd: int, size: int, max_size: int) -> bytes:
+    """Up to max_size + 1 bytes, read to the end. The first read asks for the size fstat gave, the
+    next (which almost always finds the end) for 64 KiB: asking for 4 MiB each time allocated and
+    shrank a 4 MiB buffer per file, which made reading sqlalchemy's tree take twice as long
+    (docs/performance.md). A file that grew since, or a short read, is read on in 4 MiB chunks."""
+    chunks = [os.read(fd, min(size, max_size) + 1)]
+    total, step = len(chunks[0]), 1 << 16
+    while chunks[-1] and total <= max_size:
+        chunks.append(os.read(fd, min(max_size + 1 - total, step)))
+        total += len(chunks[-1])
+        step = 1 << 22
+    return chunks[0] if len(chunks) <= 2 and not chunks[-1] else b"".join(chunks)
+
+
+def _backslashed(raw: str) -> str:
+    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def human_size(n: int) -> str:
@@ -69,5 +79,5 @@ def human_size(n: int) -> str:
 
 def display_path(raw: str) -> str:
     """A path as reports show it: undecodable bytes as \\xNN, always `/` separators."""
-    shown = raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    shown = raw if raw.isascii() else _backslashed(raw)
     return shown.replace(os.sep, "/") if os.sep != "/" else shown

@@ -68,7 +68,7 @@ def entries(plan: Plan, *, include_ignored: bool, excludes: tuple[str, ...]) -> 
             if full in unreadable_dirs:  # reported as such, never silently empty
                 yield Skipped(shown, f"unreadable: {unreadable_dirs[full]}")
             else:
-                yield Entry(full, shown, follow=rel is None and Path(full) == target)
+                yield Entry(full, shown, rel is None and Path(full) == target)
 
 
 def read_entry(entry: Entry, max_size: int) -> Blob | Skipped:
@@ -112,22 +112,50 @@ def _walk(top: Path, unreadable: dict[str, str]) -> Iterator[Path]:
 
 
 def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
-    """Files (and symlinked directories) under `top`, sorted per directory; strings, no pathlib.
-    Directories that cannot be listed are yielded too, with their error recorded in `unreadable`."""
+    """Files (and symlinked directories) under `top`, sorted per directory, depth first as `os.walk`
+    visits them; strings, no pathlib. One `scandir` per directory and no `lstat` per entry: half
+    what `os.walk` plus `islink` cost. Directories that cannot be listed are yielded last, with
+    their error recorded in `unreadable`."""
     errors: list[OSError] = []
-    join = os.path.join
-    for dirpath, dirnames, filenames in os.walk(top, onerror=errors.append, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        for d in dirnames:
-            if os.path.islink(join(dirpath, d)):
-                yield join(dirpath, d)
-        for name in sorted(filenames):
-            yield join(dirpath, name)
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                found = list(listing)
+        except OSError as err:
+            errors.append(err)
+            continue
+        files: list[str] = []
+        linked: dict[str, bool] = {}  # directory name -> is a symlink (listed, never descended into)
+        for entry in found:
+            if not _is_dir(entry):
+                files.append(entry.name)
+            elif entry.name != ".git":
+                linked[entry.name] = _is_symlink(entry)
+        names = sorted(linked)
+        yield from (os.path.join(directory, d) for d in names if linked[d])
+        yield from (os.path.join(directory, name) for name in sorted(files))
+        stack.extend(os.path.join(directory, d) for d in reversed(names) if not linked[d])
     for err in errors:
         if err.filename:
             name = os.fsdecode(err.filename)
             unreadable[name] = err.strerror or str(err)
             yield name
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows a symlink, as os.walk does: a linked directory is listed
+    except OSError:
+        return False
+
+
+def _is_symlink(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
 
 
 def git_toplevel(path: Path) -> Path | None:
