@@ -123,8 +123,8 @@ def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
         try:
             with os.scandir(directory) as listing:
                 found = list(listing)
-        except OSError as err:
-            errors.append(err)
+        except OSError as exc:
+            errors.append(exc)
             continue
         files: list[str] = []
         linked: dict[str, bool] = {}  # directory name -> is a symlink (listed, never descended into)
