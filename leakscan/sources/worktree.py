@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 from leakscan.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from leakscan.record import NamedTuple
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.sources.files import display_path, read_file
+
+if TYPE_CHECKING:
+    from subprocess import CompletedProcess
 
 # A scanned repository is untrusted: its .git/config must not make git run a command of its choosing.
 SAFE_GIT = ("git", "-c", "core.fsmonitor=false")
@@ -162,11 +164,7 @@ def git_toplevel(path: Path) -> Path | None:
     if not _may_be_in_a_repository(path):
         return None
     try:
-        out = subprocess.run(
-            [*SAFE_GIT, "-C", str(path), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            check=False,
-        )
+        out = _git(path, "rev-parse", "--show-toplevel")
     except OSError:
         return None
     if out.returncode != 0 or not out.stdout.strip():
@@ -189,11 +187,17 @@ def _may_be_in_a_repository(path: Path) -> bool:
         here = parent
 
 
+def _git(directory: Path, *args: str) -> CompletedProcess[bytes]:
+    """git in `directory`, output captured. `subprocess` is imported here, not at the top: a plain
+    directory (no `.git` above it) is scanned without it (~4 ms of start-up)."""
+    import subprocess
+
+    return subprocess.run([*SAFE_GIT, "-C", str(directory), *args], capture_output=True, check=False)
+
+
 def _git_files(directory: Path, include_ignored: bool) -> list[str]:
-    cmd = [*SAFE_GIT, "-C", str(directory), "ls-files", "-z", "--cached", "--others"]
-    if not include_ignored:
-        cmd.append("--exclude-standard")
-    out = subprocess.run(cmd, capture_output=True, check=False)
+    exclude = () if include_ignored else ("--exclude-standard",)
+    out = _git(directory, "ls-files", "-z", "--cached", "--others", *exclude)
     if out.returncode != 0:
         message = os.fsdecode(out.stderr).strip().splitlines()
         detail = message[-1] if message else f"exit {out.returncode}"
@@ -205,7 +209,7 @@ def _git_files(directory: Path, include_ignored: bool) -> list[str]:
 def _git_problem(path: Path) -> str:
     """git's own last line about why it cannot open `path`."""
     try:
-        out = subprocess.run([*SAFE_GIT, "-C", str(path), "rev-parse"], capture_output=True, check=False)
+        out = _git(path, "rev-parse")
     except OSError:
         return "git is not installed"
     lines = os.fsdecode(out.stderr).strip().splitlines()
