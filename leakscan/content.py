@@ -10,7 +10,7 @@ SNIFF = 8192  # bytes looked at to tell text from binary
 def is_plain(data: bytes) -> bool:
     """True when `text_for_scan` matches `data` as it is: no UTF-16 BOM, no NUL in the first bytes."""
     bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    return not bom and b"\x00" not in data[:SNIFF]
+    return not bom and data.find(b"\x00", 0, SNIFF) < 0
 
 
 def text_for_scan(data: bytes) -> tuple[bytes, str] | None:

@@ -75,6 +75,9 @@ class BlobMatches(NamedTuple):
     keywords_seen: tuple[tuple[bytes, int], ...] = ()  # (keyword, first offset) of keywords present
 
 
+_NO_MATCHES = BlobMatches(())
+
+
 def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -> Matcher:
     by_keyword: dict[bytes, list[Rule]] = {}
     for rule in rules:
@@ -175,7 +178,10 @@ def _compile_gate(rules: list[Rule]) -> Pattern | None:
 
 def has_keyword(matcher: Matcher, data: bytes) -> bool:
     """The prefilter alone: can `data` contain a match at all?"""
-    return any(probe.search(data) for probe in matcher.probes)
+    for probe in matcher.probes:  # a loop, not any(): this runs once for every file and blob
+        if probe.search(data):
+            return True
+    return False
 
 
 def has_anchored_keyword(matcher: Matcher, data: bytes) -> bool:
@@ -191,7 +197,7 @@ def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
     timeouts: set[str] = set()
     seen: list[tuple[bytes, int]] = []
     if not has_keyword(matcher, data):  # most content: one pass per probe, not one per keyword
-        return BlobMatches((), (), ())
+        return _NO_MATCHES
     for group in matcher.groups:
         first = data.find(group.keyword)
         if first < 0:

@@ -33,11 +33,21 @@ except ImportError:  # pragma: no cover - other Pythons
 _NOT_COPIED = frozenset({"__slots__", "__dict__", "__weakref__", "__getnewargs__", "__new__"})
 
 
-def _record_new(cls: Any, *args: object, **kwargs: object) -> Any:
-    missing = len(cls._fields) - len(args)
-    if not kwargs and 0 <= missing <= len(cls._field_defaults):  # positional, defaults for the rest
-        return tuple.__new__(cls, args + cls._default_values[len(cls._default_values) - missing :])
-    return tuple.__new__(cls, _bind(cls, cls._fields, args, kwargs))
+def _constructor(fields: tuple[str, ...], defaults: tuple[object, ...]) -> Any:
+    """The class's `__new__`: positional arguments, with defaults for the trailing fields, take one
+    tuple concatenation (a closure, not a compiled function as in collections.namedtuple)."""
+    count, optional = len(fields), len(defaults)
+    new = tuple.__new__
+
+    def __new__(cls: Any, *args: object, **kwargs: object) -> Any:
+        missing = count - len(args)
+        if missing == 0 and not kwargs:
+            return new(cls, args)
+        if not kwargs and 0 < missing <= optional:
+            return new(cls, args + defaults[optional - missing :])
+        return new(cls, _bind(cls, fields, args, kwargs))
+
+    return __new__
 
 
 def _bind(
@@ -109,13 +119,12 @@ class _RecordMeta(type):
             raise TypeError(f"{typename}: a field without a default follows one with a default")
         body: dict[str, object] = {
             "__slots__": (),
-            "__new__": _record_new,
+            "__new__": _constructor(fields, tuple(defaults.values())),
             "__getnewargs__": _getnewargs,
             "__repr__": _repr,
             "__match_args__": fields,
             "_fields": fields,
             "_field_defaults": defaults,
-            "_default_values": tuple(defaults.values()),  # in field order: the trailing fields'
             "_make": classmethod(_make),
             "_replace": _replace,
             "_asdict": _asdict,

@@ -77,6 +77,9 @@ class BlobReport(NamedTuple):
     binary: bool = False
 
 
+_NOTHING = BlobReport((), None)
+
+
 class Hit(NamedTuple):
     """One match in some content, before it is tied to a path: what a blob says about itself."""
 
@@ -112,6 +115,8 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
     text, encoding = prepared
     found = find_matches(settings.matcher, text)
     layered = find_layered(settings.matcher, text, found)
+    if not (found.matches or layered or found.timeouts):  # most content: nothing more to do
+        return BlobHits((), encoding)
     timeouts = tuple(sorted({*found.timeouts, *(t for lm in layered for t in lm.timeouts)}))
     matches: list[Match | LayeredMatch] = sorted(
         (*found.matches, *layered), key=lambda m: (m.start, m.end, m.rule_id)
@@ -152,6 +157,8 @@ def place(
     """Classify the hits of one content as found at `path` (in `commit`)."""
     if found.binary:
         return BlobReport((), None, binary=True)
+    if not (found.hits or found.timeouts):
+        return _NOTHING
     skipped = None
     if found.timeouts:
         skipped = Skipped(
