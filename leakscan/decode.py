@@ -112,6 +112,9 @@ def _base64_views(
     while pos >= 0:
         end = mask.find(b" ", pos)
         end = len(data) if end < 0 else end
+        if end - pos not in WRAP_WIDTHS and _ANY_NEEDLE.search(data, pos, end) is None:
+            pos = mask.find(_RUN, end)  # most runs (long names, paths, hashes): no slice, no call
+            continue
         width, newline, block_end = _wrapped_block(data, mask, pos, end, limits.max_run)
         if block_end - pos > limits.max_run:  # too long to decode: skipped, never partly decoded
             pos = mask.find(_RUN, block_end)
@@ -136,11 +139,15 @@ def _wrapped_block(
     data: bytes, mask: bytes, start: int, end: int, max_run: int
 ) -> tuple[int, int, int]:
     """(wrap width, line-break bytes, end) of base64 wrapped over lines starting at `start`; stops
-    once longer than `max_run` (the caller then skips the block)."""
+    once longer than `max_run` (the caller then skips the block). Width 0: not wrapped (one line).
+    A wrapped block is decoded without the needle check, so a lone line that happens to be 64
+    characters long (`AccountSessionCreateParamsComponentsFinancialAccountTransactions`) must not
+    count as one: stripe-python has hundreds, and decoding them cost its tree scan ~20 ms."""
     width = end - start
     if width not in WRAP_WIDTHS:
         return 0, 1, end
     newline = 2 if data[end : end + 2] == b"\r\n" else 1
+    first_line_end = end
     while data[end : end + newline] in (b"\n", b"\r\n") and end - start <= max_run:
         nxt = mask.find(b" ", end + newline)
         nxt = len(data) if nxt < 0 else nxt
@@ -150,6 +157,8 @@ def _wrapped_block(
         end = nxt
         if last:
             break
+    if end == first_line_end:  # one line of 64 or 76 characters (a long name): not a wrapped block
+        return 0, 1, end
     return width, newline, end
 
 

@@ -50,6 +50,18 @@ def test_wrapped_base64_env_file():
     assert f.secret == KEY and f.locations[0].encoding == "base64"
 
 
+def test_one_line_of_wrap_width_is_a_run_not_a_wrapped_block():
+    """A key encoded to exactly 64 characters is still found; a 64-character name is not decoded."""
+    key = keys.key("secret", "test", n=40, seed=3)
+    encoded = b64(key)
+    assert len(encoded) == 64
+    (f,) = findings(f"{encoded} as x\nnext = 1\n")
+    assert f.secret == key and f.locations[0].encoding == "base64"
+    name = b"AccountSessionCreateParamsComponentsFinancialAccountTransactions"
+    assert len(name) == 64
+    assert list(views(name + b" as Name,\n    " + name + b",\n")) == []
+
+
 def test_decoded_key_in_client_env_is_escalated_with_reason():
     k = keys.key("secret", "test")
     (f,) = findings(f"env: {b64('NEXT_PUBLIC_STRIPE=' + k)}\n")
