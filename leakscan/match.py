@@ -46,6 +46,7 @@ class _Group(NamedTuple):
     keyword: bytes
     members: tuple[Rule, ...]
     compiled: list[_Compiled]  # empty until first needed, then the one _Compiled
+    probe: int = 0  # the index in Matcher.probes of the probe that finds this keyword
 
 
 class _Compiled(NamedTuple):
@@ -83,14 +84,19 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
     for rule in rules:
         for kw in rule.keywords:
             by_keyword.setdefault(kw.encode("utf-8"), []).append(rule)
-    groups = tuple(_Group(keyword, tuple(members), []) for keyword, members in by_keyword.items())
-    return Matcher(groups, timeout, tuple(by_keyword), _probes(tuple(by_keyword)))
+    firsts, probes = _probes(tuple(by_keyword))
+    groups = tuple(
+        _Group(keyword, tuple(members), [], firsts.index(keyword[:1]))
+        for keyword, members in by_keyword.items()
+    )
+    return Matcher(groups, timeout, tuple(by_keyword), probes)
 
 
-def _probes(keywords: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], ...]:
+def _probes(keywords: tuple[bytes, ...]) -> tuple[list[bytes], tuple[re.Pattern[bytes], ...]]:
     """One `re` pass per first byte of the keywords (`_(?:live_|test_)`, `whsec_`): `re` scans for a
     pattern's leading literal faster than `bytes.find` looks for the same keyword, and one pass serves
-    every keyword that starts with that byte (docs/performance.md). A single pass with `whsec_` as a
+    every keyword that starts with that byte (docs/performance.md); returned with those first bytes.
+    A single pass with `whsec_` as a
     lookbehind after `_` was tried: faster on sqlalchemy's tree, 18 % slower on text dense in `_`."""
     by_first: dict[bytes, list[bytes]] = {}
     for kw in sorted(set(keywords)):
@@ -99,7 +105,7 @@ def _probes(keywords: tuple[bytes, ...]) -> tuple[re.Pattern[bytes], ...]:
     for first, kws in by_first.items():
         rest = b"|".join(re.escape(kw[1:]) for kw in sorted(kws, key=len, reverse=True))
         probes.append(re.compile(re.escape(first) + b"(?:" + rest + b")"))
-    return tuple(probes)
+    return list(by_first), tuple(probes)
 
 
 def _compiled(group: _Group) -> _Compiled:
@@ -196,10 +202,13 @@ def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
     found: dict[tuple[str, int, int], Match] = {}
     timeouts: set[str] = set()
     seen: list[tuple[bytes, int]] = []
-    if not has_keyword(matcher, data):  # most content: one pass per probe, not one per keyword
+    probed = [probe.search(data) for probe in matcher.probes]
+    if not any(probed):  # most content: one pass per probe, not one per keyword
         return _NO_MATCHES
     for group in matcher.groups:
-        first = data.find(group.keyword)
+        # a probe stops at its first keyword: no keyword of that probe occurs before it
+        hit = probed[group.probe]
+        first = -1 if hit is None else data.find(group.keyword, hit.start())
         if first < 0:
             continue
         seen.append((group.keyword, first))
