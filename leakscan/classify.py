@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import posixpath
 import re
@@ -62,7 +61,7 @@ def lookalike_matches(look: Lookalike, body: str) -> bool:
         return True
     padded = body + "=" * (-len(body) % 4)
     try:
-        text = base64.b64decode(padded, validate=True).decode("ascii")
+        text = binascii.a2b_base64(padded, strict_mode=True).decode("ascii")
     except (binascii.Error, ValueError):
         return False
     return re.fullmatch(look.decoded, text) is not None

@@ -8,7 +8,6 @@ three short `bytes.find`s for escapes; a crafted file cannot make decoding cost 
 
 from __future__ import annotations
 
-import base64
 import binascii
 import itertools
 import re
@@ -184,7 +183,7 @@ def _needles(keyword: bytes) -> tuple[tuple[bytes, int], ...]:
     its distance from the start of its 4-character group."""
     out = []
     for shift in range(3):
-        enc = base64.b64encode(b"\x00" * shift + keyword)
+        enc = binascii.b2a_base64(b"\x00" * shift + keyword, newline=False)
         first = -(-shift * 8 // 6)
         last = (shift + len(keyword)) * 8 // 6
         out.append((enc[first:last], first))
@@ -200,7 +199,7 @@ _ANY_NEEDLE = re.compile(b"|".join(re.escape(n) for n in (*(n for n, _ in _NEEDL
 def _b64decode(encoded: bytes) -> bytes:
     usable = len(encoded) - len(encoded) % 4
     try:
-        return base64.b64decode(encoded[:usable] + _tail(encoded[usable:]), validate=True)
+        return binascii.a2b_base64(encoded[:usable] + _tail(encoded[usable:]), strict_mode=True)
     except (binascii.Error, ValueError):
         return b""
 

@@ -6,7 +6,6 @@ from leakscan.decode import DEFAULT_LIMITS, Limits, View, to_origin, views
 from leakscan.match import BlobMatches, Matcher, find_matches
 from leakscan.model import masked_repr
 from leakscan.record import NamedTuple
-from leakscan.split import split_views
 
 SPLIT_NOTE = "The key is written in pieces (string concatenation or a line continuation); leakscan joined them."
 
@@ -36,7 +35,12 @@ def find_layered(
     """Keys the plain match did not see: inside encodings, or split into pieces."""
     taken = [(m.rule_id, m.start, m.end) for m in plain.matches]
     out: list[LayeredMatch] = []
-    for view in (*split_views(data, plain.keywords_seen), *views(data, limits)):
+    split: list[View] = []
+    if plain.keywords_seen:  # pieces are joined only around a keyword: most content has none
+        from leakscan.split import split_views
+
+        split = split_views(data, plain.keywords_seen)
+    for view in (*split, *views(data, limits)):
         found = find_matches(matcher, view.data)
         for m in found.matches:
             start, end = to_origin(view, m.start), to_origin(view, m.end, end=True)

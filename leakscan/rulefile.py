@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from collections.abc import Iterable
@@ -64,7 +63,7 @@ def documents_crc32(docs: list[tuple[str, str]]) -> int:
 
 
 def _package_data(name: str) -> str:
-    package = importlib.import_module("leakscan.rules")
+    package = __import__("leakscan.rules", fromlist=["rules"])  # a data package, unknown to mypy
 
     # The file next to the package's __init__ (wheel, sdist and editable installs all have one);
     # pkgutil reads it through the loader otherwise (a zip), at ~20 ms of imports.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from leakscan import classify, suppress
+from leakscan import suppress
 from leakscan.content import text_for_scan
 from leakscan.fingerprint import preview, secret_sha256
 from leakscan.layers import SPLIT_NOTE, LayeredMatch, find_layered
@@ -159,6 +159,8 @@ def place(
         return BlobReport((), None, binary=True)
     if not (found.hits or found.timeouts):
         return _NOTHING
+    from leakscan import classify  # only content with a match needs it: not imported before (~1 ms)
+
     skipped = None
     if found.timeouts:
         skipped = Skipped(
