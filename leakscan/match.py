@@ -47,7 +47,6 @@ class _Group(NamedTuple):
     members: tuple[Rule, ...]
     compiled: list[_Compiled]  # empty until first needed, then the one _Compiled
     probe: int = 0  # the index in Matcher.probes of the probe that finds this keyword
-    at: int = 0  # where in the keyword that probe's first byte sits (`_` in `whsec_`: 5)
 
 
 class _Compiled(NamedTuple):
@@ -85,41 +84,28 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
     for rule in rules:
         for kw in rule.keywords:
             by_keyword.setdefault(kw.encode("utf-8"), []).append(rule)
-    probes, placed = _probes(tuple(by_keyword))
+    firsts, probes = _probes(tuple(by_keyword))
     groups = tuple(
-        _Group(keyword, tuple(members), [], *placed[keyword]) for keyword, members in by_keyword.items()
+        _Group(keyword, tuple(members), [], firsts.index(keyword[:1]))
+        for keyword, members in by_keyword.items()
     )
     return Matcher(groups, timeout, tuple(by_keyword), probes)
 
 
-def _probes(
-    keywords: tuple[bytes, ...],
-) -> tuple[tuple[re.Pattern[bytes], ...], dict[bytes, tuple[int, int]]]:
-    """As few `re` passes as the keywords allow: `_(?:live_|test_|(?<=whsec_))` for the built-ins.
-
-    A pattern that starts with a literal byte is the fastest pass `re` makes (faster than `bytes.find`
-    for one keyword), so each probe starts with the first byte most keywords share; every keyword
-    that holds that byte anywhere is found from it, the part before as a lookbehind. Returns the
-    probes and, per keyword, (its probe, where that byte sits in it). One pass for the three
-    built-in keywords instead of two: sqlalchemy's tree 41 -> 31 ms, stripe-python's 15 -> 11 ms;
-    text dense in `_` (the synthetic repository) pays ~10 % more (docs/performance.md)."""
-    left = sorted(set(keywords))
-    probes: list[re.Pattern[bytes]] = []
-    placed: dict[bytes, tuple[int, int]] = {}
-    while left:
-        starts: dict[bytes, int] = {}
-        for kw in left:
-            starts[kw[:1]] = starts.get(kw[:1], 0) + 1
-        byte = max(sorted(starts), key=starts.__getitem__)  # ties: the lowest byte, for stable probes
-        alternatives = []
-        for kw in sorted((k for k in left if byte in k), key=lambda k: (k.index(byte) > 0, -len(k), k)):
-            at = kw.index(byte)
-            behind = b"(?<=" + re.escape(kw[: at + 1]) + b")" if at else b""
-            alternatives.append(behind + re.escape(kw[at + 1 :]))
-            placed[kw] = (len(probes), at)
-        probes.append(re.compile(re.escape(byte) + b"(?:" + b"|".join(alternatives) + b")"))
-        left = [kw for kw in left if byte not in kw]
-    return tuple(probes), placed
+def _probes(keywords: tuple[bytes, ...]) -> tuple[list[bytes], tuple[re.Pattern[bytes], ...]]:
+    """One `re` pass per first byte of the keywords (`_(?:live_|test_)`, `whsec_`): `re` scans for a
+    pattern's leading literal faster than `bytes.find` looks for the same keyword, and one pass serves
+    every keyword that starts with that byte (docs/performance.md); returned with those first bytes.
+    A single pass with `whsec_` as a
+    lookbehind after `_` was tried: faster on sqlalchemy's tree, 18 % slower on text dense in `_`."""
+    by_first: dict[bytes, list[bytes]] = {}
+    for kw in sorted(set(keywords)):
+        by_first.setdefault(kw[:1], []).append(kw)
+    probes = []
+    for first, kws in by_first.items():
+        rest = b"|".join(re.escape(kw[1:]) for kw in sorted(kws, key=len, reverse=True))
+        probes.append(re.compile(re.escape(first) + b"(?:" + rest + b")"))
+    return list(by_first), tuple(probes)
 
 
 def _compiled(group: _Group) -> _Compiled:
@@ -220,9 +206,9 @@ def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
     if not any(probed):  # most content: one pass per probe, not one per keyword
         return _NO_MATCHES
     for group in matcher.groups:
-        # a probe stops at its first keyword: none of its keywords starts before that, less `at`
+        # a probe stops at its first keyword: no keyword of that probe occurs before it
         hit = probed[group.probe]
-        first = -1 if hit is None else data.find(group.keyword, max(0, hit.start() - group.at))
+        first = -1 if hit is None else data.find(group.keyword, hit.start())
         if first < 0:
             continue
         seen.append((group.keyword, first))
