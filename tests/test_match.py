@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leakscan.match import compile_matcher, find_matches
 from leakscan.model import Blob, Confidence, Severity
@@ -183,6 +185,30 @@ def test_keywords_sharing_a_first_byte_are_probed_in_one_pass():
                            (b"zz_", True), (b"ab", False), (b"", False)]:  # fmt: skip
         assert has_keyword(matcher, text) is expected, text
         assert bool(find_matches(matcher, text + b"wxyz").matches) is expected, text
+
+
+WORDS = ["_live_", "_test_", "whsec_", "sec_", "a_", "_x", "b.", ".b", "ab", "_", "a", "x_y_"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(WORDS) | st.text("ab_.", min_size=1, max_size=3), min_size=1,
+             max_size=5, unique=True),
+    st.lists(st.sampled_from([*WORDS, "x", " ", "_", "w", "a", "."]), max_size=12).map("".join),
+)  # fmt: skip
+def test_probes_find_each_keyword_where_it_first_occurs(words: list[str], text: str):
+    """A keyword is looked for only from where its probe first matched; whatever the keywords, each
+    one present is reported at its first offset, as `bytes.find` says."""
+    from leakscan.match import has_keyword
+    from leakscan.model import Rule
+
+    rules = tuple(Rule(f"r{i}", "r", "r", "custom", None, Severity.HIGH, "(?!)", (w,), "")
+                  for i, w in enumerate(words))  # fmt: skip
+    matcher = compile_matcher(rules)
+    data = text.encode()
+    expected = tuple((w.encode(), data.find(w.encode())) for w in words if w.encode() in data)
+    assert find_matches(matcher, data).keywords_seen == expected
+    assert has_keyword(matcher, data) is bool(expected)
 
 
 def _with_user_rule(regex: str) -> Settings:
