@@ -73,11 +73,15 @@ def commands(
     for name in inputs:
         if name == "staged":
             continue
+        # tree scans take a fraction of a second, so one slow round moves their median: they get
+        # RUNS_TREE rounds (default 7); history scans take seconds to minutes and get RUNS_<name>/RUNS
         runs = os.environ.get(f"RUNS_{name.replace('-', '_')}") or os.environ.get("RUNS", "3")
-        env = {"ROWS": PEER_ROWS, "RUNS": runs, "WARMUP": os.environ.get("WARMUP", "1"),
-               "BENCH_WORK": str(work), "BENCH_JSON": str(work / f"{name}.json")}  # fmt: skip
-        cmd = " ".join(map(shlex.quote, [str(b / "compare.sh"), str(corpus / name), tree, hist]))
-        steps.append((f"compare:{name}", cmd, env))
+        for mode, mode_runs in (("tree", os.environ.get("RUNS_TREE", "7")), ("history", runs)):
+            env = {"ROWS": PEER_ROWS, "RUNS": mode_runs, "WARMUP": os.environ.get("WARMUP", "1"),
+                   "MODES": mode, "BENCH_WORK": str(work),
+                   "BENCH_JSON": str(work / f"{name}.{mode}.json")}  # fmt: skip
+            cmd = " ".join(map(shlex.quote, [str(b / "compare.sh"), str(corpus / name), tree, hist]))
+            steps.append((f"compare:{name}:{mode}", cmd, env))
     real = [n for n in ("stripe-python", "sqlalchemy") if (corpus / n).is_dir()]
     if "staged" in inputs and real:
         staged = f"cd {{repo}} && {ls} scan --staged --format json -o {{out}} -q"
@@ -179,6 +183,16 @@ def table(rows: list[dict], goal: tuple[float, float] | None) -> list[str]:
     return out
 
 
+def _results(work: Path, name: str) -> dict | None:
+    """One input's results: the tree and history runs' files merged (or one file of both modes)."""
+    parts = [work / f"{name}.{mode}.json" for mode in ("tree", "history")]
+    found = [json.loads(p.read_text()) for p in parts if p.exists()]
+    if not found:
+        whole = work / f"{name}.json"
+        return json.loads(whole.read_text()) if whole.exists() else None
+    return {**found[0], "rows": [row for data in found for row in data["rows"]]}
+
+
 def render(corpus: Path, inputs: Sequence[str], work: Path, log: list[tuple[str, str]]) -> str:
     lines = [
         BEGIN,
@@ -187,9 +201,9 @@ def render(corpus: Path, inputs: Sequence[str], work: Path, log: list[tuple[str,
     ]
     lines += [f"Machine: {machine()}", ""]
     for name in inputs:
-        if name == "staged" or not (work / f"{name}.json").exists():
+        data = _results(work, name)
+        if name == "staged" or data is None:
             continue
-        data = json.loads((work / f"{name}.json").read_text())
         c = data["corpus"]
         kind = "synth" if name == "synth" else "real"
         lines.append(f"### {name}: {c.get('files')} files ({c.get('bytes', 0) / 1e6:.1f} MB) at HEAD; "

@@ -31,9 +31,23 @@ def test_dry_run_prints_every_command(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("$ ")]
-    assert len(lines) == 3
-    assert "compare.sh" in lines[0] and "scan --history {repo}" in lines[0] and "RUNS=" in lines[0]
-    assert "latency.py" in lines[2] and "scan --staged" in lines[2]
+    assert len(lines) == 5  # tree and history rounds of each input apart, then the staged scan
+    assert "MODES=tree" in lines[0] and "RUNS=7" in lines[0] and "synth.tree.json" in lines[0]
+    assert "MODES=history" in lines[1] and "scan --history {repo}" in lines[1] and "RUNS=" in lines[1]
+    assert "latency.py" in lines[4] and "scan --staged" in lines[4]
+
+
+def test_an_inputs_tree_and_history_results_are_read_as_one(tmp_path):
+    import json
+
+    perf = _module()
+    corpus = {"files": 3}
+    for mode in ("tree", "history"):
+        rows = [{"name": "CANDIDATE", "mode": mode, "wall": [1.0]}]
+        (tmp_path / f"x.{mode}.json").write_text(json.dumps({"corpus": corpus, "rows": rows}))
+    data = perf._results(tmp_path, "x")
+    assert data["corpus"] == corpus and [r["mode"] for r in data["rows"]] == ["tree", "history"]
+    assert perf._results(tmp_path, "missing") is None
 
 
 def test_table_marks_goals_and_section_replaces_the_old_one(tmp_path):
