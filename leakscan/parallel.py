@@ -28,7 +28,6 @@ MIN_ITEMS = 128  # fewer files than this: one process (a fork and its pipe cost 
 MIN_ITEMS_PER_WORKER = 64
 
 
-
 def worker_count(items: int, cpus: int | None = None) -> int:
     """How many processes a scan of `items` files should use (1: stay in this process)."""
     available = cpus if cpus is not None else available_cpus()
