@@ -66,7 +66,10 @@ def _in_forks(
     machinery is paid. A child blocks on its pipe until this process, done with its own part, reads.
     """
     try:
-        from _pickle import dumps, loads  # the C pickler alone: `pickle` itself adds ~1.5 ms of import
+        from _pickle import (  # the C pickler alone: `pickle` itself adds ~1.5 ms of import
+            dumps,
+            loads,
+        )
     except ImportError:  # pragma: no cover - Pythons without it
         from pickle import dumps, loads
 
