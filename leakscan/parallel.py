@@ -65,11 +65,8 @@ def _in_forks(
     memory, nothing is pickled on the way in, and no `multiprocessing` import (~25 ms) or pool
     machinery is paid. A child blocks on its pipe until this process, done with its own part, reads.
     """
-    try:
-        from _pickle import (  # the C pickler alone: `pickle` itself adds ~1.5 ms of import
-            dumps,
-            loads,
-        )
+    try:  # the C pickler alone: `pickle` itself adds ~1.5 ms of import
+        from _pickle import dumps, loads
     except ImportError:  # pragma: no cover - Pythons without it
         from pickle import dumps, loads
 
