@@ -30,7 +30,10 @@ except ImportError:  # pragma: no cover - other Pythons
         return property(itemgetter(index), doc=doc)
 
 
-_NOT_COPIED = frozenset({"__slots__", "__dict__", "__weakref__", "__getnewargs__", "__new__"})
+_NOT_COPIED = frozenset({"__dict__", "__weakref__"})
+# what typing.NamedTuple refuses to let a class body define
+_PROHIBITED = frozenset({"__new__", "__init__", "__slots__", "__getnewargs__", "_fields",
+                         "_field_defaults", "_make", "_replace", "_asdict", "_source"})  # fmt: skip
 
 
 def _constructor(fields: tuple[str, ...], defaults: tuple[object, ...]) -> Any:
@@ -111,13 +114,21 @@ class _RecordMeta(type):
     def __new__(mcls, typename: str, bases: tuple[type, ...], ns: dict[str, object]) -> type:
         if bases != (_Record,):
             raise TypeError(f"{typename}: a record's only base is NamedTuple")
+        if "__annotations__" not in ns and "__annotate__" in ns:  # Python 3.14 without the future import
+            raise TypeError(f"{typename}: a record module needs `from __future__ import annotations`")
         annotations: dict[str, object] = ns.get("__annotations__", {})  # type: ignore[assignment]
         fields = tuple(annotations)
         defaults = {f: ns[f] for f in fields if f in ns}
         required = [f for f in fields if f not in defaults]
         if fields[: len(required)] != tuple(required):
             raise TypeError(f"{typename}: a field without a default follows one with a default")
+        if any(f.startswith("_") for f in fields):
+            raise ValueError(f"{typename}: field names cannot start with an underscore")
+        taken = _PROHIBITED.intersection(ns)
+        if taken:
+            raise AttributeError(f"{typename}: cannot overwrite NamedTuple attribute {min(taken)}")
         body: dict[str, object] = {
+            "__doc__": f"{typename}({repr(fields).replace(chr(39), '')[1:-1]})",  # namedtuple's
             "__slots__": (),
             "__new__": _constructor(fields, tuple(defaults.values())),
             "__getnewargs__": _getnewargs,
@@ -130,6 +141,8 @@ class _RecordMeta(type):
             "_asdict": _asdict,
         }
         body.update((k, v) for k, v in ns.items() if k not in defaults and k not in _NOT_COPIED)
+        if "__eq__" in ns and "__hash__" not in ns:  # typing keeps tuple's hash; type() would drop it
+            body["__hash__"] = tuple.__hash__
         for index, field in enumerate(fields):
             body[field] = _getter(index, f"Alias for field number {index}")
         return type.__new__(type, typename, (tuple,), body)

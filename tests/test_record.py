@@ -109,12 +109,43 @@ def test_methods_defined_in_the_class_win():
     assert pickle.loads(pickle.dumps(one)).secret == "hunter2"
 
 
-def test_definitions_typing_rejects_are_rejected():
-    with pytest.raises(TypeError):
+def _define(base: object, body: str) -> type:
+    namespace: dict[str, object] = {"base": base}
+    exec(f"class X(base):\n{body}", namespace)  # one definition, built by either base
+    return namespace["X"]  # type: ignore[return-value]
 
-        class DefaultFirst(record.NamedTuple):
-            a: int = 1
-            b: int
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    a: int = 1\n    b: int\n",  # a field without a default after one with a default
+        "    _a: int\n",  # a field named with an underscore
+        "    a: int\n    def _make(self): pass\n",  # namedtuple's own attributes
+        "    a: int\n    __slots__ = ('b',)\n",
+        "    a: int\n    def __new__(cls, a): return tuple.__new__(cls, (a,))\n",
+    ],
+)
+def test_definitions_typing_rejects_are_rejected(body: str):
+    with pytest.raises(Exception) as typed:
+        _define(typing.NamedTuple, body)
+    with pytest.raises(Exception) as lean:
+        _define(record.NamedTuple, body)
+    assert type(lean.value) is type(typed.value)
     with pytest.raises(TypeError):
         record.NamedTuple("Functional", [("a", int)])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    a: int\n",
+        "    a: int\n    b: str = 'x'\n",
+        "    pass\n",
+        "    a: int\n    def __eq__(self, other): return True\n",  # tuple's hash stays, as in typing
+    ],
+)
+def test_what_typing_builds_is_what_record_builds(body: str):
+    typed, lean = _define(typing.NamedTuple, body), _define(record.NamedTuple, body)
+    assert lean.__doc__ == typed.__doc__
+    made = [cls(*([1] if "a: int" in body else [])) for cls in (typed, lean)]
+    assert hash(made[0]) == hash(made[1]) and tuple(made[0]) == tuple(made[1])
