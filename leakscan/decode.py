@@ -3,7 +3,7 @@
 A view is decoded bytes plus the way back to the encoded text, so a key found inside it is reported at
 the position of the encoded text. Every decoder is gated by a cheap check over the whole blob and
 bounded (`Limits`): ordinary code pays one `bytes.translate`, one `bytes.find` for a long base64 run and
-three short `bytes.find`s for escapes; a crafted file cannot make decoding cost more than the limits.
+one `re` pass for escape hints; a crafted file cannot make decoding cost more than the limits.
 """
 
 from __future__ import annotations
