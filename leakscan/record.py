@@ -30,7 +30,6 @@ except ImportError:  # pragma: no cover - other Pythons
         return property(itemgetter(index), doc=doc)
 
 
-_NOT_COPIED = frozenset({"__dict__", "__weakref__"})
 # what typing.NamedTuple refuses to let a class body define
 _PROHIBITED = frozenset({"__new__", "__init__", "__slots__", "__getnewargs__", "_fields",
                          "_field_defaults", "_make", "_replace", "_asdict", "_source"})  # fmt: skip
@@ -140,7 +139,7 @@ class _RecordMeta(type):
             "_replace": _replace,
             "_asdict": _asdict,
         }
-        body.update((k, v) for k, v in ns.items() if k not in defaults and k not in _NOT_COPIED)
+        body.update((k, v) for k, v in ns.items() if k not in defaults)
         if "__eq__" in ns and "__hash__" not in ns:  # typing keeps tuple's hash; type() would drop it
             body["__hash__"] = tuple.__hash__
         for index, field in enumerate(fields):
