@@ -1,9 +1,10 @@
 """Pure matching: bytes in, matches out.
 
-A literal prefilter looks for the rules' keywords (`probes`: one `re` pass per first byte). Each rule
-group (the rules that share a keyword) then finds its hits with one pattern: the keyword where it sits
-inside an anchor, a literal every match of the group must contain (`sk_test_` for `_test_`, read off
-the rule regexes by anchors.py). When every rule of the group is built in and starts at its anchor
+A literal prefilter looks for what every match must contain (`probes`: one `re` pass per first byte):
+a literal every match of a rule group (the rules that share a keyword) must contain, an anchor
+(`sk_test_` for `_test_`, read off the rule regexes by anchors.py), cut to start at a byte rarer in
+code than the keyword's `_` (`k_test_`); or the keyword itself when the anchors are unknown. A group
+whose probe matched then finds its hits with one pattern: the keyword where it sits inside an anchor. When every rule of the group is built in and starts at its anchor
 (only lookarounds before the `secret` group), each rule is tried with one `match` at each anchor, up
 to the end of its line, and nowhere else. Otherwise (any user rule in the group) a window around
 each hit goes through an alternation of the group's rules (the gate) and then each rule on its own,
@@ -41,10 +42,12 @@ DEFAULT_TIMEOUT = 2.0  # seconds one rule may spend on one window or blob
 
 class _Group(NamedTuple):
     """The rules that share a keyword, compiled when the keyword first shows up in a scan: compiling
-    every rule, gate and anchor up front cost a one-file scan ~17 ms (docs/performance.md)."""
+    every rule and gate up front cost a one-file scan ~17 ms (docs/performance.md). The anchors are
+    known up front (the probes are made of them): built-in rules' from the generated rule table."""
 
     keyword: bytes
     members: tuple[Rule, ...]
+    anchors: tuple[tuple[bytes, int], ...]  # (anchor, where the keyword sits in it), () = unknown
     compiled: list[_Compiled]  # empty until first needed, then the one _Compiled
     probe: int = 0  # the index in Matcher.probes of the probe that finds this keyword
 
@@ -73,7 +76,9 @@ class Matcher(NamedTuple):
 class BlobMatches(NamedTuple):
     matches: tuple[Match, ...]
     timeouts: tuple[str, ...] = ()  # ids of rules that ran out of time on this input
-    keywords_seen: tuple[tuple[bytes, int], ...] = ()  # (keyword, first offset) of keywords present
+    # (keyword, its first offset from where its probe first matched) of each keyword whose probe
+    # matched: content with `run_test_case` but no `k_test_` has none (no key can start there)
+    keywords_seen: tuple[tuple[bytes, int], ...] = ()
 
 
 _NO_MATCHES = BlobMatches(())
@@ -84,26 +89,54 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
     for rule in rules:
         for kw in rule.keywords:
             by_keyword.setdefault(kw.encode("utf-8"), []).append(rule)
-    firsts, probes = _probes(tuple(by_keyword))
+    anchors = {kw: _group_anchors(members, kw) for kw, members in by_keyword.items()}
+    literals = {kw: _probe_literals(kw, anchors[kw]) for kw in by_keyword}
+    firsts, probes = _probes(tuple(lit for lits in literals.values() for lit in lits))
     groups = tuple(
-        _Group(keyword, tuple(members), [], firsts.index(keyword[:1]))
+        _Group(keyword, tuple(members), anchors[keyword], [], firsts.index(literals[keyword][0][:1]))
         for keyword, members in by_keyword.items()
     )
     return Matcher(groups, timeout, tuple(by_keyword), probes)
 
 
-def _probes(keywords: tuple[bytes, ...]) -> tuple[list[bytes], tuple[re.Pattern[bytes], ...]]:
-    """One `re` pass per first byte of the keywords (`_(?:live_|test_)`, `whsec_`): `re` scans for a
-    pattern's leading literal faster than `bytes.find` looks for the same keyword, and one pass serves
-    every keyword that starts with that byte (docs/performance.md); returned with those first bytes.
-    One pass with `whsec_` as a lookbehind after `_` was tried twice: 1-3 ms faster on the trees,
-    14-18 % slower on text dense in `_` (the synthetic history, the tightest goal)."""
+def _probe_literals(keyword: bytes, anchors: tuple[tuple[bytes, int], ...]) -> tuple[bytes, ...]:
+    """What the probes look for on behalf of a keyword: the keyword itself, or, when its group's
+    anchors are known, each anchor from the rarest byte they all have at or before the keyword, up to
+    the keyword's end (`k_test_`, `kcs_test_`, `k_org_test_` for `_test_`). Every match holds one.
+
+    A probe costs `re` a `match` attempt at each occurrence of its first byte, and code has four to
+    five times as many `_` as `k`: the synthetic history's probes went from 0.90 to 0.59 s of CPU,
+    and of sqlalchemy's 929 files 2 instead of 113 go on to look for keywords (docs/performance.md)."""
+    if not anchors:
+        return (keyword,)
+    shared = set.intersection(*(set(anchor[: at + 1]) for anchor, at in anchors))
+    start = max(shared, key=lambda byte: (_rarity(byte), byte))
+    end = len(keyword)
+    return tuple(sorted({anchor[anchor.index(start) : at + end] for anchor, at in anchors}))
+
+
+# Bytes of source code from the most frequent down (counted over the trees of sqlalchemy,
+# stripe-python and the synthetic repository); any byte not listed is rarer than all of them.
+_FREQUENT = b' etrasnoic\n_ludpm"fhg.,y()b:=kvxwq'
+
+
+def _rarity(byte: int) -> int:
+    rank = _FREQUENT.find(byte)
+    return len(_FREQUENT) if rank < 0 else rank
+
+
+def _probes(literals: tuple[bytes, ...]) -> tuple[list[bytes], tuple[re.Pattern[bytes], ...]]:
+    """One `re` pass per first byte of the probe literals (`k(?:_org_live_|…|_test_)`, `whsec_`):
+    `re` scans for a pattern's leading literal faster than `bytes.find` looks for the same word, and
+    one pass serves every literal that starts with that byte (docs/performance.md); returned with
+    those first bytes. One pass with `whsec_` as a lookbehind after `_` was tried twice: 1-3 ms faster
+    on the trees, 14-18 % slower on text dense in `_` (the synthetic history, the tightest goal)."""
     by_first: dict[bytes, list[bytes]] = {}
-    for kw in sorted(set(keywords)):
-        by_first.setdefault(kw[:1], []).append(kw)
+    for lit in sorted(set(literals)):
+        by_first.setdefault(lit[:1], []).append(lit)
     probes = []
-    for first, kws in by_first.items():
-        rest = b"|".join(re.escape(kw[1:]) for kw in sorted(kws, key=len, reverse=True))
+    for first, lits in by_first.items():
+        rest = b"|".join(re.escape(lit[1:]) for lit in sorted(lits, key=len, reverse=True))
         probes.append(re.compile(re.escape(first) + b"(?:" + rest + b")"))
     return list(by_first), tuple(probes)
 
@@ -111,7 +144,7 @@ def _probes(keywords: tuple[bytes, ...]) -> tuple[list[bytes], tuple[re.Pattern[
 def _compiled(group: _Group) -> _Compiled:
     if not group.compiled:
         members = list(group.members)
-        anchors = _group_anchors(members, group.keyword)
+        anchors = group.anchors
         # built-in rules only: their patterns are known linear and line-bound; user rules keep windows
         anchored = bool(anchors) and all(
             r.origin == "builtin" and starts_with_secret(r.regex) for r in members
@@ -206,7 +239,7 @@ def find_matches(matcher: Matcher, data: bytes) -> BlobMatches:
     if not any(probed):  # most content: one pass per probe, not one per keyword
         return _NO_MATCHES
     for group in matcher.groups:
-        # a probe stops at its first keyword: no keyword of that probe occurs before it
+        # a probe stops at its first literal: none of the group's anchors starts before it
         hit = probed[group.probe]
         first = -1 if hit is None else data.find(group.keyword, hit.start())
         if first < 0:
@@ -259,7 +292,9 @@ def _group_matches(
 
 
 def _anchor_starts(data: bytes, group: _Compiled, first: int) -> list[tuple[int, int]] | None:
-    """(anchor start, keyword hit) of each anchored hit; None past MAX_ANCHORED (one pass is cheaper)."""
+    """(anchor start, keyword hit) of each anchored hit, by start; None past MAX_ANCHORED (one pass is
+    cheaper). Sorted: when one anchor ends another (`b_kw_` in `kb_kw_`), both start at the same hit,
+    and the matches are those of `finditer` only if the leftmost start is tried first."""
     out = []
     for m in group.hit_pattern.finditer(data, first):
         pos = m.start()
@@ -268,6 +303,7 @@ def _anchor_starts(data: bytes, group: _Compiled, first: int) -> list[tuple[int,
                 out.append((pos - at, pos))
                 if len(out) > MAX_ANCHORED:
                     return None
+    out.sort()
     return out
 
 

@@ -286,6 +286,7 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
 def table_source(rules: RuleSet, crc32: int) -> str:
     """`builtin_rules.py` for these rules: Python literals, no examples (they are key-shaped; the
     rule files keep them, marked leakscan:allow), documentation samples as their SHA-256."""
+    from leakscan.anchors import derive_anchors, derive_starts_with_secret
 
     def rule(r: Rule) -> str:
         fields = r._replace(examples=(), negative_examples=())._asdict()
@@ -296,6 +297,10 @@ def table_source(rules: RuleSet, crc32: int) -> str:
         return f"    Rule(\n{args}    ),\n"
 
     looks = "".join(f"    {look!r},\n" for look in rules.lookalikes)
+    facts = "".join(
+        f"    ({_frozen(derive_anchors(r.regex))}, {derive_starts_with_secret(r.regex)!r}),  # {r.id}\n"
+        for r in rules.rules
+    )
     return (
         f'"""Generated from {", ".join(f"rules/{n}" for n in BUILTIN_FILES)} by '
         '`python -m leakscan.rulefile`: do not edit (docs/rules.md)."""\n\n'
@@ -306,8 +311,14 @@ def table_source(rules: RuleSet, crc32: int) -> str:
         f"  documentation_sample_hashes=frozenset({sorted(rules.documentation_sample_hashes)!r}),\n"
         f"  sample_note={rules.sample_note!r},\n"
         f"  placeholders={rules.placeholders!r},\n"
-        f"  lookalikes=(\n{looks}  ),\n)\n"
+        f"  lookalikes=(\n{looks}  ),\n)\n\n"
+        "# (anchors, starts_with_secret) of each rule's regex (leakscan/anchors.py), so that no scan parses them\n"
+        f"PATTERN_FACTS = dict(zip((r.regex for r in RULES.rules), (\n{facts})))\n"
     )
+
+
+def _frozen(anchors: frozenset[bytes] | None) -> str:
+    return "None" if anchors is None else f"frozenset({sorted(anchors)!r})"
 
 
 if __name__ == "__main__":  # regenerate leakscan/builtin_rules.py after editing rules/*.yaml

@@ -211,6 +211,58 @@ def test_probes_find_each_keyword_where_it_first_occurs(words: list[str], text: 
     assert has_keyword(matcher, data) is bool(expected)
 
 
+def test_builtin_probes_start_at_a_byte_rarer_than_underscore():
+    """The probes look for the anchors from `k` (`k_test_`, `kcs_test_`, `k_org_test_`) and for
+    `whsec_`, not for every `_test_`: test code with no key costs no keyword search at all."""
+    assert sorted(p.pattern[:1] for p in SETTINGS.matcher.probes) == [b"k", b"w"]
+    for text in (b"def run_test_case(live_test_): pass", b"desk_tester = 1", b"rkc_test_"):
+        assert find_matches(SETTINGS.matcher, text).keywords_seen == (), text
+    prefixes = ["sk_", "rk_", "rkcs_", "pk_", "sk_org_"]
+    for prefix in prefixes:
+        for mode in ("live", "test"):
+            text = f"a {prefix}{mode}_ b".encode()
+            seen = find_matches(SETTINGS.matcher, text).keywords_seen
+            assert seen == ((f"_{mode}_".encode(), text.find(f"_{mode}_".encode())),), text
+    assert find_matches(SETTINGS.matcher, b"x whsec_").keywords_seen == ((b"whsec_", 2),)
+
+
+ANCHOR_PARTS = ["ab", "kb", "b", "_k", "zk"]
+KEYWORDS = ["_kw_", "_zz_", "kw_"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.lists(st.sampled_from(ANCHOR_PARTS), min_size=1, max_size=3, unique=True),
+                       st.sampled_from(KEYWORDS)), min_size=1, max_size=4),
+    st.sampled_from(["builtin", "acme.yaml"]),
+    st.lists(st.sampled_from([*ANCHOR_PARTS, *KEYWORDS, *(a + k + "7" for a in ANCHOR_PARTS for k in KEYWORDS),
+                              "7", " ", "_", "k", "a"]), max_size=12).map("".join),
+)  # fmt: skip
+def test_probes_cut_from_anchors_lose_no_match(
+    specs: list[tuple[list[str], str]], origin: str, text: str
+):
+    """Rules whose anchors are known are probed from the rarest byte their anchors share: the matches
+    are those of each rule's regex over the whole text, whatever the anchors and keywords, both when
+    each rule is tried at its anchors (built-in) and in windows around them (a user rule file)."""
+    import regex
+
+    from leakscan.model import Rule
+
+    rules = tuple(
+        Rule(f"r{i}", "r", "r", "custom", None, Severity.HIGH,
+             f"(?P<secret>(?:{'|'.join(parts)}){keyword}7+)", (keyword,), "", origin=origin)
+        for i, (parts, keyword) in enumerate(specs)
+    )  # fmt: skip
+    matcher = compile_matcher(rules)
+    data = text.encode()
+    expected = {
+        (r.id, m.start("secret"), m.end("secret"))
+        for r in rules
+        for m in regex.finditer(r.regex.encode(), data)
+    }
+    assert {(m.rule_id, m.start, m.end) for m in find_matches(matcher, data).matches} == expected
+
+
 def _with_user_rule(regex: str) -> Settings:
     from leakscan.model import Rule, RuleSet
 
