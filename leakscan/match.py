@@ -54,14 +54,21 @@ class _Group(NamedTuple):
 
 class _Compiled(NamedTuple):
     keyword: bytes
-    gate: Pattern | None
-    rules: tuple[tuple[str, Pattern], ...]
+    members: tuple[Rule, ...]
     # (anchor, where the keyword sits in it): every match of the group holds one (anchors.py); () = unknown
     anchors: tuple[tuple[bytes, int], ...]
     anchored: bool  # each rule's match begins where its anchor does (lookarounds before it)
     # the keyword where it sits inside an anchor (the keyword alone without anchors): one `re` pass
     # finds the hits that count, instead of a Python step for each `_test_` in test code
     hit_pattern: re.Pattern[bytes]
+    # empty until a hit needs the rules, then the one _Patterns: `def test_fk_test_x` has the keyword
+    # and `k_test_`, but no anchor, and compiling the group's four rules cost ~2.3 ms
+    patterns: list[_Patterns]
+
+
+class _Patterns(NamedTuple):
+    gate: Pattern | None
+    rules: tuple[tuple[str, Pattern], ...]
 
 
 class Matcher(NamedTuple):
@@ -143,21 +150,25 @@ def _probes(literals: tuple[bytes, ...]) -> tuple[list[bytes], tuple[re.Pattern[
 
 def _compiled(group: _Group) -> _Compiled:
     if not group.compiled:
-        members = list(group.members)
         anchors = group.anchors
         # built-in rules only: their patterns are known linear and line-bound; user rules keep windows
         anchored = bool(anchors) and all(
-            r.origin == "builtin" and starts_with_secret(r.regex) for r in members
+            r.origin == "builtin" and starts_with_secret(r.regex) for r in group.members
         )
         group.compiled.append(_Compiled(
-            group.keyword,
-            None if anchored else _compile_gate(members),  # tried at anchors: no windows to gate
-            tuple((r.id, compile_pattern(r)) for r in members),
-            anchors,
-            anchored,
-            _hit_pattern(group.keyword, anchors),
+            group.keyword, group.members, anchors, anchored, _hit_pattern(group.keyword, anchors), []
         ))  # fmt: skip
     return group.compiled[0]
+
+
+def _patterns(group: _Compiled) -> _Patterns:
+    if not group.patterns:
+        members = list(group.members)
+        group.patterns.append(_Patterns(
+            None if group.anchored else _compile_gate(members),  # tried at anchors: no windows to gate
+            tuple((r.id, compile_pattern(r)) for r in members),
+        ))  # fmt: skip
+    return group.patterns[0]
 
 
 def _hit_pattern(keyword: bytes, anchors: tuple[tuple[bytes, int], ...]) -> re.Pattern[bytes]:
@@ -268,11 +279,15 @@ def _group_matches(
     if group.anchored:  # every match starts at an anchor: try each rule there, and nowhere else
         starts = _anchor_starts(data, group, first)
         if starts is not None:
-            yield from _anchored_matches(group, data, starts, timeout, timeouts)
+            if starts:
+                yield from _anchored_matches(group, data, starts, timeout, timeouts)
             return
     hits = None if group.anchored else _hits(data, group, first)
+    if hits == []:
+        return
+    patterns = _patterns(group)
     if hits is None:  # dense: one pass over everything, keep matches that contain a hit
-        for rule_id, pattern in group.rules:
+        for rule_id, pattern in patterns.rules:
             whole = _whole_buffer_pattern(pattern)
             for m in _run(whole, data, 0, len(data), timeout, rule_id, timeouts):
                 if data.find(group.keyword, m.start(), m.end()) >= 0:
@@ -281,9 +296,9 @@ def _group_matches(
     klen = len(group.keyword)
     for hit in hits:
         lo, hi = _window(data, hit, klen)
-        if group.gate is not None and not _gate_open(group, data, lo, hi, timeout, timeouts):
+        if patterns.gate is not None and not _gate_open(patterns.gate, data, lo, hi, timeout):
             continue
-        for rule_id, pattern in group.rules:
+        for rule_id, pattern in patterns.rules:
             for m in _run(pattern, data, lo, hi, timeout, rule_id, timeouts):
                 if m.end() == hi and hi < len(data) and data[hi : hi + 1] != b"\n":
                     m = _extended(pattern, data, m.start(), hi, timeout, rule_id, timeouts) or m
@@ -314,12 +329,13 @@ def _anchored_matches(
     anchor (~1 µs) instead of a search over a 1 KiB window (~0.4 ms with `re` for these patterns),
     and a file of thousands of `sk_test_` fixtures needs no `regex` import and no whole passes."""
     klen = len(group.keyword)
+    rules = _patterns(group).rules
     taken: dict[str, int] = {}  # rule id -> end of its last match: matches never overlap, as in finditer
     for start, hit in starts:
         # bounded by the line, as the windows are: `$` matches at its end, a match never spans lines
         end = data.find(b"\n", start, start + MAX_EXTENSION)
         end = min(len(data), start + MAX_EXTENSION) if end < 0 else end
-        for rule_id, pattern in group.rules:
+        for rule_id, pattern in rules:
             if rule_id in timeouts or start < taken.get(rule_id, 0):
                 continue
             try:
@@ -365,12 +381,9 @@ def _window(data: bytes, hit: int, klen: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _gate_open(
-    group: _Compiled, data: bytes, lo: int, hi: int, timeout: float, timeouts: set[str]
-) -> bool:
-    assert group.gate is not None
+def _gate_open(gate: Pattern, data: bytes, lo: int, hi: int, timeout: float) -> bool:
     try:
-        return group.gate.search(data, lo, hi, **_limit(group.gate, timeout)) is not None
+        return gate.search(data, lo, hi, **_limit(gate, timeout)) is not None
     except TimeoutError:
         return True  # let each rule run alone, so the slow one is named
 
