@@ -12,6 +12,7 @@ import os
 import random
 from pathlib import Path
 
+import pytest
 import regex
 
 from leakscan import parallel
@@ -138,6 +139,17 @@ def test_workers_give_the_one_process_result(tmp_path):
         assert many.summary.skipped == one.summary.skipped
         assert (many.summary.files, many.summary.bytes) == (one.summary.files, one.summary.bytes)
     assert len(one.findings) > 20
+
+
+@pytest.mark.parametrize(("files", "workers"), [(929, 2), (1311, 2), (5, 3), (10**6, 64), (10**6, 999)])
+def test_runs_cover_every_file_in_order_and_shrink(files, workers):
+    """The runs processes take in turn: every file once, in order, at most MAX_RUNS of them (their
+    numbers wait in a pipe), and the last ones small, so processes finish close together."""
+    runs = parallel._runs(range(files), workers)
+    assert [i for run in runs for i in run] == list(range(files))
+    assert len(runs) <= parallel.MAX_RUNS
+    assert len(runs[-1]) <= max(1, -(-files // parallel.MAX_RUNS))
+    assert all(len(a) >= len(b) for a, b in zip(runs, runs[1:]))
 
 
 def test_cli_on_a_big_repository_uses_workers_and_reports_what_one_process_finds(
