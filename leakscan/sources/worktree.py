@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from operator import attrgetter
 from pathlib import Path
 
 from leakscan.config import excluded
@@ -94,9 +95,10 @@ def _listed(
         for name in _git_files(target, include_ignored):
             yield os.path.join(top, name), name
         return
+    prefix = top + os.sep
+    cut = len(prefix)
     for path in _walk_paths(top, unreadable):
-        rel = path[len(top) + 1 :] if path.startswith(top + os.sep) else None
-        yield path, rel
+        yield path, path[cut:] if path.startswith(prefix) else None
 
 
 def _expand(target: Path, include_ignored: bool, unreadable: dict[str, str]) -> Iterator[Path]:
@@ -115,35 +117,41 @@ def _walk(top: Path, unreadable: dict[str, str]) -> Iterator[Path]:
 
 def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
     """Files (and symlinked directories) under `top`, sorted per directory, depth first as `os.walk`
-    visits them; strings, no pathlib. One `scandir` per directory and no `lstat` per entry: half
-    what `os.walk` plus `islink` cost. Directories that cannot be listed are yielded last, with
-    their error recorded in `unreadable`."""
+    visits them; strings, no pathlib. One `scandir` per directory, no `lstat` per entry and no
+    `os.path.join` (each entry's `path` is `directory/name` already): a third of what `os.walk` plus
+    `islink` cost. Directories that cannot be listed are yielded last, with their error recorded in
+    `unreadable`."""
     errors: list[OSError] = []
     stack = [top]
     while stack:
-        directory = stack.pop()
         try:
-            with os.scandir(directory) as listing:
-                found = list(listing)
+            with os.scandir(stack.pop()) as listing:
+                found = sorted(listing, key=_NAME)
         except OSError as exc:
             errors.append(exc)
             continue
         files: list[str] = []
-        linked: dict[str, bool] = {}  # directory name -> is a symlink (listed, never descended into)
+        below: list[str] = []
         for entry in found:
             if not _is_dir(entry):
-                files.append(entry.name)
-            elif entry.name != ".git":
-                linked[entry.name] = _is_symlink(entry)
-        names = sorted(linked)
-        yield from (os.path.join(directory, d) for d in names if linked[d])
-        yield from (os.path.join(directory, name) for name in sorted(files))
-        stack.extend(os.path.join(directory, d) for d in reversed(names) if not linked[d])
+                files.append(entry.path)
+            elif entry.name == ".git":
+                continue
+            elif _is_symlink(entry):  # listed, never descended into
+                yield entry.path
+            else:
+                below.append(entry.path)
+        yield from files
+        below.reverse()
+        stack += below
     for err in errors:
         if err.filename:
             name = os.fsdecode(err.filename)
             unreadable[name] = err.strerror or str(err)
             yield name
+
+
+_NAME = attrgetter("name")
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
