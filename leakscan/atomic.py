@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from leakscan.errors import UsageError
+from leakscan.record import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leakscan.model import StrPath
 
 
-def write_atomically(path: Path, text: str, what: str = "report") -> None:
+def write_atomically(path: StrPath, text: str, what: str = "report") -> None:
     """Temp file + rename. A target that exists and is not a regular file (`-o /dev/null`, a FIFO)
     is written in place, never replaced."""
-    if path.exists() and not path.is_file():
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isfile(path):
         try:
-            with path.open("w", encoding="utf-8") as fh:
+            with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as exc:
             raise UsageError(f"{path}: cannot write the {what} ({exc.strerror or exc}).") from None
         return
-    directory = path.parent if str(path.parent) else Path(".")
+    directory, name = os.path.split(path)
     try:
-        fd, tmp = _new_file(directory, f".{path.name}.")
+        fd, tmp = _new_file(directory or ".", f".{name}.")
     except OSError as exc:
         raise UsageError(f"{path}: cannot write the {what} ({exc.strerror or exc}).") from None
     try:
@@ -28,11 +32,14 @@ def write_atomically(path: Path, text: str, what: str = "report") -> None:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
 
 
-def _new_file(directory: Path, prefix: str) -> tuple[int, str]:
+def _new_file(directory: str, prefix: str) -> tuple[int, str]:
     """A new file of our own next to the target, as `tempfile.mkstemp` makes it (O_EXCL, mode 0600),
     without `tempfile`'s imports (~9 ms of a pre-commit run)."""
     for _ in range(100):

@@ -6,9 +6,9 @@ on an unchanged repository writes the same bytes, and edits, moves and rebases d
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from leakscan.errors import BaselineError
 from leakscan.model import BaselineEntry, Finding
@@ -16,6 +16,8 @@ from leakscan.record import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from leakscan.model import StrPath
 
 FILE_NAME = ".leakscan-baseline.json"
 FORMAT_VERSION = 1
@@ -62,9 +64,11 @@ def render(entries: Iterable[BaselineEntry]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def load(path: Path) -> tuple[BaselineEntry, ...]:
+def load(path: StrPath) -> tuple[BaselineEntry, ...]:
+    path = os.fspath(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
     except OSError as exc:
         raise BaselineError(
             f"{path}: cannot read the baseline file ({exc.strerror or exc})."
@@ -84,7 +88,7 @@ def load(path: Path) -> tuple[BaselineEntry, ...]:
     return parse(doc, path)
 
 
-def parse(doc: Any, path: Path) -> tuple[BaselineEntry, ...]:
+def parse(doc: Any, path: StrPath) -> tuple[BaselineEntry, ...]:
     if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
         raise BaselineError(f"{path}: not a leakscan baseline (no `entries` list); {_REGENERATE}.")
     if doc.get("version") != FORMAT_VERSION:

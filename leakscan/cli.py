@@ -181,7 +181,7 @@ def baseline(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> N
         entries, root = _gitleaks_entries(paths, opts)
     else:
         entries, root = _scanned_entries(paths, opts)
-    output = Path(str(opts["output"])) if opts["output"] else root / baseline_file.FILE_NAME
+    output = str(opts["output"]) if opts["output"] else os.path.join(root, baseline_file.FILE_NAME)
     write_atomically(output, baseline_file.render(entries))
     if not opts["quiet"]:
         echo(f"leakscan: wrote {len(entries)} baseline entr{'y' if len(entries) == 1 else 'ies'}"
@@ -191,9 +191,9 @@ def baseline(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> N
 
 def _gitleaks_entries(
     paths: tuple[str, ...], opts: dict[str, object]
-) -> tuple[tuple[BaselineEntry, ...], Path]:
+) -> tuple[tuple[BaselineEntry, ...], str]:
     """The Stripe keys of a gitleaks report (no scan); the root only places the output file."""
-    plan = worktree.plan(list(paths), Path.cwd())
+    plan = worktree.plan(list(paths), os.getcwd())
     config = load_config_for(opts, plan.root)
     source = Path(str(opts["from_gitleaks"]))
     from leakscan import importers
@@ -206,7 +206,7 @@ def _gitleaks_entries(
 
 def _scanned_entries(
     paths: tuple[str, ...], opts: dict[str, object]
-) -> tuple[tuple[BaselineEntry, ...], Path]:
+) -> tuple[tuple[BaselineEntry, ...], str]:
     """Every finding of a scan, or only those a detect-secrets baseline knows (by SHA-1)."""
     scanned = scan_sources(paths, opts, use_baseline=False)
     summary = scanned.result.summary

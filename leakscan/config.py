@@ -5,9 +5,8 @@ Found through `--config` > `LEAKSCAN_CONFIG` > `.leakscan.yaml` at the scanned r
 
 from __future__ import annotations
 
-import fnmatch
+import os
 import re
-from pathlib import Path
 
 from leakscan.errors import ConfigError, quoted_names
 from leakscan.model import Severity
@@ -15,6 +14,8 @@ from leakscan.record import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from leakscan.model import StrPath
 
 FILE_NAME = ".leakscan.yaml"
 ENV_VAR = "LEAKSCAN_CONFIG"
@@ -26,25 +27,27 @@ class Config(NamedTuple):
     fail_on: str | None = None  # a validated --fail-on value; None: the flag or the default decides
     exclude_paths: tuple[str, ...] = ()
     allow_secrets: frozenset[str] = frozenset()
-    rule_files: tuple[Path, ...] = ()
-    baseline: Path | None = None
+    rule_files: tuple[str, ...] = ()  # relative ones are joined to the config file's directory
+    baseline: str | None = None
     origin: str | None = None  # the file it came from
 
 
-def find_config(flag: str | None, env: dict[str, str], root: Path) -> Path | None:
+def find_config(flag: str | None, env: dict[str, str], root: StrPath) -> str | None:
     if flag:
-        return Path(flag)
+        return flag
     if env.get(ENV_VAR):
-        return Path(env[ENV_VAR])
-    candidate = root / FILE_NAME
-    return candidate if candidate.is_file() else None
+        return env[ENV_VAR]
+    candidate = os.path.join(root, FILE_NAME)
+    return candidate if os.path.isfile(candidate) else None
 
 
-def load_config(path: Path | None) -> Config:
+def load_config(path: StrPath | None) -> Config:
     if path is None:
         return Config()
+    path = os.fspath(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc}).") from None
     except UnicodeDecodeError:
@@ -60,7 +63,8 @@ def load_config(path: Path | None) -> Config:
     return parse_config(doc if doc is not None else {}, path)
 
 
-def parse_config(doc: Any, path: Path) -> Config:
+def parse_config(doc: Any, path: StrPath) -> Config:
+    path = os.fspath(path)
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: the config must be a mapping of settings.")
     unknown = [k for k in doc if k not in _FIELDS]
@@ -79,15 +83,15 @@ def parse_config(doc: Any, path: Path) -> Config:
             f"{path}: allow-secrets takes lower-case sha256 hex digests (secret_sha256 in the JSON "
             "report), not raw keys."
         )
-    base = path.parent
+    base = os.path.dirname(path)
     baseline = doc.get("baseline")
     return Config(
         fail_on=fail_on,
         exclude_paths=_strings(doc, "exclude-paths", path),
         allow_secrets=frozenset(allow),
-        rule_files=tuple(base / p for p in _strings(doc, "rules", path)),
-        baseline=base / str(baseline) if baseline else None,
-        origin=str(path),
+        rule_files=tuple(os.path.join(base, p) for p in _strings(doc, "rules", path)),
+        baseline=os.path.join(base, str(baseline)) if baseline else None,
+        origin=path,
     )
 
 
@@ -103,6 +107,8 @@ def parse_fail_on(text: str, where: str) -> Severity | None:
 
 def excluded(path: str, patterns: tuple[str, ...]) -> bool:
     """Glob match on the relative POSIX path; `*` crosses `/`; `dir/` or `dir` excludes the folder."""
+    import fnmatch  # only a config with exclude-paths needs it
+
     for pat in patterns:
         stem = pat.rstrip("/")
         if fnmatch.fnmatchcase(path, pat) or fnmatch.fnmatchcase(path, stem + "/*"):
@@ -110,7 +116,7 @@ def excluded(path: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def _strings(doc: dict[str, Any], name: str, path: Path) -> tuple[str, ...]:
+def _strings(doc: dict[str, Any], name: str, path: str) -> tuple[str, ...]:
     value = doc.get(name) or []
     if isinstance(value, str) or not isinstance(value, list):
         raise ConfigError(f"{path}: `{name}` must be a list.")

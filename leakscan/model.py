@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import enum
 
-from leakscan.record import NamedTuple
+from leakscan.record import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import os
+
+    StrPath = str | os.PathLike[str]  # what functions that open a path accept (no pathlib at run time)
 
 
 class Severity(enum.IntEnum):

@@ -12,7 +12,6 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from leakscan import __version__
 from leakscan import baseline as baseline_file
@@ -33,7 +32,10 @@ from leakscan.scan import Settings, failing, scan_items
 from leakscan.sources.files import display_path
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from leakscan import event
+    from leakscan.model import StrPath
 DEFAULT_FAIL_ON = "medium"
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 Renderer = Callable[[ScanResult, RuleSet, RenderOptions], str]
@@ -82,7 +84,7 @@ class Scanned(NamedTuple):
     result: ScanResult
     settings: Settings
     config: Config
-    root: Path
+    root: str
     baseline: tuple[BaselineEntry, ...]
 
 
@@ -104,7 +106,7 @@ def scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: 
     from leakscan import parallel  # tree scans only: a staged scan does without
     from leakscan.sources import worktree
 
-    plan = worktree.plan(list(paths), Path.cwd())
+    plan = worktree.plan(list(paths), os.getcwd())
     config = load_config_for(opts, plan.root)
     known = load_baseline(opts, config, plan.root) if use_baseline else ()
     settings = make_settings(config, opts, baseline_file.keys(known))
@@ -119,20 +121,20 @@ def scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: 
         jobs = opts.get("jobs")
         workers = int(str(jobs)) if jobs else parallel.worker_count(len(listed))
         result = parallel.scan_parallel(
-            settings, listed, read, target=display_path(str(plan.root)), mode=plan.mode,
+            settings, listed, read, target=display_path(plan.root), mode=plan.mode,
             workers=workers,
         )  # fmt: skip
     return Scanned(result, settings, config, plan.root, known)
 
 
-def load_baseline(opts: dict[str, object], config: Config, root: Path) -> tuple[BaselineEntry, ...]:
+def load_baseline(opts: dict[str, object], config: Config, root: StrPath) -> tuple[BaselineEntry, ...]:
     """--baseline > `baseline:` in the config > .leakscan-baseline.json at the root, if present."""
     if opts["baseline_path"]:
-        return baseline_file.load(Path(str(opts["baseline_path"])))
+        return baseline_file.load(str(opts["baseline_path"]))
     if config.baseline is not None:
         return baseline_file.load(config.baseline)
-    default = root / baseline_file.FILE_NAME
-    return baseline_file.load(default) if default.is_file() else ()
+    default = os.path.join(root, baseline_file.FILE_NAME)
+    return baseline_file.load(default) if os.path.isfile(default) else ()
 
 
 def verify_findings(result: ScanResult, settings: Settings, opts: dict[str, object]) -> ScanResult:
@@ -155,6 +157,8 @@ def verify_findings(result: ScanResult, settings: Settings, opts: dict[str, obje
 def scan_git(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> Scanned:
     if len(paths) > 1:
         raise UsageError(f"a git history scan takes one repository, not {len(paths)} paths.")
+    from pathlib import Path  # the git scans only: a tree scan imports no pathlib
+
     repo = Path(paths[0]) if paths else Path(".")
     spec = None if opts["history"] else str(opts["range_spec"] or f"{opts['since']}..HEAD")
     return collect_git(repo, opts, spec, bool(opts["unreachable"]), use_baseline=use_baseline)
@@ -189,21 +193,22 @@ def collect_git(
                 result = gitscan.scan_range(settings, repo, spec, options)
     finally:
         clear_progress(opts)
-    if spec is not None and config.origin and Path(config.origin).parent.resolve() == repo.resolve():
+    here = config.origin and os.path.realpath(os.path.dirname(config.origin) or ".")
+    if spec is not None and here == os.path.realpath(repo):
         from leakscan.sources.git import changed_in_range
 
         if changed_in_range(repo, spec, FILE_NAME):
             echo(f"leakscan: warning: the scanned commits change {FILE_NAME}, and that new config "
                        "was used; pass --config with a trusted file to scan untrusted changes.",
                        err=True)  # fmt: skip
-    return Scanned(result, settings, config, repo, entries)
+    return Scanned(result, settings, config, os.fspath(repo), entries)
 
 
 def scan_staged(args: list[str], opts: dict[str, object], *, use_baseline: bool) -> Scanned:
     from leakscan.sources import staged
 
     repo, paths = staged.split_repo(args)
-    index = staged.read_index(repo, paths, Path.cwd())
+    index = staged.read_index(repo, paths, os.getcwd())
     config = load_config_for(opts, index.root)
     entries = load_baseline(opts, config, index.root) if use_baseline else ()
     settings = make_settings(config, opts, baseline_file.keys(entries))
@@ -212,7 +217,7 @@ def scan_staged(args: list[str], opts: dict[str, object], *, use_baseline: bool)
         items = until_interrupted(items, interrupted)
         result = scan_items(settings, items, target=display_path(str(index.root)), mode="staged",
                             notes=index.notes)  # fmt: skip
-    return Scanned(result, settings, config, index.root, entries)
+    return Scanned(result, settings, config, os.fspath(index.root), entries)
 
 
 PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be readable
@@ -269,7 +274,7 @@ def finish(result: ScanResult, settings: Settings, config: Config, opts: dict[st
 
         echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
     if output:
-        write_atomically(Path(str(output)), rendered)
+        write_atomically(str(output), rendered)
     else:
         echo(rendered, nl=False)
     s = result.summary
@@ -318,7 +323,7 @@ def redact_keys(text: str) -> str:
     return redact(text, {m.secret for m in found.matches})
 
 
-def load_config_for(opts: dict[str, object], root: Path) -> Config:
+def load_config_for(opts: dict[str, object], root: StrPath) -> Config:
     flag = str(opts["config_path"]) if opts["config_path"] else None
     path = find_config(flag, dict(os.environ), root)
     return load_config(path)
@@ -327,13 +332,13 @@ def load_config_for(opts: dict[str, object], root: Path) -> Config:
 def make_settings(
     config: Config, opts: dict[str, object], baseline: frozenset[tuple[str, str]] = frozenset()
 ) -> Settings:
-    extra = tuple(Path(p) for p in opts.get("rule_files") or ())  # type: ignore[attr-defined]
+    extra = tuple(str(p) for p in opts.get("rule_files") or ())  # type: ignore[attr-defined]
     rules = load_rules(config.rule_files + extra)
     timeout = float(opts.get("rule_timeout") or DEFAULT_TIMEOUT)  # type: ignore[arg-type]
     return Settings(rules, compile_matcher(rules.rules, timeout), config.allow_secrets, baseline)
 
 
-def load_rules(files: tuple[Path, ...]) -> RuleSet:
+def load_rules(files: tuple[StrPath, ...]) -> RuleSet:
     return merge([load_builtin(), *(load_rule_file(p) for p in files)])
 
 
@@ -356,10 +361,12 @@ def scan_target(path: str, target: event.Target, opts: dict[str, object]) -> Sca
     if target.mode == "tree":
         return scan_tree((path,), opts, use_baseline=use_baseline)
     if target.mode == "none":
-        config = load_config_for(opts, Path(path))
+        config = load_config_for(opts, path)
         empty = ScanResult(ScanSummary(target=path, mode="range", files=0, blobs=0, bytes=0), ())
-        return Scanned(empty, make_settings(config, opts), config, Path(path), ())
+        return Scanned(empty, make_settings(config, opts), config, path, ())
     spec = target.range if target.mode == "range" else None
+    from pathlib import Path
+
     return collect_git(Path(path), opts, spec, use_baseline=use_baseline)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from leakscan.errors import RuleError, quoted_names
 from leakscan.fingerprint import secret_sha256
@@ -14,6 +13,8 @@ from leakscan.record import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from leakscan.model import StrPath
 
 BUILTIN_FILES = ("stripe.yaml",)
 KEY_TYPES = ("secret", "restricted", "publishable", "organization", "webhook_secret", "custom")
@@ -79,15 +80,17 @@ def _package_data(name: str) -> str:
     return data.decode("utf-8")
 
 
-def load_rule_file(path: Path) -> RuleSet:
+def load_rule_file(path: StrPath) -> RuleSet:
     """A user rule file, in the same format as `rules/stripe.yaml`."""
+    path = os.fspath(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
     except OSError as exc:
         raise RuleError(f"{path}: cannot read the rule file ({exc.strerror or exc}).") from None
     except UnicodeDecodeError:
         raise RuleError(f"{path}: the rule file is not UTF-8 text.") from None
-    return parse_rule_file(text, str(path), builtin=False)
+    return parse_rule_file(text, path, builtin=False)
 
 
 def merge(sets: Iterable[RuleSet]) -> RuleSet:

@@ -103,12 +103,15 @@ def test_whenever_the_fast_parser_answers_it_is_clicks_answer(tokens: list[str])
 
 
 def _leakscan(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The installed `leakscan` entry point, reporting whether it imported click, PyYAML or typing
-    (leakscan.record: records and annotations need no `typing` at run time)."""
+    """The installed `leakscan` entry point, reporting whether it imported click, PyYAML, typing or
+    pathlib (leakscan.record: records and annotations need no `typing` at run time; paths are
+    strings on the scan path). An editable install's finder imports pathlib before leakscan does,
+    so it is dropped from `sys.modules` first: only an import by leakscan brings it back."""
     code = (
         "import atexit, sys\n"
-        "atexit.register(lambda: print('imported:', sorted(m for m in ('click', 'yaml', 'typing') "
-        "if m in sys.modules), file=sys.stderr))\n"
+        "sys.modules.pop('pathlib', None)\n"
+        "atexit.register(lambda: print('imported:', sorted(m for m in ('click', 'yaml', 'typing', "
+        "'pathlib') if m in sys.modules), file=sys.stderr))\n"
         "from leakscan.main import main\n"
         f"sys.argv = ['leakscan', *{args!r}]\n"
         "main()\n"
@@ -118,7 +121,7 @@ def _leakscan(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
                           env=env)  # fmt: skip
 
 
-def test_a_staged_scan_imports_no_click_yaml_or_typing_and_says_what_click_says(tmp_path: Path):
+def test_a_staged_scan_imports_no_click_yaml_typing_or_pathlib_and_says_what_click_says(tmp_path: Path):
     repo = make_repo(tmp_path / "repo")
     commit_file(repo, "README.md", "hello\n")
     key = keys.key("secret", "live")
@@ -128,6 +131,7 @@ def test_a_staged_scan_imports_no_click_yaml_or_typing_and_says_what_click_says(
         ["scan", "--staged", "--no-progress"],
         ["scan", "--staged", "--format", "json", "--no-progress"],
         ["scan", "settings.py", "README.md", "--no-color", "--no-progress"],
+        ["scan", ".", "--no-color", "--no-progress"],
         ["scan", "no-such-file", "--no-progress"],
         ["scan", "--staged", "--history"],
     ]

@@ -10,13 +10,14 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 from leakscan.errors import SourceError
 from leakscan.record import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import IO
+
+    from leakscan.model import StrPath
 
 # No prompts, no lazy fetches of missing objects in partial clones: a scan never touches the network.
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "GIT_OPTIONAL_LOCKS": "0"}
@@ -62,11 +63,11 @@ def git_env(bounds: Mapping[str, str] = MEMORY_BOUNDS) -> dict[str, str]:
     return env
 
 
-def rev_parse(where: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def rev_parse(where: StrPath, *args: str) -> subprocess.CompletedProcess[bytes]:
     """`git -C WHERE rev-parse ARGS`; git missing from PATH is a sentence, not a traceback."""
     try:
         return subprocess.run(
-            ["git", "-C", str(where), "rev-parse", *args],
+            ["git", "-C", os.fspath(where), "rev-parse", *args],
             capture_output=True, env=git_env(), check=False,
         )  # fmt: skip
     except FileNotFoundError:
@@ -152,8 +153,10 @@ def last_line(stderr: bytes) -> str:
 
 
 def repo_name(git_dir: str) -> str:
-    p = Path(git_dir)
-    return str(p.parent) if p.name == ".git" else str(p)
+    """The repository as a user names it: the work tree for `…/.git`, else the git directory."""
+    path = git_dir.rstrip(os.sep) or git_dir
+    parent, name = os.path.split(path)
+    return (parent or ".") if name == ".git" else path
 
 
 Reader = Callable[[Sequence[str], "int | None"], Iterator[tuple[str, "bytes | None"]]]
@@ -262,11 +265,11 @@ def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str
     return failure(git_dir, "read the blobs", errors.read(), code)
 
 
-def changed_in_range(repo: Path, spec: str, name: str) -> bool:
+def changed_in_range(repo: StrPath, spec: str, name: str) -> bool:
     """Does BASE..HEAD change the file `name` (e.g. `.leakscan.yaml`)? False when git cannot say."""
     try:
         proc = subprocess.run(
-            ["git", "-C", str(repo), "diff", "--name-only", "--no-renames", spec, "--", name],
+            ["git", "-C", os.fspath(repo), "diff", "--name-only", "--no-renames", spec, "--", name],
             capture_output=True, env=git_env(), check=False,
         )  # fmt: skip
     except OSError:

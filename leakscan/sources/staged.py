@@ -6,14 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 from leakscan.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from leakscan.record import NamedTuple
+from leakscan.record import TYPE_CHECKING, NamedTuple
 from leakscan.sources.files import display_path, human_size
 from leakscan.sources.git import cat_blobs, git_env, rev_parse, run_git
+
+if TYPE_CHECKING:
+    from leakscan.model import StrPath
 
 GITLINK = "160000"
 SYMLINK = "120000"
@@ -26,23 +28,23 @@ class Entry(NamedTuple):
 
 
 class Index(NamedTuple):
-    root: Path  # the work tree's top level
+    root: str  # the work tree's top level
     git_dir: str
     entries: tuple[Entry, ...]
     notes: tuple[str, ...]
 
 
-def read_index(repo: Path | None, paths: list[str], cwd: Path) -> Index:
+def read_index(repo: StrPath | None, paths: list[str], cwd: StrPath) -> Index:
     """Staged files (added, copied, modified, renamed), or the index entries of the named paths."""
     where = repo or cwd
     git_dir, root = _locate(where)
     if paths:
-        absolute = [os.path.abspath(cwd / p) for p in paths]
-        out = run_git(git_dir, ["-C", str(root), "ls-files", "--stage", "-z", "--full-name", "--",
+        absolute = [os.path.abspath(os.path.join(cwd, p)) for p in paths]
+        out = run_git(git_dir, ["-C", root, "ls-files", "--stage", "-z", "--full-name", "--",
                                 *absolute], "list the index")  # fmt: skip
         entries, conflicted = _from_ls_files(out)
     else:
-        out = run_git(git_dir, ["-C", str(root), "diff", "--cached", "--raw", "-z", "--no-renames",
+        out = run_git(git_dir, ["-C", root, "diff", "--cached", "--raw", "-z", "--no-renames",
                                 "--no-abbrev", "--diff-filter=ACMRT", "--no-ext-diff"],
                       "list the staged files")  # fmt: skip
         entries, conflicted = _from_diff(out), 0
@@ -76,7 +78,7 @@ def staged_files(
                 yield Blob(path, data)
 
 
-def split_repo(args: list[str]) -> tuple[Path | None, list[str]]:
+def split_repo(args: list[str]) -> tuple[str | None, list[str]]:
     """`[REPO] [PATH...]`: the first argument is the repository when it is a repository's top level
     (or a bare repository); otherwise every argument is a path inside the current repository."""
     if not args or not os.path.isdir(args[0]):
@@ -87,13 +89,13 @@ def split_repo(args: list[str]) -> tuple[Path | None, list[str]]:
     )  # fmt: skip
     lines = os.fsdecode(proc.stdout).splitlines()
     if lines[:1] == ["true"]:
-        return Path(args[0]), args[1:]
+        return args[0], args[1:]
     if len(lines) == 2 and os.path.realpath(lines[1]) == os.path.realpath(args[0]):
-        return Path(args[0]), args[1:]
+        return args[0], args[1:]
     return None, args
 
 
-def _locate(where: Path) -> tuple[str, Path]:
+def _locate(where: StrPath) -> tuple[str, str]:
     proc = rev_parse(where, "--absolute-git-dir", "--show-toplevel")
     lines = os.fsdecode(proc.stdout).splitlines()
     if proc.returncode != 0 or len(lines) != 2:
@@ -104,7 +106,7 @@ def _locate(where: Path) -> tuple[str, Path]:
         raise SourceError(
             f"{where}: not inside a git work tree; --staged scans a repository's index."
         )
-    return lines[0], Path(lines[1])
+    return lines[0], lines[1]
 
 
 def _from_diff(out: bytes) -> list[Entry]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from operator import attrgetter
-from pathlib import Path
 
 from leakscan.config import excluded
 from leakscan.errors import SourceError
@@ -16,33 +15,46 @@ from leakscan.sources.files import display_path, read_file
 if TYPE_CHECKING:
     from subprocess import CompletedProcess
 
+    from leakscan.model import StrPath
+
 # A scanned repository is untrusted: its .git/config must not make git run a command of its choosing.
 SAFE_GIT = ("git", "-c", "core.fsmonitor=false")
 
 
 class Plan(NamedTuple):
-    root: Path  # report paths are relative to this
+    root: str  # report paths are relative to this
     mode: str  # worktree | paths
-    targets: tuple[Path, ...]
+    targets: tuple[str, ...]  # as pathlib would write them (`./a//b/` -> `a/b`)
 
 
-def plan(targets: list[str], cwd: Path) -> Plan:
-    """Check the targets exist and pick the root reports are relative to."""
-    paths = [Path(t) for t in targets] or [Path(".")]
+def plan(targets: list[str], cwd: StrPath) -> Plan:
+    """Check the targets exist and pick the root reports are relative to. Strings, not pathlib: a
+    tree scan imports no `pathlib` (~6 ms of start-up with the `urllib.parse` it imports)."""
+    paths = [_clean(t) for t in targets] or ["."]
     for p in paths:
         if not os.path.lexists(p):
             raise SourceError(f"{p}: no such file or directory; check the path and try again.")
-    if len(paths) == 1 and paths[0].is_dir():
+    if len(paths) == 1 and os.path.isdir(paths[0]):
         root = paths[0]
         mode = "worktree" if git_toplevel(root) is not None else "paths"
-        if mode == "paths" and os.path.lexists(root / ".git"):
+        if mode == "paths" and os.path.lexists(os.path.join(root, ".git")):
             raise SourceError(
                 f"{display_path(str(root))}: git cannot open the repository here "
                 f"({_git_problem(root)}); repair it, or remove its .git to scan the files as plain files."
             )
     else:
-        root, mode = cwd, "paths"
+        root, mode = os.fspath(cwd), "paths"
     return Plan(root, mode, tuple(paths))
+
+
+def _clean(path: str) -> str:
+    """`path` with no empty or `.` parts and no trailing separator, as pathlib writes it: the
+    reports' `target` and the files' shown paths are what they were with pathlib."""
+    if os.altsep:
+        path = path.replace(os.altsep, os.sep)
+    parts = [part for part in path.split(os.sep) if part and part != "."]
+    rooted = os.sep if path.startswith(os.sep) else ""
+    return rooted + os.sep.join(parts) or "."
 
 
 class Entry(NamedTuple):
@@ -64,14 +76,14 @@ def entries(plan: Plan, *, include_ignored: bool, excludes: tuple[str, ...]) -> 
     unreadable_dirs: dict[str, str] = {}
     for target in plan.targets:
         for full, rel in _listed(plan, target, include_ignored, unreadable_dirs):
-            shown = display_path(rel) if rel is not None else _shown(Path(full), plan.root)
+            shown = display_path(rel) if rel is not None else _shown(full, plan.root)
             if shown in seen or (excludes and excluded(shown, excludes)):
                 continue
             seen.add(shown)
             if full in unreadable_dirs:  # reported as such, never silently empty
                 yield Skipped(shown, f"unreadable: {unreadable_dirs[full]}")
             else:
-                yield Entry(full, shown, rel is None and Path(full) == target)
+                yield Entry(full, shown, rel is None and full == target)
 
 
 def read_entry(entry: Entry, max_size: int) -> Blob | Skipped:
@@ -84,13 +96,13 @@ def read_entry(entry: Entry, max_size: int) -> Blob | Skipped:
 
 
 def _listed(
-    plan: Plan, target: Path, include_ignored: bool, unreadable: dict[str, str]
+    plan: Plan, target: str, include_ignored: bool, unreadable: dict[str, str]
 ) -> Iterator[tuple[str, str | None]]:
     """(path to open, path relative to the plan's root when known cheaply, else None)."""
-    if target != plan.root or not target.is_dir() or target.is_symlink():
-        yield from ((str(full), None) for full in _expand(target, include_ignored, unreadable))
+    if target != plan.root or not os.path.isdir(target) or os.path.islink(target):
+        yield from ((full, None) for full in _expand(target, include_ignored, unreadable))
         return
-    top = os.path.normpath(str(target))
+    top = os.path.normpath(target)
     if plan.mode == "worktree":  # the root is a git work tree: git lists paths relative to it
         for name in _git_files(target, include_ignored):
             yield os.path.join(top, name), name
@@ -101,18 +113,14 @@ def _listed(
         yield path, path[cut:] if path.startswith(prefix) else None
 
 
-def _expand(target: Path, include_ignored: bool, unreadable: dict[str, str]) -> Iterator[Path]:
-    if not target.is_dir() or target.is_symlink():
+def _expand(target: str, include_ignored: bool, unreadable: dict[str, str]) -> Iterator[str]:
+    if not os.path.isdir(target) or os.path.islink(target):
         yield target
         return
     if git_toplevel(target) is not None:
-        yield from (target / name for name in _git_files(target, include_ignored))
+        yield from (_clean(os.path.join(target, name)) for name in _git_files(target, include_ignored))
     else:
-        yield from _walk(target, unreadable)
-
-
-def _walk(top: Path, unreadable: dict[str, str]) -> Iterator[Path]:
-    yield from (Path(p) for p in _walk_paths(str(top), unreadable))
+        yield from _walk_paths(target, unreadable)
 
 
 def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
@@ -168,7 +176,7 @@ def _is_symlink(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def git_toplevel(path: Path) -> Path | None:
+def git_toplevel(path: StrPath) -> str | None:
     if not _may_be_in_a_repository(path):
         return None
     try:
@@ -177,10 +185,10 @@ def git_toplevel(path: Path) -> Path | None:
         return None
     if out.returncode != 0 or not out.stdout.strip():
         return None
-    return Path(os.fsdecode(out.stdout.strip()))
+    return os.fsdecode(out.stdout.strip())
 
 
-def _may_be_in_a_repository(path: Path) -> bool:
+def _may_be_in_a_repository(path: StrPath) -> bool:
     """False when neither `path` nor a parent has a `.git` and no GIT_* variable points elsewhere: a
     plain directory (an export, a download) then costs a few stat calls, not a git process."""
     if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES")):
@@ -195,15 +203,15 @@ def _may_be_in_a_repository(path: Path) -> bool:
         here = parent
 
 
-def _git(directory: Path, *args: str) -> CompletedProcess[bytes]:
+def _git(directory: StrPath, *args: str) -> CompletedProcess[bytes]:
     """git in `directory`, output captured. `subprocess` is imported here, not at the top: a plain
     directory (no `.git` above it) is scanned without it (~4 ms of start-up)."""
     import subprocess
 
-    return subprocess.run([*SAFE_GIT, "-C", str(directory), *args], capture_output=True, check=False)
+    return subprocess.run([*SAFE_GIT, "-C", os.fspath(directory), *args], capture_output=True, check=False)
 
 
-def _git_files(directory: Path, include_ignored: bool) -> list[str]:
+def _git_files(directory: str, include_ignored: bool) -> list[str]:
     exclude = () if include_ignored else ("--exclude-standard",)
     out = _git(directory, "ls-files", "-z", "--cached", "--others", *exclude)
     if out.returncode != 0:
@@ -214,7 +222,7 @@ def _git_files(directory: Path, include_ignored: bool) -> list[str]:
     return sorted(set(names))
 
 
-def _git_problem(path: Path) -> str:
+def _git_problem(path: str) -> str:
     """git's own last line about why it cannot open `path`."""
     try:
         out = _git(path, "rev-parse")
@@ -224,11 +232,11 @@ def _git_problem(path: Path) -> str:
     return lines[-1] if lines else "not a git repository"
 
 
-def _shown(full: Path, root: Path) -> str:
+def _shown(full: str, root: str) -> str:
     try:
         rel = os.path.relpath(full, root)
     except ValueError:
-        rel = str(full)
+        rel = full
     if rel.startswith(".." + os.sep) or rel == "..":
-        rel = str(full)
+        rel = full
     return display_path(rel)
