@@ -12,7 +12,6 @@ import binascii
 import itertools
 import re
 from array import array
-from collections.abc import Iterator
 
 from leakscan.model import masked_repr
 from leakscan.record import NamedTuple
@@ -74,20 +73,24 @@ def to_origin(view: View, pos: int, *, end: bool = False) -> int:
     return pos
 
 
-def views(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Iterator[View]:
-    """Every decoded view of `data`, nested up to `limits.max_depth` layers, within the size limits."""
+def views(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[View]:
+    """Every decoded view of `data`, nested up to `limits.max_depth` layers, within the size limits.
+    A list, not a generator: most content has no view, and a generator's set-up cost every file
+    more than its two checks (docs/performance.md)."""
     budget = [limits.max_decoded, limits.max_regions]
+    out: list[View] = []
     stack: list[tuple[bytes, View | None, int]] = [(data, None, 0)]
     while stack:
         chunk, parent, depth = stack.pop()
         if depth >= limits.max_depth:
             continue
-        for view in (
+        found = [
             *_base64_views(chunk, parent, limits, budget),
             *_escape_views(chunk, parent, limits, budget),
-        ):
-            yield view
-            stack.append((view.data, view, depth + 1))
+        ]
+        out += found
+        stack += [(view.data, view, depth + 1) for view in found]
+    return out
 
 
 def _label(parent: View | None, name: str) -> str:
@@ -232,8 +235,11 @@ def _escaped_underscores(data: bytes, limits: Limits) -> list[int]:
     `re` finds the hints in one pass: its scan for a leading literal byte beats even one
     `bytes.find` (docs/performance.md)."""
     found: list[int] = []
+    first = _ESCAPE_HINT.search(data)
+    if first is None:  # most content: one pass, and nothing to set up
+        return found
     hints = (m.start() - 3 if m.group().endswith(b";") else m.start()
-             for m in _ESCAPE_HINT.finditer(data))  # fmt: skip
+             for m in _ESCAPE_HINT.finditer(data, first.start()))  # fmt: skip
     for pos in itertools.islice(hints, MAX_HINTS):
         if len(found) >= limits.max_regions:
             break

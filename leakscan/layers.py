@@ -40,7 +40,7 @@ def find_layered(
         from leakscan.split import split_views
 
         split = split_views(data, plain.keywords_seen)
-    for view in (*split, *views(data, limits)):
+    for view in split + views(data, limits) if split else views(data, limits):
         found = find_matches(matcher, view.data)
         for m in found.matches:
             start, end = to_origin(view, m.start), to_origin(view, m.end, end=True)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from leakscan import suppress
-from leakscan.content import text_for_scan
+from leakscan.content import is_plain, text_for_scan
 from leakscan.fingerprint import preview, secret_sha256
 from leakscan.layers import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.match import Matcher, find_matches
@@ -106,17 +106,24 @@ class BlobHits(NamedTuple):
     binary: bool = False
 
 
+_PLAIN_NOTHING = BlobHits(())
+_BINARY = BlobHits((), binary=True)
+
+
 def match_blob(settings: Settings, data: bytes) -> BlobHits:
     """Match one content, in its own text and inside encodings (leakscan.layers): no path, no
     commit, no classification yet."""
-    prepared = text_for_scan(data)
-    if prepared is None:
-        return BlobHits((), binary=True)
-    text, encoding = prepared
+    if is_plain(data):  # most content: matched as it is
+        text, encoding = data, "plain"
+    else:
+        prepared = text_for_scan(data)
+        if prepared is None:
+            return _BINARY
+        text, encoding = prepared
     found = find_matches(settings.matcher, text)
     layered = find_layered(settings.matcher, text, found)
     if not (found.matches or layered or found.timeouts):  # most content: nothing more to do
-        return BlobHits((), encoding)
+        return _PLAIN_NOTHING if encoding == "plain" else BlobHits((), encoding)
     timeouts = tuple(sorted({*found.timeouts, *(t for lm in layered for t in lm.timeouts)}))
     matches: list[Match | LayeredMatch] = sorted(
         (*found.matches, *layered), key=lambda m: (m.start, m.end, m.rule_id)
