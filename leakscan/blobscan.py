@@ -67,7 +67,7 @@ def scan_blobs(
     if jobs <= 1 or len(chunks) <= 1:
         results: list[BlobScan] = []
         if chunks:
-            with cat_file(git_dir) as read:
+            with cat_file(git_dir, bulk=True) as read:
                 for chunk in chunks:
                     results.append(scan_chunk(settings, read, chunk))
                     _report(progress, results)
@@ -169,7 +169,7 @@ def _start_worker(settings: Settings, git_dir: str) -> None:
     # One `git cat-file --batch` for all the chunks of this worker; it ends when the worker does (its
     # stdin closes). Entered by hand: a pool worker has no scope to hold a `with` open.
     _WORKER["stack"] = stack = ExitStack()  # kept, or collecting it would close the reader
-    _WORKER["read"] = stack.enter_context(cat_file(git_dir))
+    _WORKER["read"] = stack.enter_context(cat_file(git_dir, bulk=True))
     # When the worker exits, close git's stdin and wait for it: no orphan, and its CPU time is counted.
     multiprocessing.util.Finalize(None, stack.close, exitpriority=10)
     # Ctrl-C reaches the whole process group: the parent reports it; a worker just stops, without the

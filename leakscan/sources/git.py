@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # No prompts, no lazy fetches of missing objects in partial clones: a scan never touches the network.
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "GIT_OPTIONAL_LOCKS": "0"}
 WINDOW = 256  # object ids in flight in one `cat-file --batch` (bounded so neither pipe fills up)
+BULK_PIPE = 1 << 20  # git's output pipe when many blobs are read (Linux's default ceiling for it)
 CORRUPT_HINT = "the repository is corrupt or incomplete; run `git fsck` on it"
 # Every git run is held to a fixed amount of memory, whatever the history's size or the repository's
 # own config says (command-line scope wins over it): git's cache of inflated delta bases (default 96
@@ -174,11 +175,16 @@ def cat_blobs(
 
 
 @contextmanager
-def cat_file(git_dir: str) -> Iterator[Reader]:
+def cat_file(git_dir: str, *, bulk: bool = False) -> Iterator[Reader]:
     """A running `git cat-file --batch` as a function `read(oids, max_size)`; it can be called many
-    times (a worker keeps one for all its chunks, so git's delta-base cache and pack maps carry over)."""
+    times (a worker keeps one for all its chunks, so git's delta-base cache and pack maps carry over).
+    `bulk`: many blobs will be read, so git's output pipe is made 1 MiB (Linux), not 64 KiB: a
+    sixteenth of the reads and context switches, ~25 % less of this process's CPU on the synthetic
+    history (0.34 -> 0.26 s for its 464 MB; docs/performance.md)."""
     with scratch_file() as errors:
         proc = _start(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], errors)
+        if bulk:
+            _widen(proc)
 
         def read(oids: Sequence[str], max_size: int | None) -> Iterator[tuple[str, bytes | None]]:
             try:
@@ -255,6 +261,18 @@ def _start(cmd: list[str], errors: IO[bytes]) -> subprocess.Popen[bytes]:
         raise SourceError(
             "git is not installed or not on PATH; install git and try again."
         ) from None
+
+
+def _widen(proc: subprocess.Popen[bytes]) -> None:
+    import fcntl
+
+    size_op = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if size_op is None or proc.stdout is None:
+        return
+    try:
+        fcntl.fcntl(proc.stdout.fileno(), size_op, BULK_PIPE)
+    except OSError:  # above /proc/sys/fs/pipe-max-size, or a pipe quota: the default size works too
+        pass
 
 
 def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str:
