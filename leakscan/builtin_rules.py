@@ -161,8 +161,9 @@ RULES = RuleSet(
   ),
 )
 
-# (anchors, starts_with_secret) of each rule's regex (leakscan/anchors.py), so that no scan parses them
-PATTERN_FACTS = dict(zip((r.regex for r in RULES.rules), (
+# (anchors, starts_with_secret) of each rule's regex (anchors.py): no scan parses them
+PATTERN_FACTS: dict[str, tuple[frozenset[bytes] | None, bool]] = dict(zip(
+  (r.regex for r in RULES.rules), (
     (frozenset([b'sk_live_']), True),  # stripe.secret-key.live
     (frozenset([b'sk_test_']), True),  # stripe.secret-key.test
     (frozenset([b'rk_live_', b'rkcs_live_']), True),  # stripe.restricted-key.live
@@ -172,4 +173,5 @@ PATTERN_FACTS = dict(zip((r.regex for r in RULES.rules), (
     (frozenset([b'sk_org_live_']), True),  # stripe.organization-key.live
     (frozenset([b'sk_org_test_']), True),  # stripe.organization-key.test
     (frozenset([b'whsec_']), True),  # stripe.webhook-secret
-)))
+  ),
+))

@@ -14,6 +14,7 @@ import click
 from leakscan import __version__
 from leakscan import baseline as baseline_file
 from leakscan.atomic import write_atomically
+from leakscan.config import in_directory
 from leakscan.console import EXIT_CLEAN, EXIT_ERROR, echo, guarded
 from leakscan.errors import SourceError, UsageError
 from leakscan.event import MODES, choose, load_event
@@ -181,7 +182,7 @@ def baseline(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> N
         entries, root = _gitleaks_entries(paths, opts)
     else:
         entries, root = _scanned_entries(paths, opts)
-    output = str(opts["output"]) if opts["output"] else os.path.join(root, baseline_file.FILE_NAME)
+    output = str(opts["output"]) if opts["output"] else in_directory(root, baseline_file.FILE_NAME)
     write_atomically(output, baseline_file.render(entries))
     if not opts["quiet"]:
         echo(f"leakscan: wrote {len(entries)} baseline entr{'y' if len(entries) == 1 else 'ies'}"

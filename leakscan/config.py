@@ -37,8 +37,15 @@ def find_config(flag: str | None, env: dict[str, str], root: StrPath) -> str | N
         return flag
     if env.get(ENV_VAR):
         return env[ENV_VAR]
-    candidate = os.path.join(root, FILE_NAME)
+    candidate = in_directory(root, FILE_NAME)
     return candidate if os.path.isfile(candidate) else None
+
+
+def in_directory(directory: StrPath, name: str) -> str:
+    """`directory/name`, or `name` alone in the current directory (`.leakscan.yaml`, not
+    `./.leakscan.yaml`, as pathlib wrote it): the form messages and the config line show."""
+    directory = os.fspath(directory)
+    return name if directory in ("", os.curdir) else os.path.join(directory, name)
 
 
 def load_config(path: StrPath | None) -> Config:

@@ -1,14 +1,15 @@
 """Pure matching: bytes in, matches out.
 
-A literal prefilter looks for what every match must contain (`probes`: one `re` pass per first byte):
-a literal every match of a rule group (the rules that share a keyword) must contain, an anchor
-(`sk_test_` for `_test_`, read off the rule regexes by anchors.py), cut to start at a byte rarer in
-code than the keyword's `_` (`k_test_`); or the keyword itself when the anchors are unknown. A group
-whose probe matched then finds its hits with one pattern: the keyword where it sits inside an anchor. When every rule of the group is built in and starts at its anchor
-(only lookarounds before the `secret` group), each rule is tried with one `match` at each anchor, up
-to the end of its line, and nowhere else. Otherwise (any user rule in the group) a window around
-each hit goes through an alternation of the group's rules (the gate) and then each rule on its own,
-so rules never shadow each other; a keyword so frequent that windows would cost more is matched with
+A literal prefilter (`probes`: one `re` pass per first byte) looks for an anchor of each rule group
+(the rules that share a keyword): a literal every match of the group contains (`sk_test_` for
+`_test_`, read off the rule regexes by anchors.py), cut to start at a byte rarer in code than the
+keyword's `_` (`k_test_`); or for the keyword itself when the anchors are unknown. A group whose
+probe matched then finds its hits with one pattern: the keyword where it sits
+inside an anchor. When every rule of the group is built in and starts at its anchor (only
+lookarounds before the `secret` group), each rule is tried with one `match` at each anchor, up to
+the end of its line, and nowhere else. Otherwise (any user rule in the group) a window around each
+hit goes through an alternation of the group's rules (the gate) and then each rule on its own, so
+rules never shadow each other; a keyword so frequent that windows would cost more is matched with
 one pass of each rule over the whole buffer.
 
 Built-in rules are compiled with the standard library's `re` (their patterns are linear: bounded
@@ -61,8 +62,8 @@ class _Compiled(NamedTuple):
     # the keyword where it sits inside an anchor (the keyword alone without anchors): one `re` pass
     # finds the hits that count, instead of a Python step for each `_test_` in test code
     hit_pattern: re.Pattern[bytes]
-    # empty until a hit needs the rules, then the one _Patterns: `def test_fk_test_x` has the keyword
-    # and `k_test_`, but no anchor, and compiling the group's four rules cost ~2.3 ms
+    # empty until a hit needs the rules, then the one _Patterns: `def test_fk_test_x` has the
+    # keyword and `k_test_`, but no anchor, and compiling the group's four rules cost ~2.3 ms
     patterns: list[_Patterns]
 
 
@@ -84,7 +85,7 @@ class BlobMatches(NamedTuple):
     matches: tuple[Match, ...]
     timeouts: tuple[str, ...] = ()  # ids of rules that ran out of time on this input
     # (keyword, its first offset from where its probe first matched) of each keyword whose probe
-    # matched: content with `run_test_case` but no `k_test_` has none (no key can start there)
+    # matched: content with `run_test_case` and no probe literal (`k_test_`, `k_live_`...) has none
     keywords_seen: tuple[tuple[bytes, int], ...] = ()
 
 
@@ -100,20 +101,21 @@ def compile_matcher(rules: tuple[Rule, ...], timeout: float = DEFAULT_TIMEOUT) -
     literals = {kw: _probe_literals(kw, anchors[kw]) for kw in by_keyword}
     firsts, probes = _probes(tuple(lit for lits in literals.values() for lit in lits))
     groups = tuple(
-        _Group(keyword, tuple(members), anchors[keyword], [], firsts.index(literals[keyword][0][:1]))
-        for keyword, members in by_keyword.items()
+        _Group(kw, tuple(members), anchors[kw], [], firsts.index(literals[kw][0][:1]))
+        for kw, members in by_keyword.items()
     )
     return Matcher(groups, timeout, tuple(by_keyword), probes)
 
 
 def _probe_literals(keyword: bytes, anchors: tuple[tuple[bytes, int], ...]) -> tuple[bytes, ...]:
     """What the probes look for on behalf of a keyword: the keyword itself, or, when its group's
-    anchors are known, each anchor from the rarest byte they all have at or before the keyword, up to
-    the keyword's end (`k_test_`, `kcs_test_`, `k_org_test_` for `_test_`). Every match holds one.
+    anchors are known, each anchor from the rarest byte they all have at or before the keyword, up
+    to the keyword's end (`k_test_`, `kcs_test_`, `k_org_test_` for `_test_`); every match has one.
 
     A probe costs `re` a `match` attempt at each occurrence of its first byte, and code has four to
-    five times as many `_` as `k`: the synthetic history's probes went from 0.90 to 0.59 s of CPU,
-    and of sqlalchemy's 929 files 2 instead of 113 go on to look for keywords (docs/performance.md)."""
+    five times as many `_` as `k`: the synthetic history's prefilter went from 0.96 to 0.69 s of
+    CPU, and of sqlalchemy's 929 files 2 instead of 113 go on to look for keywords
+    (docs/performance.md)."""
     if not anchors:
         return (keyword,)
     shared = set.intersection(*(set(anchor[: at + 1]) for anchor, at in anchors))
@@ -136,8 +138,8 @@ def _probes(literals: tuple[bytes, ...]) -> tuple[list[bytes], tuple[re.Pattern[
     """One `re` pass per first byte of the probe literals (`k(?:_org_live_|…|_test_)`, `whsec_`):
     `re` scans for a pattern's leading literal faster than `bytes.find` looks for the same word, and
     one pass serves every literal that starts with that byte (docs/performance.md); returned with
-    those first bytes. One pass with `whsec_` as a lookbehind after `_` was tried twice: 1-3 ms faster
-    on the trees, 14-18 % slower on text dense in `_` (the synthetic history, the tightest goal)."""
+    those first bytes. One pass with `whsec_` as a lookbehind after `_` was tried twice: 1-3 ms
+    faster on the trees, 14-18 % slower on text dense in `_` (the synthetic history)."""
     by_first: dict[bytes, list[bytes]] = {}
     for lit in sorted(set(literals)):
         by_first.setdefault(lit[:1], []).append(lit)
@@ -155,19 +157,18 @@ def _compiled(group: _Group) -> _Compiled:
         anchored = bool(anchors) and all(
             r.origin == "builtin" and starts_with_secret(r.regex) for r in group.members
         )
-        group.compiled.append(_Compiled(
-            group.keyword, group.members, anchors, anchored, _hit_pattern(group.keyword, anchors), []
-        ))  # fmt: skip
+        hit_pattern = _hit_pattern(group.keyword, anchors)
+        group.compiled.append(
+            _Compiled(group.keyword, group.members, anchors, anchored, hit_pattern, [])
+        )
     return group.compiled[0]
 
 
 def _patterns(group: _Compiled) -> _Patterns:
     if not group.patterns:
         members = list(group.members)
-        group.patterns.append(_Patterns(
-            None if group.anchored else _compile_gate(members),  # tried at anchors: no windows to gate
-            tuple((r.id, compile_pattern(r)) for r in members),
-        ))  # fmt: skip
+        gate = None if group.anchored else _compile_gate(members)  # at anchors: no windows to gate
+        group.patterns.append(_Patterns(gate, tuple((r.id, compile_pattern(r)) for r in members)))
     return group.patterns[0]
 
 
@@ -307,9 +308,9 @@ def _group_matches(
 
 
 def _anchor_starts(data: bytes, group: _Compiled, first: int) -> list[tuple[int, int]] | None:
-    """(anchor start, keyword hit) of each anchored hit, by start; None past MAX_ANCHORED (one pass is
-    cheaper). Sorted: when one anchor ends another (`b_kw_` in `kb_kw_`), both start at the same hit,
-    and the matches are those of `finditer` only if the leftmost start is tried first."""
+    """(anchor start, keyword hit) of each anchored hit, by start; None past MAX_ANCHORED (one pass
+    is cheaper). Sorted: when one anchor ends another (`b_kw_` in `kb_kw_`), both start at the same
+    hit, and the matches are those of `finditer` only if the leftmost start is tried first."""
     out = []
     for m in group.hit_pattern.finditer(data, first):
         pos = m.start()

@@ -12,7 +12,7 @@ from leakscan.record import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     import os
 
-    StrPath = str | os.PathLike[str]  # what functions that open a path accept (no pathlib at run time)
+    StrPath = str | os.PathLike[str]  # what functions that open a path take (no run-time pathlib)
 
 
 class Severity(enum.IntEnum):

@@ -5,9 +5,9 @@ is left), and each process takes the next run as it finishes one (the run number
 reading one is atomic), so a process that met a big file does fewer runs and the processes finish
 within a file of each other. Each sends back one small `ItemOutcome` per file, and the outcomes are
 put back into source order before `summarise`, so findings, locations and their order are exactly
-those of `scan_items`. Workers are forked (POSIX; elsewhere the scan stays in one process): they start with the
-rules already compiled and the file list in memory, and only their outcomes cross a pipe.
-"""
+those of `scan_items`. Workers are forked (POSIX; elsewhere the scan stays in one process): they
+start with the rules already compiled and the file list in memory, and only their outcomes cross a
+pipe."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 MIN_ITEMS = 128  # fewer files than this: one process (a fork and its pipe cost a few ms)
 MIN_ITEMS_PER_WORKER = 64
 RUN_SHARE = 4  # a run is this fraction of one process's share of the files left
-MAX_RUNS = 1024  # their numbers, 4 bytes each, are written before any read: one page, a pipe's least
+MAX_RUNS = 1024  # run numbers (4 bytes each) are written before any read: one page, a pipe's least
 
 
 def worker_count(items: int, cpus: int | None = None) -> int:
@@ -64,16 +64,14 @@ def scan_parallel(
 
 def _runs(entries: Sequence[E], workers: int) -> list[Sequence[E]]:
     """Consecutive runs of `entries`, shrinking to single files: with `n` left, the next run takes
-    `n // (workers * RUN_SHARE)` (48 runs for sqlalchemy's 929 files on two processes). Never more
-    than MAX_RUNS: the least run is then `len(entries) / MAX_RUNS` files, or all runs are."""
+    `n // (workers * RUN_SHARE)` (48 runs for sqlalchemy's 929 files on two processes). No run is
+    shorter than `len(entries) / MAX_RUNS` files, so there are never more than MAX_RUNS."""
     least = -(-len(entries) // MAX_RUNS)
     runs, start = [], 0
     while start < len(entries):
         size = max(least, (len(entries) - start) // (workers * RUN_SHARE))
         runs.append(entries[start : start + size])
         start += size
-    if len(runs) > MAX_RUNS:  # only with hundreds of processes
-        return [entries[i : i + least] for i in range(0, len(entries), least)]
     return runs
 
 
@@ -81,8 +79,8 @@ def _in_forks(
     settings: Settings, read: Callable[[E], Blob | Skipped], runs: list[Sequence[E | Skipped]],
     workers: int,
 ) -> list[tuple[int, list[ItemOutcome]]]:
-    """(run number, outcomes) of every run, scanned by this process and `workers - 1` forked children
-    that pipe back their pickled outcomes.
+    """(run number, outcomes) of every run, scanned by this process and `workers - 1` forked
+    children that pipe back their pickled outcomes.
 
     A bare fork, not a process pool: the children start with the rules compiled and the file list in
     memory, nothing is pickled on the way in, and no `multiprocessing` import (~25 ms) or pool
@@ -94,9 +92,11 @@ def _in_forks(
         from pickle import dumps, loads
 
     queue, fill = os.pipe()
-    os.write(fill, b"".join(n.to_bytes(4, "little") for n in range(len(runs))))
+    numbers = b"".join(n.to_bytes(4, "little") for n in range(len(runs)))
+    written = os.write(fill, numbers)  # at most one page: it fits any pipe, and is written whole
     os.close(fill)  # the queue ends (reads return b"") once every number is taken
-    children = []
+    assert written == len(numbers)
+    children: list[tuple[int, int]] = []  # (pid, read end), -1 once waited for / closed
     try:
         for _ in range(workers - 1):
             r, w = os.pipe()
@@ -114,26 +114,30 @@ def _in_forks(
             os.close(w)
             children.append((pid, r))
         results = _take_runs(settings, read, runs, queue)
-        for pid, r in children:
+        for i, (pid, r) in enumerate(children):
             with os.fdopen(r, "rb") as pipe:
                 payload = pipe.read()
+            children[i] = (pid, -1)
             _, status = os.waitpid(pid, 0)
+            children[i] = (-1, -1)
             if status != 0:
                 raise LeakscanError(
                     f"a worker process failed (status {status}); the scan did not finish. "
                     "Try again with --jobs 1, or report it with the command you ran."
                 )
             results += loads(payload)
-        children = []
         return results
     finally:
         os.close(queue)
-        for pid, _r in children:  # interrupted: do not leave children behind
-            try:
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
+        for pid, r in children:  # interrupted, or a worker failed: leave no child or pipe behind
+            if r >= 0:
+                os.close(r)
+            if pid > 0:
+                try:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
 
 
 def _take_runs(

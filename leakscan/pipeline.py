@@ -16,7 +16,7 @@ from collections.abc import Callable
 from leakscan import __version__
 from leakscan import baseline as baseline_file
 from leakscan.atomic import write_atomically
-from leakscan.config import FILE_NAME, Config, find_config, load_config, parse_fail_on
+from leakscan.config import FILE_NAME, Config, find_config, in_directory, load_config, parse_fail_on
 from leakscan.console import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, echo
 from leakscan.errors import UsageError
 from leakscan.fingerprint import redact
@@ -127,13 +127,15 @@ def scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: 
     return Scanned(result, settings, config, plan.root, known)
 
 
-def load_baseline(opts: dict[str, object], config: Config, root: StrPath) -> tuple[BaselineEntry, ...]:
+def load_baseline(
+    opts: dict[str, object], config: Config, root: StrPath
+) -> tuple[BaselineEntry, ...]:
     """--baseline > `baseline:` in the config > .leakscan-baseline.json at the root, if present."""
     if opts["baseline_path"]:
         return baseline_file.load(str(opts["baseline_path"]))
     if config.baseline is not None:
         return baseline_file.load(config.baseline)
-    default = os.path.join(root, baseline_file.FILE_NAME)
+    default = in_directory(root, baseline_file.FILE_NAME)
     return baseline_file.load(default) if os.path.isfile(default) else ()
 
 

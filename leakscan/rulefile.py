@@ -301,7 +301,8 @@ def table_source(rules: RuleSet, crc32: int) -> str:
 
     looks = "".join(f"    {look!r},\n" for look in rules.lookalikes)
     facts = "".join(
-        f"    ({_frozen(derive_anchors(r.regex))}, {derive_starts_with_secret(r.regex)!r}),  # {r.id}\n"
+        f"    ({_frozen(derive_anchors(r.regex))}, {derive_starts_with_secret(r.regex)!r}),"
+        f"  # {r.id}\n"
         for r in rules.rules
     )
     return (
@@ -315,8 +316,9 @@ def table_source(rules: RuleSet, crc32: int) -> str:
         f"  sample_note={rules.sample_note!r},\n"
         f"  placeholders={rules.placeholders!r},\n"
         f"  lookalikes=(\n{looks}  ),\n)\n\n"
-        "# (anchors, starts_with_secret) of each rule's regex (leakscan/anchors.py), so that no scan parses them\n"
-        f"PATTERN_FACTS = dict(zip((r.regex for r in RULES.rules), (\n{facts})))\n"
+        "# (anchors, starts_with_secret) of each rule's regex (anchors.py): no scan parses them\n"
+        "PATTERN_FACTS: dict[str, tuple[frozenset[bytes] | None, bool]] = dict(zip(\n"
+        f"  (r.regex for r in RULES.rules), (\n{facts}  ),\n))\n"
     )
 
 

@@ -26,8 +26,9 @@ _PREFIX_ENDS = (b"sk", b"rk", b"pk", b"cs", b"rg")  # sk_ rk_ pk_ rkcs_ sk_org_ 
 
 def split_views(data: bytes, keywords_seen: tuple[tuple[bytes, int], ...]) -> list[View]:
     """One view per keyword occurrence whose body is interrupted by a concatenation or continuation.
-    `keywords_seen` are the (keyword, first offset) pairs the plain match found, so absent keywords
-    cost nothing here."""
+    `keywords_seen` are the (keyword, offset to look from) pairs of the plain match: keywords whose
+    probe found a literal that could start a key (`k_test_`), so content without one costs nothing
+    here; every occurrence from that offset on is checked for a key prefix before it."""
     out: list[View] = []
     for keyword, first in keywords_seen:
         pos, seen = first, 0

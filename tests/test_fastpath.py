@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leakscan import parallel
 from leakscan.content import text_for_scan
@@ -141,6 +143,35 @@ def test_workers_give_the_one_process_result(tmp_path):
     assert len(one.findings) > 20
 
 
+def test_a_failing_worker_stops_the_scan_with_a_sentence_and_leaves_nothing_behind(tmp_path):
+    from leakscan.errors import LeakscanError
+
+    root = tmp_path / "tree"
+    _generate(root, files=200, seed=5)
+    plan = worktree.plan([str(root)], root)
+    entries = list(worktree.entries(plan, include_ignored=False, excludes=()))
+    parent = os.getpid()
+
+    def read(entry: worktree.Entry):
+        if os.getpid() != parent:
+            raise RuntimeError("a worker breaks")
+        return worktree.read_entry(entry, 1 << 20)
+
+    before = sorted(os.listdir("/proc/self/fd")), _children()
+    with pytest.raises(LeakscanError, match="a worker process failed"):
+        parallel.scan_parallel(SETTINGS, entries, read, target="t", mode="paths", workers=3)
+    assert (sorted(os.listdir("/proc/self/fd")), _children()) == before  # no pipe or child left
+
+
+def _children() -> set[str]:
+    """This process's child pids, running or not yet reaped (Linux)."""
+    found: set[str] = set()
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as fh:
+            found.update(fh.read().split())
+    return found
+
+
 @pytest.mark.parametrize(("files", "workers"), [(929, 2), (1311, 2), (5, 3), (10**6, 64), (10**6, 999)])
 def test_runs_cover_every_file_in_order_and_shrink(files, workers):
     """The runs processes take in turn: every file once, in order, at most MAX_RUNS of them (their
@@ -221,6 +252,16 @@ def _os_walk_reference(top: str) -> list[str]:
         out += [os.path.join(dirpath, d) for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
         out += [os.path.join(dirpath, name) for name in sorted(filenames)]
     return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["/", "//", ".", "..", "a", "b/"]), max_size=8).map("".join))
+def test_targets_are_written_as_pathlib_writes_them(path: str):
+    """Targets are strings (no pathlib on the scan path), cleaned to pathlib's form, so reports
+    show the paths they showed with pathlib."""
+    from pathlib import PurePosixPath
+
+    assert worktree._clean(path) == (str(PurePosixPath(path)) if path else ".")
 
 
 def test_the_directory_listing_is_os_walks(tmp_path):

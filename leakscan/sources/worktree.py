@@ -48,13 +48,16 @@ def plan(targets: list[str], cwd: StrPath) -> Plan:
 
 
 def _clean(path: str) -> str:
-    """`path` with no empty or `.` parts and no trailing separator, as pathlib writes it: the
-    reports' `target` and the files' shown paths are what they were with pathlib."""
+    """`path` with no empty or `.` parts and no trailing separator, as pathlib writes it (`./a//b/`
+    -> `a/b`): the reports' `target` and the files' shown paths are what they were with pathlib.
+    The drive (`C:`, a UNC share) and the root are kept; POSIX keeps exactly two leading slashes."""
+    drive, rest = os.path.splitdrive(path)
     if os.altsep:
-        path = path.replace(os.altsep, os.sep)
-    parts = [part for part in path.split(os.sep) if part and part != "."]
-    rooted = os.sep if path.startswith(os.sep) else ""
-    return rooted + os.sep.join(parts) or "."
+        rest = rest.replace(os.altsep, os.sep)
+    leading = len(rest) - len(rest.lstrip(os.sep))
+    root = os.sep * (2 if leading == 2 and not drive and os.sep == "/" else min(leading, 1))
+    parts = [part for part in rest.split(os.sep) if part and part != "."]
+    return drive + root + os.sep.join(parts) or "."
 
 
 class Entry(NamedTuple):
@@ -118,7 +121,8 @@ def _expand(target: str, include_ignored: bool, unreadable: dict[str, str]) -> I
         yield target
         return
     if git_toplevel(target) is not None:
-        yield from (_clean(os.path.join(target, name)) for name in _git_files(target, include_ignored))
+        names = _git_files(target, include_ignored)
+        yield from (_clean(os.path.join(target, name)) for name in names)
     else:
         yield from _walk_paths(target, unreadable)
 
@@ -208,7 +212,8 @@ def _git(directory: StrPath, *args: str) -> CompletedProcess[bytes]:
     directory (no `.git` above it) is scanned without it (~4 ms of start-up)."""
     import subprocess
 
-    return subprocess.run([*SAFE_GIT, "-C", os.fspath(directory), *args], capture_output=True, check=False)
+    command = [*SAFE_GIT, "-C", os.fspath(directory), *args]
+    return subprocess.run(command, capture_output=True, check=False)
 
 
 def _git_files(directory: str, include_ignored: bool) -> list[str]:
