@@ -4,12 +4,12 @@ A literal prefilter (`probes`: one `re` pass per first byte) looks for an anchor
 (the rules that share a keyword): a literal every match of the group contains (`sk_test_` for
 `_test_`, read off the rule regexes by anchors.py), cut to start at a byte rarer in code than the
 keyword's `_` (`k_test_`); or for the keyword itself when the anchors are unknown. A group whose
-probe matched then finds its hits with one pattern: the keyword where it sits
-inside an anchor. When every rule of the group is built in and starts at its anchor (only
-lookarounds before the `secret` group), each rule is tried with one `match` at each anchor, up to
-the end of its line, and nowhere else. Otherwise (any user rule in the group) a window around each
-hit goes through an alternation of the group's rules (the gate) and then each rule on its own, so
-rules never shadow each other; a keyword so frequent that windows would cost more is matched with
+probe matched then finds its hits with one pattern: the keyword where it sits inside an anchor.
+When every rule of the group is built in and starts at its anchor (only lookarounds before the
+`secret` group), each rule is tried with one `match` at each anchor, up to the end of its line, and
+nowhere else. Otherwise (any user rule in the group) a window around each hit goes through an
+alternation of the group's rules (the gate) and then each rule on its own, so rules never shadow
+each other; a keyword so frequent that windows would cost more is matched with
 one pass of each rule over the whole buffer.
 
 Built-in rules are compiled with the standard library's `re` (their patterns are linear: bounded
