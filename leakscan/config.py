@@ -96,8 +96,8 @@ def parse_config(doc: Any, path: StrPath) -> Config:
         fail_on=fail_on,
         exclude_paths=_strings(doc, "exclude-paths", path),
         allow_secrets=frozenset(allow),
-        rule_files=tuple(os.path.join(base, p) for p in _strings(doc, "rules", path)),
-        baseline=os.path.join(base, str(baseline)) if baseline else None,
+        rule_files=tuple(in_directory(base, p) for p in _strings(doc, "rules", path)),
+        baseline=in_directory(base, str(baseline)) if baseline else None,
         origin=path,
     )
 

@@ -195,8 +195,11 @@ def collect_git(
                 result = gitscan.scan_range(settings, repo, spec, options)
     finally:
         clear_progress(opts)
-    here = config.origin and os.path.realpath(os.path.dirname(config.origin) or ".")
-    if spec is not None and here == os.path.realpath(repo):
+    if (
+        spec is not None
+        and config.origin
+        and os.path.realpath(os.path.dirname(config.origin) or ".") == os.path.realpath(repo)
+    ):
         from leakscan.sources.git import changed_in_range
 
         if changed_in_range(repo, spec, FILE_NAME):
@@ -217,7 +220,7 @@ def scan_staged(args: list[str], opts: dict[str, object], *, use_baseline: bool)
     items = staged.staged_files(index, parse_size(str(opts["max_file_size"])), config.exclude_paths)
     with interrupt_guard() as interrupted:
         items = until_interrupted(items, interrupted)
-        result = scan_items(settings, items, target=display_path(str(index.root)), mode="staged",
+        result = scan_items(settings, items, target=display_path(index.root), mode="staged",
                             notes=index.notes)  # fmt: skip
     return Scanned(result, settings, config, os.fspath(index.root), entries)
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from leakscan import suppress
-from leakscan.content import is_plain, text_for_scan
+from leakscan.content import text_for_scan
 from leakscan.fingerprint import preview, secret_sha256
 from leakscan.layers import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.match import Matcher, find_matches
@@ -113,13 +113,10 @@ _BINARY = BlobHits((), binary=True)
 def match_blob(settings: Settings, data: bytes) -> BlobHits:
     """Match one content, in its own text and inside encodings (leakscan.layers): no path, no
     commit, no classification yet."""
-    if is_plain(data):  # most content: matched as it is
-        text, encoding = data, "plain"
-    else:
-        prepared = text_for_scan(data)
-        if prepared is None:
-            return _BINARY
-        text, encoding = prepared
+    prepared = text_for_scan(data)
+    if prepared is None:
+        return _BINARY
+    text, encoding = prepared
     found = find_matches(settings.matcher, text)
     layered = find_layered(settings.matcher, text, found)
     if not (found.matches or layered or found.timeouts):  # most content: nothing more to do

@@ -39,7 +39,7 @@ def plan(targets: list[str], cwd: StrPath) -> Plan:
         mode = "worktree" if git_toplevel(root) is not None else "paths"
         if mode == "paths" and os.path.lexists(os.path.join(root, ".git")):
             raise SourceError(
-                f"{display_path(str(root))}: git cannot open the repository here "
+                f"{display_path(root)}: git cannot open the repository here "
                 f"({_git_problem(root)}); repair it, or remove its .git to scan the files as plain files."
             )
     else:
