@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from leakscan.errors import UsageError
-from leakscan.record import TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from leakscan.model import StrPath

@@ -8,7 +8,7 @@ import re
 
 from leakscan.fingerprint import secret_sha256
 from leakscan.model import Confidence, Lookalike, Placeholders, Rule, RuleSet, Severity
-from leakscan.record import NamedTuple
+from typing import NamedTuple
 
 # DESIGN §2: a secret in code that ships to browsers or apps is worse.
 CLIENT_ENV_PREFIXES = (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from leakscan.record import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import os

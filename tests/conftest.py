@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from leakscan.cli import cli
+from leakscan.cli.app import cli
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",

@@ -8,9 +8,9 @@ import tracemalloc
 
 import pytest
 
-from leakscan.decode import Limits, views
+from leakscan.match.decode import Limits, views
 from leakscan.model import Blob, Confidence
-from leakscan.scan import scan_blob
+from leakscan.scan.content import scan_blob
 from tests import keys
 from tests.test_match import SETTINGS, findings
 

@@ -17,11 +17,11 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakscan import parallel
-from leakscan.content import text_for_scan
-from leakscan.match import compile_matcher, find_matches
-from leakscan.rulefile import parse_builtin
-from leakscan.scan import Settings, scan_items
+from leakscan.workers import forks as parallel
+from leakscan.match.text import text_for_scan
+from leakscan.match.engine import compile_matcher, find_matches
+from leakscan.settings.rules import parse_builtin
+from leakscan.scan.content import Settings, scan_items
 from leakscan.sources import worktree
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
@@ -114,7 +114,7 @@ def test_matches_equal_a_plain_full_regex_scan(tmp_path):
 def test_windows_and_gates_find_what_anchored_matching_finds(tmp_path):
     """The same rules with a prefix that matches nothing but is not a lookaround (`a{0}`): they are
     not tried at anchors, so hits go through windows, gates and whole-buffer passes instead."""
-    from leakscan.match import _compiled
+    from leakscan.match.engine import _compiled
 
     windowed = tuple(r._replace(regex="a{0}" + r.regex) for r in RULES.rules)
     settings = Settings(RULES._replace(rules=windowed), compile_matcher(windowed))
@@ -210,7 +210,7 @@ def test_small_scans_stay_in_one_process():
 
 
 def test_anchors_are_read_off_the_rules_and_every_example_holds_one():
-    from leakscan.anchors import rule_anchors
+    from leakscan.match.literals import rule_anchors
 
     by_id = {r.id: rule_anchors(r.regex) for r in RULES.rules}
     assert by_id["stripe.restricted-key.test"] == {b"rk_" + b"test_", b"rkcs_" + b"test_"}
@@ -223,7 +223,7 @@ def test_anchors_are_read_off_the_rules_and_every_example_holds_one():
 
 
 def test_matches_start_at_the_secret_only_when_nothing_but_lookarounds_precede_it():
-    from leakscan.anchors import starts_with_secret
+    from leakscan.match.literals import starts_with_secret
 
     assert all(starts_with_secret(r.regex) for r in RULES.rules)
     assert starts_with_secret(r"(?<![a-z])(?:(?=x)|\b)(?P<secret>acme_[a-z]{8})")
@@ -234,7 +234,7 @@ def test_matches_start_at_the_secret_only_when_nothing_but_lookarounds_precede_i
 
 
 def test_no_anchors_when_they_cannot_be_proven():
-    from leakscan.anchors import rule_anchors
+    from leakscan.match.literals import rule_anchors
 
     assert rule_anchors("(?i)(?P<secret>abcdef[0-9]+)") is None  # case-insensitive
     assert rule_anchors("x(?P<secret>a|bcdefg)") is None  # a one-letter alternative filters nothing

@@ -8,12 +8,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leakscan.config import parse_config
+from leakscan.settings.config import parse_config
 from leakscan.errors import ConfigError, RuleError
-from leakscan.match import compile_matcher, find_matches
+from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.model import Blob
-from leakscan.rulefile import parse_rule_file
-from leakscan.scan import Settings, scan_blob
+from leakscan.settings.rules import parse_rule_file
+from leakscan.scan.content import Settings, scan_blob
 from tests import keys
 from tests.test_match import RULES
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakscan.cli import cli
-from leakscan.main import SCAN_OPTIONS, parse_scan
+from leakscan.cli.app import cli
+from leakscan.cli.fast import SCAN_OPTIONS, parse_scan
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
 
@@ -103,16 +103,15 @@ def test_whenever_the_fast_parser_answers_it_is_clicks_answer(tokens: list[str])
 
 
 def _leakscan(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The installed `leakscan` entry point, reporting whether it imported click, PyYAML, typing or
-    pathlib (leakscan.record: records and annotations need no `typing` at run time; paths are
-    strings on the scan path). An editable install's finder imports pathlib before leakscan does,
+    """The installed `leakscan` entry point, reporting whether it imported click, PyYAML or
+    pathlib (paths are strings on the scan path). An editable install's finder imports pathlib before leakscan does,
     so it is dropped from `sys.modules` first: only an import by leakscan brings it back."""
     code = (
         "import atexit, sys\n"
         "sys.modules.pop('pathlib', None)\n"
-        "atexit.register(lambda: print('imported:', sorted(m for m in ('click', 'yaml', 'typing', "
+        "atexit.register(lambda: print('imported:', sorted(m for m in ('click', 'yaml', "
         "'pathlib') if m in sys.modules), file=sys.stderr))\n"
-        "from leakscan.main import main\n"
+        "from leakscan.cli.fast import main\n"
         f"sys.argv = ['leakscan', *{args!r}]\n"
         "main()\n"
     )
@@ -121,7 +120,7 @@ def _leakscan(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
                           env=env)  # fmt: skip
 
 
-def test_a_staged_scan_imports_no_click_yaml_typing_or_pathlib_and_says_what_click_says(tmp_path: Path):
+def test_a_staged_scan_imports_no_click_yaml_or_pathlib_and_says_what_click_says(tmp_path: Path):
     repo = make_repo(tmp_path / "repo")
     commit_file(repo, "README.md", "hello\n")
     key = keys.key("secret", "live")

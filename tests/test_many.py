@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from leakscan.executors.local import LocalExecutor
-from leakscan.many import Plan, scan_many
-from leakscan.repotask import RepoOutcome, RepoTask, run_repo_task
-from leakscan.sources.repolist import read_source
-from leakscan.state import State
+from leakscan.workers.pool import LocalExecutor
+from leakscan.many.run import Plan, scan_many
+from leakscan.many.task import RepoOutcome, RepoTask, run_repo_task
+from leakscan.many.repolist import read_source
+from leakscan.many.state import State
 from tests import keys
 from tests.conftest import run
 from tests.fleet import fast_repo, org
@@ -119,9 +119,9 @@ def _crash_always(task: RepoTask) -> RepoOutcome:
 
 
 def _plan() -> Plan:
-    from leakscan.cli import load_rules
-    from leakscan.match import compile_matcher
-    from leakscan.scan import Settings
+    from leakscan.cli.app import load_rules
+    from leakscan.match.engine import compile_matcher
+    from leakscan.scan.content import Settings
 
     rules = load_rules(())
     return Plan(Settings(rules, compile_matcher(rules.rules)), State(), "x", 1 << 30)
@@ -221,7 +221,7 @@ def test_source_lists_and_bad_input(tmp_path):
 def test_dask_missing_is_one_sentence_and_exit_2(tmp_path):
     top = tmp_path / "org"
     org(top, 1, SHARED)
-    code = ("import sys; sys.modules['distributed'] = None; from leakscan.cli import main; "
+    code = ("import sys; sys.modules['distributed'] = None; from leakscan.cli.app import main; "
             "sys.argv = ['leakscan', 'scan-many', sys.argv[1], '--executor', 'dask', "
             "'--scheduler', 'tcp://127.0.0.1:1']; main()")  # fmt: skip
     proc = subprocess.run([sys.executable, "-c", code, str(top)], capture_output=True, text=True,

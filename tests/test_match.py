@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakscan.match import compile_matcher, find_matches
+from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.model import Blob, Confidence, Severity
-from leakscan.rulefile import load_builtin
-from leakscan.scan import Settings, aggregate, scan_blob
+from leakscan.settings.rules import load_builtin
+from leakscan.scan.content import Settings, aggregate, scan_blob
 from tests import keys
 
 RULES = load_builtin()
@@ -173,7 +173,7 @@ def test_repr_never_holds_the_raw_key():
 
 
 def test_keywords_sharing_a_first_byte_are_probed_in_one_pass():
-    from leakscan.match import has_keyword
+    from leakscan.match.engine import has_keyword
     from leakscan.model import Rule
 
     def rule(rid: str, keyword: str) -> Rule:
@@ -199,7 +199,7 @@ WORDS = ["_live_", "_test_", "whsec_", "sec_", "a_", "_x", "b.", ".b", "ab", "_"
 def test_probes_find_each_keyword_where_it_first_occurs(words: list[str], text: str):
     """A keyword is looked for only from where its probe first matched; whatever the keywords, each
     one present is reported at its first offset, as `bytes.find` says."""
-    from leakscan.match import has_keyword
+    from leakscan.match.engine import has_keyword
     from leakscan.model import Rule
 
     rules = tuple(Rule(f"r{i}", "r", "r", "custom", None, Severity.HIGH, "(?!)", (w,), "")
@@ -229,7 +229,7 @@ def test_builtin_probes_start_at_a_byte_rarer_than_underscore():
 def test_rules_are_compiled_only_when_an_anchor_is_there():
     """`fk_test_` passes the `k_test_` probe but holds no anchor: the group's hit pattern runs, its
     four rules are not compiled (~2.3 ms); `sk_test_` compiles them."""
-    from leakscan.match import _compiled
+    from leakscan.match.engine import _compiled
 
     matcher = compile_matcher(RULES.rules)
     (group,) = [g for g in matcher.groups if g.keyword == b"_test_"]

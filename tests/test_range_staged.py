@@ -169,7 +169,7 @@ def test_staged_in_a_bare_repository_is_a_sentence(repo, tmp_path):
 def test_staged_path_does_not_import_pygit2(repo):
     commit_file(repo, "README.md", "hi\n")
     code = (
-        "import sys\nfrom leakscan.cli import main\nsys.argv = ['leakscan', 'scan', '--staged', "
+        "import sys\nfrom leakscan.cli.app import main\nsys.argv = ['leakscan', 'scan', '--staged', "
         f"{str(repo)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
         "assert 'pygit2' not in sys.modules and 'multiprocessing' not in sys.modules, 'heavy import'\n"
     )

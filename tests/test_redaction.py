@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 import leakscan
-from leakscan import cli, match, model, scan
+from leakscan import model
+from leakscan.cli import app as cli
+from leakscan.match import engine as match
+from leakscan.scan import content as scan
 from leakscan.model import Blob
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
@@ -212,8 +215,9 @@ def test_repr_of_every_record_type_holds_no_key():
 
 def test_no_record_type_shows_a_raw_field_in_its_repr():
     """Every record of every module, with a key in each field that holds raw content."""
-    modules = [importlib.import_module(f"leakscan.{m.name}")
-               for m in pkgutil.walk_packages(leakscan.__path__) if m.name != "__main__"]  # fmt: skip
+    modules = [importlib.import_module(m.name)
+               for m in pkgutil.walk_packages(leakscan.__path__, "leakscan.")
+               if not m.name.endswith("__main__")]  # fmt: skip
     defined = {cls for m in modules for _, cls in inspect.getmembers(m, inspect.isclass)
                if hasattr(cls, "_fields") and cls.__module__ == m.__name__}  # fmt: skip
     assert {model.Blob, model.Finding, scan.Hit} <= defined

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from leakscan import builtin_rules
+from leakscan.settings import builtin_table as builtin_rules
 from leakscan.errors import RuleError
-from leakscan.match import compile_matcher
-from leakscan.rulefile import (
+from leakscan.match.engine import compile_matcher
+from leakscan.settings.rules import (
     builtin_documents,
     documents_crc32,
     load_builtin,
@@ -17,7 +17,7 @@ from leakscan.rulefile import (
     parse_builtin,
     table_source,
 )
-from leakscan.scan import Settings, example_problems
+from leakscan.scan.content import Settings, example_problems
 from tests.conftest import run
 
 BUILTIN = parse_builtin()  # with the examples, which the generated table leaves out
@@ -31,10 +31,10 @@ def test_builtin_rule_examples(rule):
 
 
 def test_the_generated_table_is_the_rule_files():
-    """builtin_rules.py is what `python -m leakscan.rulefile` writes from rules/*.yaml today."""
+    """builtin_rules.py is what `python -m leakscan.settings.rules` writes from rules/*.yaml today."""
     docs = builtin_documents()
     source = Path(builtin_rules.__file__).read_text(encoding="utf-8")
-    assert builtin_rules.SOURCE_CRC32 == documents_crc32(docs), "run: python -m leakscan.rulefile"
+    assert builtin_rules.SOURCE_CRC32 == documents_crc32(docs), "run: python -m leakscan.settings.rules"
     assert source == table_source(parse_builtin(docs), documents_crc32(docs))
     without_examples = tuple(r._replace(examples=(), negative_examples=()) for r in BUILTIN.rules)
     assert load_builtin() is builtin_rules.RULES

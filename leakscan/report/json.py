@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from leakscan.model import Finding, Location, RuleSet, ScanResult, Verification
-from leakscan.record import TYPE_CHECKING
+from typing import TYPE_CHECKING
 from leakscan.report.options import RenderOptions
 
 if TYPE_CHECKING:

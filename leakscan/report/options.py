@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leakscan.model import Severity
-from leakscan.record import NamedTuple
+from typing import NamedTuple
 
 
 class RenderOptions(NamedTuple):

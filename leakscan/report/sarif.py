@@ -15,7 +15,7 @@ import sarif_om as om
 from jschema_to_python import to_json as jschema
 
 from leakscan.model import Finding, Location, Rule, RuleSet, ScanResult, Severity
-from leakscan.record import TYPE_CHECKING
+from typing import TYPE_CHECKING
 from leakscan.report.options import RenderOptions
 
 if TYPE_CHECKING:

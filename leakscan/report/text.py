@@ -12,7 +12,7 @@ from leakscan.model import (
     Verification,
 )
 from leakscan.report.options import RenderOptions
-from leakscan.scan import failing
+from leakscan.scan.content import failing
 from leakscan.sources.files import human_size
 
 _COLORS = {

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from leakscan.errors import SourceError
-from leakscan.record import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from leakscan.sources.files import display_path
 from leakscan.sources.git import (
     CORRUPT_HINT,

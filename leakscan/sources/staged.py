@@ -7,10 +7,10 @@ import os
 import subprocess
 from collections.abc import Iterator
 
-from leakscan.config import excluded
+from leakscan.settings.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from leakscan.record import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from leakscan.sources.files import display_path, human_size
 from leakscan.sources.git import cat_blobs, git_env, rev_parse, run_git
 

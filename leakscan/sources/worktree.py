@@ -6,10 +6,10 @@ import os
 from collections.abc import Iterator
 from operator import attrgetter
 
-from leakscan.config import excluded
+from leakscan.settings.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from leakscan.record import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from leakscan.sources.files import display_path, read_file
 
 if TYPE_CHECKING:

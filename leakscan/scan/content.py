@@ -1,0 +1,332 @@
+"""The one composition: source -> match -> classify -> suppress -> Finding."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from leakscan import suppress
+from leakscan.match.text import text_for_scan
+from leakscan.fingerprint import preview, secret_sha256
+from leakscan.match.views import SPLIT_NOTE, LayeredMatch, find_layered
+from leakscan.match.engine import Matcher, find_matches
+from leakscan.model import (
+    Blob,
+    Confidence,
+    Finding,
+    Location,
+    Match,
+    Rule,
+    RuleSet,
+    ScanResult,
+    ScanSummary,
+    Severity,
+    Skipped,
+    Suppression,
+    masked_repr,
+)
+from leakscan.match.lines import locate
+from typing import NamedTuple
+
+HISTORY_ONLY = (
+    "This key is in the repository's history only: deleting the line does not help, because it is still "
+    "in every clone. Rotate it first; rewriting history (git filter-repo) is optional clean-up, never the fix."
+)
+SAMPLE_REMEDIATION = (
+    "Nothing to rotate: Stripe publishes this key in its documentation, and it opens nothing of yours. "
+    "Use a test key of your own account instead, read from an environment variable."
+)
+
+
+def remediation(rules: RuleSet, rule: Rule, secret_sha: str, at_head: bool) -> str:
+    """What to do: the rule's advice, after the history-only warning when the key is gone from HEAD;
+    for a published documentation sample (public, reported at info) there is nothing to rotate."""
+    if rule.stripe and secret_sha in rules.documentation_sample_hashes:
+        return SAMPLE_REMEDIATION
+    return rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
+
+
+class Settings(NamedTuple):
+    """What a scan needs besides its source, loaded once in cli and passed down."""
+
+    rules: RuleSet
+    matcher: Matcher
+    allow_secrets: frozenset[str] = frozenset()
+    baseline: frozenset[tuple[str, str]] = frozenset()  # (rule_id, secret_sha256)
+
+
+class Occurrence(NamedTuple):
+    """One match at one place, classified; aggregated into Findings."""
+
+    rule_id: str
+    secret: str
+    location: Location
+    severity: Severity
+    confidence: Confidence
+    context: tuple[str, ...]
+    notes: tuple[str, ...]
+    inline: Suppression | None
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret")
+
+
+class BlobReport(NamedTuple):
+    occurrences: tuple[Occurrence, ...]
+    skipped: Skipped | None  # binary content is not skipped here: it is counted
+    binary: bool = False
+
+
+_NOTHING = BlobReport((), None)
+
+
+class Hit(NamedTuple):
+    """One match in some content, before it is tied to a path: what a blob says about itself."""
+
+    rule_id: str
+    secret: str
+    line: int
+    column: int
+    end_column: int
+    line_before: str  # the line up to the match, for context (env names)
+    inline: Suppression | None
+    encoding: str = "plain"  # the file's encoding and any layer the key was decoded from
+    split: bool = False  # joined from pieces ("sk_live_" + "…"): lower confidence
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret", "line_before")
+
+
+class BlobHits(NamedTuple):
+    """Everything matched in one content, independent of its path (a history blob's path comes later)."""
+
+    hits: tuple[Hit, ...]
+    encoding: str = "plain"
+    timeouts: tuple[str, ...] = ()
+    binary: bool = False
+
+
+_PLAIN_NOTHING = BlobHits(())
+_BINARY = BlobHits((), binary=True)
+
+
+def match_blob(settings: Settings, data: bytes) -> BlobHits:
+    """Match one content, in its own text and inside encodings (leakscan.match.views): no path, no
+    commit, no classification yet."""
+    prepared = text_for_scan(data)
+    if prepared is None:
+        return _BINARY
+    text, encoding = prepared
+    found = find_matches(settings.matcher, text)
+    layered = find_layered(settings.matcher, text, found)
+    if not (found.matches or layered or found.timeouts):  # most content: nothing more to do
+        return _PLAIN_NOTHING if encoding == "plain" else BlobHits((), encoding)
+    timeouts = tuple(sorted({*found.timeouts, *(t for lm in layered for t in lm.timeouts)}))
+    matches: list[Match | LayeredMatch] = sorted(
+        (*found.matches, *layered), key=lambda m: (m.start, m.end, m.rule_id)
+    )
+    hits = []
+    for m, pos in zip(matches, locate(text, [(m.start, m.end) for m in matches])):
+        layer = m if isinstance(m, LayeredMatch) else None
+        if layer is None:
+            line_before = text[pos.line_start : m.start].decode("utf-8", "replace")
+        else:
+            line_before = layer.line_before
+        line = text[pos.line_start : pos.line_end].decode("utf-8", "replace")
+        hits.append(
+            Hit(
+                m.rule_id, m.secret, pos.line, pos.column, pos.end_column, line_before,
+                suppress.inline(line),
+                _encoding_label(encoding, None if layer is None else layer.encoding),
+                layer is not None and layer.split,
+            )  # fmt: skip
+        )
+    return BlobHits(tuple(hits), encoding, timeouts)
+
+
+def _encoding_label(file_encoding: str, layer: str | None) -> str:
+    """`plain`, the file's own encoding (`utf16le`), a layer (`base64`), or both (`utf16le+base64`)."""
+    if layer is None:
+        return file_encoding
+    return layer if file_encoding == "plain" else f"{file_encoding}+{layer}"
+
+
+def place(
+    settings: Settings,
+    found: BlobHits,
+    path: str,
+    commit: str | None = None,
+    author_date: str | None = None,
+) -> BlobReport:
+    """Classify the hits of one content as found at `path` (in `commit`)."""
+    if found.binary:
+        return BlobReport((), None, binary=True)
+    if not (found.hits or found.timeouts):
+        return _NOTHING
+    from leakscan import classify  # only content with a match needs it: not imported before (~1 ms)
+
+    skipped = None
+    if found.timeouts:
+        skipped = Skipped(
+            path,
+            f"rule(s) {', '.join(found.timeouts)} timed out; this content was not fully matched",
+            incomplete=True,
+        )
+    out = []
+    for hit in found.hits:
+        rule = settings.rules.rule(hit.rule_id)
+        verdict = classify.classify(settings.rules, rule, hit.secret, path, hit.line_before)
+        if verdict is None:
+            continue
+        if hit.split:
+            verdict = classify.split_verdict(verdict, SPLIT_NOTE)
+        where = Location(
+            path=path, line=hit.line, column=hit.column, end_column=hit.end_column,
+            commit=commit, author_date=author_date, encoding=hit.encoding,
+        )  # fmt: skip
+        out.append(
+            Occurrence(
+                hit.rule_id, hit.secret, where, verdict.severity, verdict.confidence,
+                verdict.context, verdict.notes, hit.inline,
+            )  # fmt: skip
+        )
+    return BlobReport(tuple(out), skipped)
+
+
+def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
+    """Everything found in one file or blob."""
+    found = match_blob(settings, blob.data)
+    return place(settings, found, blob.path, blob.commit, blob.author_date)
+
+
+def aggregate(
+    settings: Settings,
+    occurrences: Iterable[Occurrence],
+    present_at_head: Callable[[str], bool] = lambda _secret: True,
+) -> tuple[Finding, ...]:
+    """One Finding per (rule, secret, inline-allowed or not), with every location, sorted."""
+    groups: dict[tuple[str, str, bool], list[Occurrence]] = {}
+    for occ in occurrences:
+        groups.setdefault((occ.rule_id, occ.secret, occ.inline is not None), []).append(occ)
+    findings = []
+    for (rule_id, secret, inline_allowed), occs in groups.items():
+        rule = settings.rules.rule(rule_id)
+        sha = secret_sha256(secret)
+        at_head = present_at_head(secret)
+        suppression = occs[0].inline if inline_allowed else None
+        suppression = suppression or suppress.by_hash(
+            rule_id, sha, settings.allow_secrets, settings.baseline
+        )
+        findings.append(
+            Finding(
+                rule_id=rule_id,
+                key_type=rule.key_type,
+                mode=rule.mode,
+                severity=max(o.severity for o in occs),
+                confidence=min((o.confidence for o in occs), key=_CONFIDENCE_ORDER.index),
+                secret_sha256=sha,
+                preview=preview(secret),
+                present_at_head=at_head,
+                locations=tuple(sorted({o.location for o in occs}, key=_location_key)),
+                remediation=remediation(settings.rules, rule, sha, at_head),
+                context=tuple(dict.fromkeys(c for o in occs for c in o.context)),
+                notes=tuple(dict.fromkeys(n for o in occs for n in o.notes)),
+                suppressed=suppression,
+                secret=secret,
+            )
+        )
+    return tuple(sorted(findings, key=finding_order))
+
+
+_CONFIDENCE_ORDER = [Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW]
+
+
+def _location_key(loc: Location) -> tuple[str, int, int, str]:
+    return (loc.path, loc.line, loc.column, loc.commit or "")
+
+
+def finding_order(f: Finding) -> tuple[int, str, int, int, str, str]:
+    first = f.locations[0]
+    return (-f.severity, first.path, first.line, first.column, f.rule_id, f.secret_sha256)
+
+
+class ItemOutcome(NamedTuple):
+    """What one source item (a read file, or a Skipped record) added to a scan; picklable for workers."""
+
+    occurrences: tuple[Occurrence, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    files: int = 0
+    nbytes: int = 0
+    binary: bool = False
+
+
+def scan_item(settings: Settings, item: Blob | Skipped) -> ItemOutcome:
+    if isinstance(item, Skipped):
+        return ItemOutcome(skipped=(item,))
+    report = scan_blob(settings, item)
+    extra = (report.skipped,) if report.skipped else ()
+    return ItemOutcome(report.occurrences, extra, 1, len(item.data), report.binary)
+
+
+def summarise(
+    settings: Settings,
+    outcomes: Iterable[ItemOutcome],
+    *,
+    target: str,
+    mode: str,
+    started: float,
+    notes: tuple[str, ...] = (),
+) -> ScanResult:
+    """Outcomes in source order -> the result (the order only decides ties inside a finding)."""
+    occurrences: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    files = nbytes = binary = 0
+    for out in outcomes:
+        occurrences.extend(out.occurrences)
+        skipped.extend(out.skipped)
+        files += out.files
+        nbytes += out.nbytes
+        binary += out.binary
+    notes += (f"{binary} binary file(s) not scanned",) if binary else ()
+    summary = ScanSummary(
+        target=target, mode=mode, files=files, blobs=0, bytes=nbytes,
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,
+        seconds=time.monotonic() - started,
+    )  # fmt: skip
+    return ScanResult(summary, aggregate(settings, occurrences))
+
+
+def scan_items(
+    settings: Settings,
+    items: Iterable[Blob | Skipped],
+    *,
+    target: str,
+    mode: str,
+    notes: tuple[str, ...] = (),
+) -> ScanResult:
+    """Scan files from a working-tree or path source (everything present at HEAD), in this process."""
+    started = time.monotonic()
+    outcomes = (scan_item(settings, item) for item in items)
+    return summarise(settings, outcomes, target=target, mode=mode, started=started, notes=notes)
+
+
+def failing(findings: Iterable[Finding], fail_on: Severity | None) -> list[Finding]:
+    """Unsuppressed findings at or above `fail_on` (None: nothing fails)."""
+    if fail_on is None:
+        return []
+    return [f for f in findings if f.suppressed is None and f.severity >= fail_on]
+
+
+def example_problems(settings: Settings, rule_id: str) -> list[str]:
+    """Each example must be found by its rule, and no negative example may be (the rule's own proof)."""
+    rule = settings.rules.rule(rule_id)
+    problems = []
+    for i, text in enumerate(rule.examples, 1):
+        report = scan_blob(settings, Blob("example", text.encode("utf-8")))
+        if not any(o.rule_id == rule_id for o in report.occurrences):
+            problems.append(f"rule {rule_id}: example {i} is not matched.")
+    for i, text in enumerate(rule.negative_examples, 1):
+        report = scan_blob(settings, Blob("example", text.encode("utf-8")))
+        if any(o.rule_id == rule_id for o in report.occurrences):
+            problems.append(f"rule {rule_id}: negative example {i} is matched.")
+    return problems

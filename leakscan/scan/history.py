@@ -1,0 +1,290 @@
+"""Composition for git sources: history and range scans (blob list -> scan each once -> attribute the
+few blobs that matched -> Findings). The per-blob work is scan.py's; the git I/O is sources/'s."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
+from leakscan.settings.config import excluded
+from leakscan.errors import UsageError
+from leakscan.model import ScanResult, ScanSummary, Skipped
+from typing import NamedTuple
+from leakscan.scan.content import Occurrence, Settings, aggregate, match_blob, place
+from leakscan.sources import history
+from leakscan.sources.files import human_size
+from leakscan.sources.git import BlobRef, cat_blobs
+from leakscan.sources.history import Reachable, Repo
+from leakscan.sources.attribution import Seen, introductions
+
+# (total blobs, total bytes) -> the callback to report progress to, or None for no progress bar
+StartProgress = Callable[[int, int], Progress | None]
+
+
+class Options(NamedTuple):
+    jobs: int
+    max_size: int
+    excludes: tuple[str, ...] = ()
+    start_progress: StartProgress | None = None
+
+
+class Plan(NamedTuple):
+    """What a git scan reads: rev-list arguments for the walk and the notes that describe them."""
+
+    revs: tuple[str, ...]
+    head: str | None  # the commit `present_at_head` is about
+    notes: tuple[str, ...]
+
+
+def scan_history(settings: Settings, path: Path, unreachable: bool, options: Options) -> ScanResult:
+    """Every blob reachable from every ref (or every blob in the object database), each scanned once.
+
+    Every blob in the object database is listed and scanned while `git rev-list` works out, on the
+    other core, which of them a ref reaches; hits of unreachable blobs are dropped afterwards (a clone
+    has few or none, and the walk no longer delays the scan)."""
+    started = time.monotonic()
+    repo = history.open_repo(path)
+    notes = _repo_notes(repo)
+    if not history.has_refs(repo) and not unreachable:
+        notes.append("empty repository: there are no commits to scan")
+        return _empty(repo, "history", notes, started)
+    walk = None if unreachable else history.start_walk(repo, ["--all"])
+    try:
+        blobs, commits = history.all_objects(repo, with_commits=unreachable)
+        wanted, big = _by_size(blobs, options.max_size)
+        scanned = _scan_all(settings, repo, wanted, options)
+        reachable = history.finish_walk(repo, walk) if walk is not None else None
+    finally:
+        if walk is not None:
+            history.stop_walk(walk)
+    dangling: list[str] = []
+    if reachable is not None:
+        scanned = _only(scanned, reachable, [b for b in wanted if b.oid not in reachable])
+        big = [b for b in big if b.oid in reachable]
+    elif scanned.hits:
+        dangling = history.unreachable_commits(repo, commits)
+    if unreachable:
+        notes.append("included every object in the object database, also those no ref reaches")
+    notes += _size_note(big, options)
+    plan = Plan(("--all",), history.resolve_commit(repo, "HEAD"), tuple(notes))
+    return _result(settings, repo, "history", scanned, plan, options, started, dangling)
+
+
+def _only(scanned: BlobScan, reachable: Reachable, dropped: list[BlobRef]) -> BlobScan:
+    """`scanned` without the blobs no ref reaches (they were read once each, like every other)."""
+    hits = {oid: found for oid, found in scanned.hits.items() if oid in reachable}
+    return scanned._replace(hits=hits, reads=scanned.reads - len(dropped),
+                   bytes=scanned.bytes - sum(b.size for b in dropped))  # fmt: skip
+
+
+def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> ScanResult:
+    """What the commits of BASE..HEAD added; a new branch, a force-push and BASE == HEAD each say so."""
+    started = time.monotonic()
+    repo = history.open_repo(path)
+    plan = plan_range(repo, spec)
+    notes = _repo_notes(repo) + list(plan.notes)
+    plan = Plan(plan.revs, plan.head, tuple(notes))
+    if not plan.revs:
+        return _empty(repo, "range", notes, started)
+    wanted, big = _by_size(history.range_blobs(repo, plan.revs), options.max_size)
+    plan = Plan(plan.revs, plan.head, plan.notes + tuple(_size_note(big, options)))
+    scanned = _scan_all(settings, repo, wanted, options)
+    return _result(settings, repo, "range", scanned, plan, options, started)
+
+
+def plan_range(repo: Repo, spec: str) -> Plan:
+    base_text, sep, head_text = spec.partition("..")
+    if not sep or head_text.startswith("."):
+        raise UsageError(f"--range {spec!r} is not BASE..HEAD; give two commits, e.g. main..HEAD.")
+    head_text = head_text or "HEAD"
+    head = history.resolve_commit(repo, head_text)
+    if head is None:
+        raise UsageError(f"--range: {head_text!r} does not name a readable commit in {repo.root}; check "
+                         "the name (or run `git fsck` if it should exist).")  # fmt: skip
+    short = head[:12]
+    if not base_text or history.ZERO.fullmatch(base_text):
+        return _new_branch(repo, head, f"new branch (no base commit): scanned {short}")
+    base = history.resolve_commit(repo, base_text)
+    if base is None and not history.OBJECT_ID.fullmatch(base_text):
+        raise UsageError(f"--range: {base_text!r} does not name a readable commit in {repo.root}; "
+                         "check the name.")  # fmt: skip
+    if base is None:  # an id from a push or CI event that this clone does not have
+        return _new_branch(repo, head, f"base {base_text} is not in this repository (a force-push, "
+                           f"or a shallow clone?): scanned {short}")  # fmt: skip
+    if base == head:
+        return Plan((), head, (f"BASE and HEAD are the same commit ({short}): nothing to scan",))
+    revs = (head, "--not", base)
+    count = history.count_commits(repo, revs)
+    if history.is_ancestor(repo, base, head):
+        note = f"range {base[:12]}..{short}: scanned what its {count} commit(s) added"
+    else:
+        note = (f"base {base[:12]} is not an ancestor of {short} (a force-push or rebase): scanned what "
+                f"{short} has that {base[:12]} does not ({count} commit(s))")  # fmt: skip
+    return Plan(revs, head, (note,))
+
+
+def _new_branch(repo: Repo, head: str, what: str) -> Plan:
+    remotes = history.count_commits(repo, ("--remotes", "--max-count=1")) > 0
+    if remotes:
+        revs = (head, "--not", "--remotes")
+        count = history.count_commits(repo, revs)
+        return Plan(
+            revs, head, (f"{what}: its {count} commit(s) not on any remote-tracking branch",)
+        )
+    count = history.count_commits(repo, (head,))
+    note = f"{what}: all {count} commit(s) of its history (no remote-tracking branches to compare with)"
+    return Plan((head,), head, (note,))
+
+
+def _repo_notes(repo: Repo) -> list[str]:
+    notes = []
+    if repo.partial:
+        notes.append("partial clone: objects that were never downloaded are not scanned (leakscan "
+                     "does not fetch them)")  # fmt: skip
+    if repo.shallow:
+        notes.append("shallow clone: history is partial; only the commits present were scanned "
+                     "(`git fetch --unshallow` for all of them)")  # fmt: skip
+    return notes
+
+
+def _empty(repo: Repo, mode: str, notes: list[str], started: float) -> ScanResult:
+    summary = ScanSummary(target=repo.root, mode=mode, files=0, blobs=0, bytes=0,
+                          notes=tuple(notes), seconds=time.monotonic() - started)  # fmt: skip
+    return ScanResult(summary, ())
+
+
+def _by_size(blobs: Sequence[BlobRef], max_size: int) -> tuple[list[BlobRef], list[BlobRef]]:
+    return [b for b in blobs if b.size <= max_size], [b for b in blobs if b.size > max_size]
+
+
+def _size_note(big: Sequence[BlobRef], options: Options) -> list[str]:
+    if not big:
+        return []
+    limit = human_size(options.max_size)
+    return [f"{len(big)} blob(s) larger than --max-file-size ({limit}) not scanned"]
+
+
+def _scan_all(
+    settings: Settings, repo: Repo, wanted: Sequence[BlobRef], options: Options
+) -> BlobScan:
+    progress = None
+    if options.start_progress is not None:
+        progress = options.start_progress(len(wanted), sum(b.size for b in wanted))
+    return scan_blobs(settings, repo.git_dir, wanted, options.jobs, progress)
+
+
+def _result(
+    settings: Settings,
+    repo: Repo,
+    mode: str,
+    scanned: BlobScan,
+    plan: Plan,
+    options: Options,
+    started: float,
+    dangling: Sequence[str] = (),
+) -> ScanResult:
+    notes = list(plan.notes) + _scan_notes(scanned)
+    seen = introductions(repo, set(scanned.hits), plan.revs, dangling)
+    occurrences, skipped, at_head = _place_all(settings, repo, scanned, seen, plan, options)
+    if plan.head is not None:
+        _, gitlinks = history.head_tree(repo, plan.head)
+        if gitlinks:
+            notes.append(
+                f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own"
+            )
+    summary = ScanSummary(
+        target=repo.root, mode=mode, files=0, blobs=scanned.reads, bytes=scanned.bytes,
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),
+        seconds=time.monotonic() - started,
+    )  # fmt: skip
+    return ScanResult(summary, aggregate(settings, occurrences, lambda s: s in at_head))
+
+
+def _scan_notes(scanned: BlobScan) -> list[str]:
+    notes = []
+    if scanned.binary:
+        notes.append(f"{scanned.binary} binary blob(s) not scanned")
+    if scanned.lfs_pointers:
+        notes.append(f"{scanned.lfs_pointers} Git LFS pointer(s): the files they point to are not in "
+                     "git and were not scanned")  # fmt: skip
+    return notes
+
+
+def _place_all(
+    settings: Settings,
+    repo: Repo,
+    scanned: BlobScan,
+    seen: dict[str, list[Seen]],
+    plan: Plan,
+    options: Options,
+) -> tuple[list[Occurrence], list[Skipped], set[str]]:
+    """Each matched blob's hits at each path it appears under; and the secrets present at HEAD."""
+    occurrences: list[Occurrence] = []
+    skipped: list[Skipped] = []
+    if not scanned.hits:
+        return occurrences, skipped, set()
+    head_blobs = history.head_tree(repo, plan.head)[0] if plan.head else set()
+    at_head: set[str] = set()
+    for oid, found in scanned.hits.items():
+        places = seen.get(oid) or [Seen(f"(blob {oid[:12]}, in no commit)", None, None)]
+        places = [p for p in places if not excluded(p.path, options.excludes)]
+        for where in places:
+            report = place(settings, found, where.path, where.commit, where.author_date)
+            occurrences.extend(report.occurrences)
+            if report.skipped:
+                skipped.append(report.skipped)
+        if oid in head_blobs and places:
+            at_head.update(h.secret for h in found.hits)
+    missing = {o.secret for o in occurrences} - at_head
+    if missing and plan.head is not None and plan.revs != ("--all",):
+        at_head |= _secrets_in_tree(settings, repo, plan.head, missing, set(scanned.hits), options)
+    return occurrences, skipped, at_head
+
+
+def _secrets_in_tree(
+    settings: Settings, repo: Repo, commit: str, secrets: set[str], skip: set[str], options: Options
+) -> set[str]:
+    """Which of `secrets` the rules still find in some file of `commit`, looking at the blobs a range
+    scan did not read (files the range left unchanged). Only when a range has such findings; only
+    blobs that hold one of the secrets literally go through the rules."""
+    files = [(oid, path) for oid, path in history.tree_blobs(repo, commit)
+             if oid not in skip and not excluded(path, options.excludes)]  # fmt: skip
+    wanted = {s.encode("utf-8") for s in secrets}
+    present: set[str] = set()
+    oids = list(dict.fromkeys(oid for oid, _ in files))
+    for _, data in cat_blobs(repo.git_dir, oids, options.max_size):
+        if data is not None and any(s in data for s in wanted):
+            present.update(h.secret for h in match_blob(settings, data).hits if h.secret in secrets)
+    return present
+
+
+def blobs_of(repo: Repo, revs: Sequence[str] | None) -> list[BlobRef]:
+    """The blobs of the whole history (`revs` None: reachable from every ref, in delta-chain order), or
+    those `git rev-list --objects REVS` lists."""
+    if revs is None:
+        if not history.has_refs(repo):
+            return []
+        reachable = history.reachable_ids(repo, ["--all"])
+        return [b for b in history.all_objects(repo)[0] if b.oid in reachable]
+    return history.range_blobs(repo, revs)
+
+
+def scan_blob_list(
+    settings: Settings,
+    repo: Repo,
+    blobs: Sequence[BlobRef],
+    revs: Sequence[str] | None,
+    options: Options,
+) -> ScanResult:
+    """Scan exactly `blobs` — a part of a history, such as one blob-id shard of `scan-many` — and
+    attribute the matches through the walk of `revs` (None: every ref)."""
+    started = time.monotonic()
+    wanted, big = _by_size(blobs, options.max_size)
+    notes = _repo_notes(repo) + _size_note(big, options)
+    walk = ("--all",) if revs is None else tuple(revs)
+    plan = Plan(walk, history.resolve_commit(repo, "HEAD"), tuple(notes))
+    scanned = _scan_all(settings, repo, wanted, options)
+    return _result(settings, repo, "history" if revs is None else "range", scanned, plan, options,
+                   started)  # fmt: skip

@@ -1,0 +1,177 @@
+"""Generated from rules/stripe.yaml by `python -m leakscan.settings.rules`: do not edit (docs/rules.md)."""
+
+# fmt: off
+from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
+
+SOURCE_CRC32 = 0xc4c3f12e
+
+RULES = RuleSet(
+  rules=(
+    Rule(
+        id='stripe.secret-key.live',
+        title='Stripe live secret key',
+        description='A Stripe secret API key (live mode). It can read and change everything in the account: charges, customers, payouts.',
+        key_type='secret',
+        mode='live',
+        severity=Severity.CRITICAL,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>sk_live_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_live_',),
+        remediation="Rotate this key now in the Stripe Dashboard (Developers > API keys > the key's menu > Rotate key) and set the old key's expiration to Now so it stops working at once. Then open the key's request logs (Developers > Logs, filtered by the key) and look for requests you do not recognise. Put the new key in a secrets vault or an environment variable, never in code; prefer a restricted key (RAK) with only the permissions the code needs, and limit live keys to your servers' IP ranges. If a hosting platform (Vercel or another) manages the key for you, you cannot reveal it: expire it and redeploy so the platform issues a new one.",
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.secret-key.test',
+        title='Stripe test secret key',
+        description='A Stripe secret API key (test mode). It can read and change everything in the account: charges, customers, payouts.',
+        key_type='secret',
+        mode='test',
+        severity=Severity.MEDIUM,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>sk_test_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_test_',),
+        remediation='Rotate this test key in the Stripe Dashboard (Developers > API keys > Rotate key): test-mode data, settings and webhooks of the account are reachable with it. Move the key out of the code into an environment variable or a secrets vault. If a hosting platform (Vercel or another) manages the key for you, you cannot reveal it: expire it and redeploy so the platform issues a new one.',
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.restricted-key.live',
+        title='Stripe live restricted key',
+        description='A Stripe restricted API key (live mode), including rkcs_ keys issued to Connect platforms. It carries the permissions it was created with.',
+        key_type='restricted',
+        mode='live',
+        severity=Severity.HIGH,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>(?:rk|rkcs)_live_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_live_',),
+        remediation="Rotate this key now in the Stripe Dashboard (Developers > API keys > the key's menu > Rotate key) and set the old key's expiration to Now so it stops working at once. Then open the key's request logs (Developers > Logs, filtered by the key) and look for requests you do not recognise. Put the new key in a secrets vault or an environment variable, never in code; prefer a restricted key (RAK) with only the permissions the code needs, and limit live keys to your servers' IP ranges. If a hosting platform (Vercel or another) manages the key for you, you cannot reveal it: expire it and redeploy so the platform issues a new one.",
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.restricted-key.test',
+        title='Stripe test restricted key',
+        description='A Stripe restricted API key (test mode), including rkcs_ keys issued to Connect platforms. It carries the permissions it was created with.',
+        key_type='restricted',
+        mode='test',
+        severity=Severity.LOW,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>(?:rk|rkcs)_test_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_test_',),
+        remediation='Rotate this test key in the Stripe Dashboard (Developers > API keys > Rotate key): test-mode data, settings and webhooks of the account are reachable with it. Move the key out of the code into an environment variable or a secrets vault. If a hosting platform (Vercel or another) manages the key for you, you cannot reveal it: expire it and redeploy so the platform issues a new one.',
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.publishable-key.live',
+        title='Stripe live publishable key',
+        description='A Stripe publishable key (live mode). It identifies the account to Stripe.js and is meant to be public.',
+        key_type='publishable',
+        mode='live',
+        severity=Severity.INFO,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>pk_live_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_live_',),
+        remediation='Nothing to rotate: a publishable key is public by design and safe in client code. Check that it is the key you meant to ship (the right account and mode).',
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.publishable-key.test',
+        title='Stripe test publishable key',
+        description='A Stripe publishable key (test mode). It identifies the account to Stripe.js and is meant to be public.',
+        key_type='publishable',
+        mode='test',
+        severity=Severity.INFO,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>pk_test_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_test_',),
+        remediation='Nothing to rotate: a publishable key is public by design and safe in client code. Check that it is the key you meant to ship (the right account and mode).',
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.organization-key.live',
+        title='Stripe live organization secret key',
+        description='A Stripe organization API key (live mode). It acts across every account in the organization.',
+        key_type='organization',
+        mode='live',
+        severity=Severity.CRITICAL,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>sk_org_live_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_live_',),
+        remediation="Rotate this key now in the Stripe Dashboard (Developers > API keys > the key's menu > Rotate key) and set the old key's expiration to Now so it stops working at once. Then open the key's request logs (Developers > Logs, filtered by the key) and look for requests you do not recognise. Put the new key in a secrets vault or an environment variable, never in code; prefer a restricted key (RAK) with only the permissions the code needs, and limit live keys to your servers' IP ranges. If a hosting platform (Vercel or another) manages the key for you, you cannot reveal it: expire it and redeploy so the platform issues a new one.",
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.organization-key.test',
+        title='Stripe test organization secret key',
+        description='A Stripe organization API key (test mode). It acts across every account in the organization.',
+        key_type='organization',
+        mode='test',
+        severity=Severity.MEDIUM,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>sk_org_test_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('_test_',),
+        remediation='Rotate this test key in the Stripe Dashboard (Developers > API keys > Rotate key): test-mode data, settings and webhooks of the account are reachable with it. Move the key out of the code into an environment variable or a secrets vault. If a hosting platform (Vercel or another) manages the key for you, you cannot reveal it: expire it and redeploy so the platform issues a new one.',
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+    Rule(
+        id='stripe.webhook-secret',
+        title='Stripe webhook signing secret',
+        description='A Stripe webhook endpoint signing secret (32 base62 characters from the Dashboard, or 64 hex characters from `stripe listen`).',
+        key_type='webhook_secret',
+        mode=None,
+        severity=Severity.HIGH,
+        regex='(?:(?<![A-Za-z0-9_])|(?<=\\\\[ntr])|(?<=%[0-9A-Fa-f]{2})|(?<=\\\\u[0-9A-Fa-f]{4}))(?P<secret>whsec_(?:[A-Za-z0-9]{32}|[0-9a-f]{64}))(?![A-Za-z0-9_+/=-])(?!\\*|\\.\\.\\.|…|•)',
+        keywords=('whsec_',),
+        remediation="Roll this endpoint's signing secret now (Developers > Webhooks > the endpoint > Roll secret): anyone holding it can forge events your endpoint will trust. Store the new secret in a vault or an environment variable.",
+        references=('https://docs.stripe.com/keys', 'https://docs.stripe.com/keys-best-practices'),
+        examples=(),
+        negative_examples=(),
+        stripe=True,
+        origin='builtin',
+    ),
+  ),
+  documentation_sample_hashes=frozenset(['1dccea8deb6c3bbc92cd27ecf0f424d27a87af32421ef47be1dfac36bd783b1e', '2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326', '5895b89c8fb33402a5bfc23aad5aaf863fbb438a51e1a0bb02b0ce618c8fdf9d', '7e8de44ea9ecf6d53415c90f5b249a8591f7abafbf7d65a2c0d855afeca3ec09', 'b1471f544ceeea31333bde7e1ecbaad6eac0d4a749412ad29bd66ef895b81c6b', 'f2d6ca16515033e5dce14eba840b979d27b5cbae24bb3e5bf484339667f86397']),
+  sample_note="Stripe's published documentation sample key; it is public and grants nothing. Replace it with your own key from the environment.",
+  placeholders=Placeholders(max_distinct_characters=2, max_period=4, min_sequential_run=8, words_anywhere=('example', 'replace', 'placeholder', 'redacted', 'changeme', 'dummy', 'sample', 'insert', 'xxxxxx'), words_at_start=('your', 'fake', 'todo', 'secret', 'mock')),
+  lookalikes=(
+    Lookalike(name='Paystack', key_types=('secret', 'publishable'), body='^[0-9a-f]{40}$', note='The body is 40 lower-case hex characters, the shape of a Paystack key; check which service issued it.', decoded='', reject=False),
+    Lookalike(name='Clerk', key_types=('publishable',), body='[A-Za-z0-9]+', note='The body is base64 of a host name ending in `$`, the shape of a Clerk publishable key; not a Stripe key.', decoded='[A-Za-z0-9.-]+\\.[A-Za-z]{2,}\\$', reject=True),
+  ),
+)
+
+# (anchors, starts_with_secret) of each rule's regex (anchors.py): no scan parses them
+PATTERN_FACTS: dict[str, tuple[frozenset[bytes] | None, bool]] = dict(zip(
+  (r.regex for r in RULES.rules), (
+    (frozenset([b'sk_live_']), True),  # stripe.secret-key.live
+    (frozenset([b'sk_test_']), True),  # stripe.secret-key.test
+    (frozenset([b'rk_live_', b'rkcs_live_']), True),  # stripe.restricted-key.live
+    (frozenset([b'rk_test_', b'rkcs_test_']), True),  # stripe.restricted-key.test
+    (frozenset([b'pk_live_']), True),  # stripe.publishable-key.live
+    (frozenset([b'pk_test_']), True),  # stripe.publishable-key.test
+    (frozenset([b'sk_org_live_']), True),  # stripe.organization-key.live
+    (frozenset([b'sk_org_test_']), True),  # stripe.organization-key.test
+    (frozenset([b'whsec_']), True),  # stripe.webhook-secret
+  ),
+))

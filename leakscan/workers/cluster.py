@@ -1,0 +1,65 @@
+"""Tasks on an existing Dask distributed cluster (`pip install leakscan[dask]`).
+
+`distributed` is imported only here and only when this executor is chosen, so it stays an optional
+extra. Workers need leakscan installed (the same version), and reach the repositories themselves:
+clone URLs, or paths on storage every worker mounts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+from leakscan.errors import UsageError
+from leakscan.workers import Lost
+
+T = TypeVar("T")
+CONNECT_TIMEOUT = "20s"
+
+
+def import_distributed() -> ModuleType:
+    try:
+        return importlib.import_module("distributed")
+    except ImportError:
+        raise UsageError("--executor dask needs Dask distributed; install it with "
+                         "`pip install 'leakscan[dask]'`.") from None  # fmt: skip
+
+
+class DaskExecutor(Generic[T]):
+    """Submits each task to the scheduler at `address`; a task whose worker died comes back `Lost`
+    (after the scheduler's own `allowed-failures` retries, if the cluster has any)."""
+
+    def __init__(self, fn: Callable[[T], object], address: str) -> None:
+        distributed = import_distributed()
+        try:
+            self._client: Any = distributed.Client(
+                address, timeout=CONNECT_TIMEOUT, set_as_default=False
+            )
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UsageError(f"cannot connect to the Dask scheduler at {address} "
+                             f"({type(exc).__name__}); check the address and that it is running."
+                             ) from None  # fmt: skip
+        self._fn = fn
+        self._done: Any = distributed.as_completed(loop=self._client.loop)
+        self._tasks: dict[str, T] = {}
+
+    def submit(self, task: T) -> None:
+        future = self._client.submit(self._fn, task, pure=False)
+        self._tasks[future.key] = task
+        self._done.add(future)
+
+    def next_done(self) -> tuple[T, object]:
+        future = next(self._done)
+        task = self._tasks.pop(future.key)
+        try:
+            if future.status == "finished":
+                return task, future.result()
+            exc = future.exception()
+            return task, Lost(f"the Dask task failed ({type(exc).__name__})")
+        finally:
+            future.release()
+
+    def close(self) -> None:
+        self._client.close()
