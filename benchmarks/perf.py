@@ -80,7 +80,9 @@ def commands(
             env = {"ROWS": PEER_ROWS, "RUNS": mode_runs, "WARMUP": os.environ.get("WARMUP", "1"),
                    "MODES": mode, "BENCH_WORK": str(work),
                    "BENCH_JSON": str(work / f"{name}.{mode}.json")}  # fmt: skip
-            cmd = " ".join(map(shlex.quote, [str(b / "compare.sh"), str(corpus / name), tree, hist]))
+            cmd = " ".join(
+                map(shlex.quote, [str(b / "compare.sh"), str(corpus / name), tree, hist])
+            )
             steps.append((f"compare:{name}:{mode}", cmd, env))
     real = [n for n in ("stripe-python", "sqlalchemy") if (corpus / n).is_dir()]
     if "staged" in inputs and real:

@@ -31,7 +31,9 @@ class Verdict(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-def classify(rules: RuleSet, rule: Rule, secret: str, path: str, line_before: str) -> Verdict | None:
+def classify(
+    rules: RuleSet, rule: Rule, secret: str, path: str, line_before: str
+) -> Verdict | None:
     """None when the match is a placeholder; otherwise how bad it is and why."""
     if rule.stripe:
         body = secret.rsplit("_", 1)[-1]
@@ -43,7 +45,9 @@ def classify(rules: RuleSet, rule: Rule, secret: str, path: str, line_before: st
     notes: tuple[str, ...] = ()
     if rule.stripe:
         for look in rules.lookalikes:
-            if rule.key_type in look.key_types and lookalike_matches(look, secret.rsplit("_", 1)[-1]):
+            if rule.key_type in look.key_types and lookalike_matches(
+                look, secret.rsplit("_", 1)[-1]
+            ):
                 if look.reject:
                     return None
                 confidence, notes = Confidence.LOW, (look.note,)
@@ -92,7 +96,10 @@ def placeholder_reason(body: str, ph: Placeholders) -> str | None:
     if len(set(body)) <= ph.max_distinct_characters:
         return f"at most {ph.max_distinct_characters} distinct characters"
     for period in range(1, ph.max_period + 1):
-        if len(body) > period * 2 and body == (body[:period] * (len(body) // period + 1))[: len(body)]:
+        if (
+            len(body) > period * 2
+            and body == (body[:period] * (len(body) // period + 1))[: len(body)]
+        ):
             return f"repeats a {period}-character unit"
     lower = body.lower()
     for word in ph.words_at_start:

@@ -108,7 +108,9 @@ class Verification(NamedTuple):
     status: str  # live | revoked | unknown
     checked_at: str | None  # ISO 8601 UTC, None when no request was sent (cap, not eligible)
     http_status: int | None  # None: no HTTP answer (timeout, connection error, not sent)
-    reason: str = ""  # one short phrase: "restricted key without permission to read the account", ...
+    reason: str = (
+        ""  # one short phrase: "restricted key without permission to read the account", ...
+    )
 
 
 class BaselineEntry(NamedTuple):
@@ -196,7 +198,9 @@ class Lookalike(NamedTuple):
     body: str  # regex, full-matched against the body
     note: str
     decoded: str = ""  # regex, full-matched against the base64-decoded body (empty: not checked)
-    reject: bool = False  # True: certainly the other vendor's token, not reported (like a placeholder)
+    reject: bool = (
+        False  # True: certainly the other vendor's token, not reported (like a placeholder)
+    )
 
 
 class RuleSet(NamedTuple):

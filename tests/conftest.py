@@ -90,7 +90,9 @@ class Background:
 
 
 @pytest.fixture(scope="session")
-def installs(tmp_path_factory: pytest.TempPathFactory, project_snapshot: tuple[Path, str]) -> Iterator[dict[str, Background]]:
+def installs(
+    tmp_path_factory: pytest.TempPathFactory, project_snapshot: tuple[Path, str]
+) -> Iterator[dict[str, Background]]:
     """The three installs of leakscan the integration tests need, run side by side (each spends
     most of a minute building and fetching packages): pre-commit's try-repo on a staged key, the
     shared hook environment, and the Action's install step on a fresh Python."""

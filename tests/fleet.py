@@ -37,7 +37,12 @@ def fast_repo(
                 chunks.append(f"D {name}\n".encode())
             else:
                 data = text.encode()
-                chunks += [f"M 100644 inline {name}\n".encode(), b"data %d\n" % len(data), data, b"\n"]
+                chunks += [
+                    f"M 100644 inline {name}\n".encode(),
+                    b"data %d\n" % len(data),
+                    data,
+                    b"\n",
+                ]
         chunks.append(b"\n")
     subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input=b"".join(chunks),
                    check=True, capture_output=True)  # fmt: skip

@@ -33,7 +33,9 @@ def test_dry_run_prints_every_command(tmp_path):
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("$ ")]
     assert len(lines) == 5  # tree and history rounds of each input apart, then the staged scan
     assert "MODES=tree" in lines[0] and "RUNS=7" in lines[0] and "synth.tree.json" in lines[0]
-    assert "MODES=history" in lines[1] and "scan --history {repo}" in lines[1] and "RUNS=" in lines[1]
+    assert (
+        "MODES=history" in lines[1] and "scan --history {repo}" in lines[1] and "RUNS=" in lines[1]
+    )
     assert "latency.py" in lines[4] and "scan --staged" in lines[4]
 
 

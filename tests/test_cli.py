@@ -78,7 +78,11 @@ def test_clean_tree_exits_zero(tmp_path):
 
 
 def test_fail_on_threshold(tmp_path):
-    plant(tmp_path, "t.py", f"a = '{keys.key('secret', 'test')}'\nb = '{keys.key('restricted', 'test')}'\n")
+    plant(
+        tmp_path,
+        "t.py",
+        f"a = '{keys.key('secret', 'test')}'\nb = '{keys.key('restricted', 'test')}'\n",
+    )
     assert run("scan", str(tmp_path)).exit_code == 1
     assert run("scan", str(tmp_path), "--fail-on", "high").exit_code == 0
     assert run("scan", str(tmp_path), "--fail-on", "never").exit_code == 0

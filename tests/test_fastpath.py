@@ -172,7 +172,9 @@ def _children() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize(("files", "workers"), [(929, 2), (1311, 2), (5, 3), (10**6, 64), (10**6, 999)])
+@pytest.mark.parametrize(
+    ("files", "workers"), [(929, 2), (1311, 2), (5, 3), (10**6, 64), (10**6, 999)]
+)
 def test_runs_cover_every_file_in_order_and_shrink(files, workers):
     """The runs processes take in turn: every file once, in order, at most MAX_RUNS of them (their
     numbers wait in a pipe), and the last ones small, so processes finish close together."""
@@ -249,7 +251,9 @@ def _os_walk_reference(top: str) -> list[str]:
     out = []
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        out += [os.path.join(dirpath, d) for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        out += [
+            os.path.join(dirpath, d) for d in dirnames if os.path.islink(os.path.join(dirpath, d))
+        ]
         out += [os.path.join(dirpath, name) for name in sorted(filenames)]
     return out
 
@@ -284,5 +288,7 @@ def test_the_directory_listing_is_os_walks(tmp_path):
         else:
             (parent / name).write_text(str(n))
     unreadable: dict[str, str] = {}
-    assert list(worktree._walk_paths(str(tmp_path), unreadable)) == _os_walk_reference(str(tmp_path))
+    assert list(worktree._walk_paths(str(tmp_path), unreadable)) == _os_walk_reference(
+        str(tmp_path)
+    )
     assert unreadable == {}

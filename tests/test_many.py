@@ -53,13 +53,18 @@ def test_local_and_dask_executors_agree_and_each_secret_appears_once(fleet):
                                     "--scheduler", cluster.scheduler_address)  # fmt: skip
     assert code == 1, err
     assert dask["findings"] == local["findings"]
-    assert (dask["scan"]["blobs"], dask["scan"]["bytes"]) == (local["scan"]["blobs"], local["scan"]["bytes"])
+    assert (dask["scan"]["blobs"], dask["scan"]["bytes"]) == (
+        local["scan"]["blobs"],
+        local["scan"]["bytes"],
+    )
     findings = local["findings"]
     assert len(findings) == COUNT + 1  # each repository's own key, and the shared key once
     assert len({f["secret_sha256"] for f in findings}) == len(findings)
     (shared,) = [f for f in findings if f["secret_sha256"] == sha(SHARED)]
     assert shared["severity"] == "critical" and shared["present_at_head"] is True
-    assert [loc["repository"] for loc in shared["locations"]] == [f"repo{i:02d}" for i in range(0, COUNT, 3)]
+    assert [loc["repository"] for loc in shared["locations"]] == [
+        f"repo{i:02d}" for i in range(0, COUNT, 3)
+    ]
     assert {loc["path"] for loc in shared["locations"]} == {"deploy/env.sh"}
     for name, secret in own.items():
         (f,) = [f for f in findings if f["secret_sha256"] == sha(secret)]
@@ -82,7 +87,9 @@ def test_text_report_names_the_repository_and_never_the_key(fleet):
     assert SHARED in shown.stdout
 
 
-def test_a_corrupt_repository_and_a_failed_clone_exit_2_and_the_others_are_reported(fleet, tmp_path):
+def test_a_corrupt_repository_and_a_failed_clone_exit_2_and_the_others_are_reported(
+    fleet, tmp_path
+):
     top, own = fleet
     bad = tmp_path / "corrupt"
     shutil.copytree(top / "repo01", bad)
@@ -163,9 +170,15 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
     assert code == 1 and first["scan"]["mode"] == "history" and first["scan"]["blobs"] == 18
     saved = json.loads(state.read_text())
     assert set(saved["repositories"]) == {str(top / f"repo{i:02d}") for i in range(4)}
-    assert saved["repositories"][str(top / "repo01")]["refs/heads/main"] == subprocess.run(
-        ["git", "-C", str(top / "repo01"), "rev-parse", "main"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    assert (
+        saved["repositories"][str(top / "repo01")]["refs/heads/main"]
+        == subprocess.run(
+            ["git", "-C", str(top / "repo01"), "rev-parse", "main"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
 
     code, second, _ = scan_json(str(top), "--state", str(state), "--jobs", "1")
     assert (code, second["scan"]["blobs"], second["findings"]) == (0, 0, [])
@@ -173,14 +186,15 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
 
     new = keys.key("restricted", "live", seed=99)
     fast_repo(top / "repo02", [{"billing.py": f"KEY = '{new}'\n"}], start=10)
-    fast_repo(top / "repo02", [{"notes.txt": "nothing\n"}], branch="feature", start=20,
-              base="main")
+    fast_repo(top / "repo02", [{"notes.txt": "nothing\n"}], branch="feature", start=20, base="main")
     code, third, _ = scan_json(str(top), "--state", str(state), "--jobs", "1")
     assert code == 1 and third["scan"]["mode"] == "range"
     assert third["scan"]["blobs"] == 2  # billing.py and notes.txt: no old blob read again
     (f,) = third["findings"]
     assert f["secret_sha256"] == sha(new) and f["locations"][0]["repository"] == "repo02"
-    assert "refs/heads/feature" in json.loads(state.read_text())["repositories"][str(top / "repo02")]
+    assert (
+        "refs/heads/feature" in json.loads(state.read_text())["repositories"][str(top / "repo02")]
+    )
 
 
 def test_other_rules_make_the_state_stale(tmp_path):

@@ -177,9 +177,13 @@ def test_keywords_sharing_a_first_byte_are_probed_in_one_pass():
     from leakscan.model import Rule
 
     def rule(rid: str, keyword: str) -> Rule:
-        return Rule(rid, rid, rid, "custom", None, Severity.HIGH, keyword + "[a-z]{4}", (keyword,), "")
+        return Rule(
+            rid, rid, rid, "custom", None, Severity.HIGH, keyword + "[a-z]{4}", (keyword,), ""
+        )
 
-    matcher = compile_matcher((rule("a", "ab_"), rule("b", "abc_"), rule("c", "zz_"), rule("d", "a.b")))
+    matcher = compile_matcher(
+        (rule("a", "ab_"), rule("b", "abc_"), rule("c", "zz_"), rule("d", "a.b"))
+    )
     assert len(matcher.probes) == 2  # the a... keywords in one regex, zz_ in another
     for text, expected in [(b"x abc_defg", True), (b"ab_q", True), (b"a.b", True), (b"axb", False),
                            (b"zz_", True), (b"ab", False), (b"", False)]:  # fmt: skip
@@ -298,6 +302,8 @@ def test_user_rules_keep_line_semantics_next_to_the_builtin_ones():
 
 def test_user_rule_matches_do_not_overlap():
     loose = _with_user_rule(r"(?P<secret>sk_test_[A-Za-z0-9]{8,})")
-    text = ("x " + "sk_" + "test_" + keys.body(30) + "sk_" + "test_" + keys.body(30) + "\n").encode()
+    text = (
+        "x " + "sk_" + "test_" + keys.body(30) + "sk_" + "test_" + keys.body(30) + "\n"
+    ).encode()
     found = [m for m in find_matches(loose.matcher, text).matches if m.rule_id == "acme.tok"]
     assert len(found) == 1

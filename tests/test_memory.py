@@ -67,7 +67,9 @@ def test_history_gits_carry_memory_bounds_over_the_repositorys_own_config(repo, 
 
 
 def test_blobs_are_listed_with_every_delta_after_its_base(repo):
-    text = "".join(f"line {n} of a file that changes a little in every commit\n" for n in range(300))
+    text = "".join(
+        f"line {n} of a file that changes a little in every commit\n" for n in range(300)
+    )
     for i in range(12):
         commit_file(repo, "big.txt", text + f"change {i}\n" * i)
         commit_file(repo, f"other{i % 3}.txt", text[: 2000 + i * 50])
@@ -76,7 +78,9 @@ def test_blobs_are_listed_with_every_delta_after_its_base(repo):
     blobs, _ = history.all_objects(r)
     out = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype) "
               "%(deltabase)")  # fmt: skip
-    base_of = {oid: base for oid, kind, base in (ln.split() for ln in out.splitlines()) if kind == "blob"}
+    base_of = {
+        oid: base for oid, kind, base in (ln.split() for ln in out.splitlines()) if kind == "blob"
+    }
     position = {b.oid: i for i, b in enumerate(blobs)}
     assert sorted(position) == sorted(base_of)  # every blob exactly once
     deltas = [oid for oid, base in base_of.items() if base in position]

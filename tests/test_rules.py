@@ -34,7 +34,9 @@ def test_the_generated_table_is_the_rule_files():
     """builtin_rules.py is what `python -m leakscan.settings.rules` writes from rules/*.yaml today."""
     docs = builtin_documents()
     source = Path(builtin_rules.__file__).read_text(encoding="utf-8")
-    assert builtin_rules.SOURCE_CRC32 == documents_crc32(docs), "run: python -m leakscan.settings.rules"
+    assert builtin_rules.SOURCE_CRC32 == documents_crc32(docs), (
+        "run: python -m leakscan.settings.rules"
+    )
     assert source == table_source(parse_builtin(docs), documents_crc32(docs))
     without_examples = tuple(r._replace(examples=(), negative_examples=()) for r in BUILTIN.rules)
     assert load_builtin() is builtin_rules.RULES
@@ -62,11 +64,26 @@ def test_rule_example_lines_carry_allow_comment():
     [
         ("rules: [", "not valid YAML at line"),
         ("nothing: 1", "expected a mapping with a `rules:` list"),
-        ("rules:\n  - id: my.rule\n    title: T\n    severity: high\n    keywords: [x]\n", "`regex` is missing"),
-        ("rules:\n  - id: my.rule\n    title: T\n    severity: high\n    keywords: [x]\n    regex: 'x('\n", "rule my.rule: bad regex"),
-        ("rules:\n  - id: my.rule\n    title: T\n    severity: severe\n    keywords: [x]\n    regex: x\n", "unknown severity"),
-        ("rules:\n  - id: my.rule\n    title: T\n    severity: high\n    keywords: x\n    regex: x\n", "`keywords` must be a list"),
-        ("rules:\n  - id: stripe.secret-key.live\n    title: T\n    severity: high\n    keywords: [x]\n    regex: x\n", "already defined"),
+        (
+            "rules:\n  - id: my.rule\n    title: T\n    severity: high\n    keywords: [x]\n",
+            "`regex` is missing",
+        ),
+        (
+            "rules:\n  - id: my.rule\n    title: T\n    severity: high\n    keywords: [x]\n    regex: 'x('\n",
+            "rule my.rule: bad regex",
+        ),
+        (
+            "rules:\n  - id: my.rule\n    title: T\n    severity: severe\n    keywords: [x]\n    regex: x\n",
+            "unknown severity",
+        ),
+        (
+            "rules:\n  - id: my.rule\n    title: T\n    severity: high\n    keywords: x\n    regex: x\n",
+            "`keywords` must be a list",
+        ),
+        (
+            "rules:\n  - id: stripe.secret-key.live\n    title: T\n    severity: high\n    keywords: [x]\n    regex: x\n",
+            "already defined",
+        ),
     ],
 )
 def test_bad_rule_file_fails_with_a_sentence(tmp_path, content, message):
@@ -106,7 +123,9 @@ def test_rules_list_names_every_rule():
 
 def test_user_rule_file_loads(tmp_path):
     f = tmp_path / "r.yaml"
-    f.write_text("rules:\n  - id: a.b\n    title: T\n    severity: low\n    keywords: [k]\n    regex: k+\n")
+    f.write_text(
+        "rules:\n  - id: a.b\n    title: T\n    severity: low\n    keywords: [k]\n    regex: k+\n"
+    )
     rs = load_rule_file(f)
     assert rs.rules[0].id == "a.b" and rs.rules[0].origin == str(f)
     with pytest.raises(RuleError, match="cannot read"):

@@ -135,8 +135,6 @@ def _baseline_options(f: Callable[..., object]) -> Callable[..., object]:
     ], f)  # fmt: skip
 
 
-
-
 def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
     return _apply([
         click.option("--verify", is_flag=True,
@@ -166,10 +164,17 @@ def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> None:
 
 @cli.command()
 @_source_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help=f"Where to write the baseline [default: {baseline_file.FILE_NAME} at the root].")
-@click.option("--from-gitleaks", type=click.Path(dir_okay=False),
-              help="Start from a gitleaks JSON report: its Stripe keys, by SHA-256 (no scan).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help=f"Where to write the baseline [default: {baseline_file.FILE_NAME} at the root].",
+)
+@click.option(
+    "--from-gitleaks",
+    type=click.Path(dir_okay=False),
+    help="Start from a gitleaks JSON report: its Stripe keys, by SHA-256 (no scan).",
+)
 @click.option("--from-detect-secrets", type=click.Path(dir_okay=False),
               help="Start from a detect-secrets .secrets.baseline: keys this scan finds whose "
               "SHA-1 it lists.")  # fmt: skip
@@ -242,16 +247,36 @@ def _say_imported(imported: importers.Imported, tool: str, opts: dict[str, objec
 @click.argument("source", type=click.Path())
 @_settings_options
 @_report_options
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="Where the per-repository tasks run: a process pool here, or a Dask cluster.")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="With --executor dask: the scheduler, e.g. tcp://scheduler:8786.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1),
-              help="With --executor local: worker processes [default: the number of CPUs].")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False),
-              help="Incremental state: scan only commits added since the run that wrote it.")
-@click.option("--shard-size", default="256MiB", show_default=True,
-              help="Split a repository whose history holds more than this into blob-id shards.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where the per-repository tasks run: a process pool here, or a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --executor dask: the scheduler, e.g. tcp://scheduler:8786.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="With --executor local: worker processes [default: the number of CPUs].",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="Incremental state: scan only commits added since the run that wrote it.",
+)
+@click.option(
+    "--shard-size",
+    default="256MiB",
+    show_default=True,
+    help="Split a repository whose history holds more than this into blob-id shards.",
+)
 @click.pass_context
 def scan_many(ctx: click.Context, /, source: str, **opts: object) -> None:
     """Scan the history of every repository SOURCE names, and merge the findings into one report.
@@ -291,13 +316,17 @@ def scan_many(ctx: click.Context, /, source: str, **opts: object) -> None:
 
 def _check_many_options(opts: dict[str, object]) -> None:
     if opts["include_ignored"]:
-        raise UsageError("--include-ignored applies to working-tree scans; scan-many scans histories.")
+        raise UsageError(
+            "--include-ignored applies to working-tree scans; scan-many scans histories."
+        )
     if opts["executor"] == "dask" and not opts["scheduler"]:
         raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786).")
     if opts["executor"] != "dask" and opts["scheduler"]:
         raise UsageError("--scheduler only applies to --executor dask.")
     if opts["executor"] == "dask" and opts["jobs"]:
-        raise UsageError("--jobs sizes the local pool; a Dask cluster has as many workers as it has.")
+        raise UsageError(
+            "--jobs sizes the local pool; a Dask cluster has as many workers as it has."
+        )
 
 
 def _many_executor(opts: dict[str, object]) -> Executor[RepoTask]:
@@ -375,12 +404,21 @@ def ci() -> None:
 
 @ci.command("github")
 @click.option("--path", default=".", show_default=True, help="The repository to scan.")
-@click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
-              help="auto: from the event; history: every commit; range: BASE..HEAD; tree: files.")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="auto",
+    show_default=True,
+    help="auto: from the event; history: every commit; range: BASE..HEAD; tree: files.",
+)
 @click.option("--base", help="Base commit for mode range (default: from the event).")
 @click.option("--head", help="Head commit for mode range (default: from the event, else HEAD).")
-@click.option("--sarif-file", default="leakscan.sarif", show_default=True,
-              help="Where to write the SARIF report for code scanning.")
+@click.option(
+    "--sarif-file",
+    default="leakscan.sarif",
+    show_default=True,
+    help="Where to write the SARIF report for code scanning.",
+)
 @_settings_options
 @_report_options
 @_baseline_options
@@ -432,7 +470,9 @@ def hook_pre_push(ctx: click.Context, /, **opts: object) -> None:
     $PRE_COMMIT_LOCAL_BRANCH (default HEAD) that no remote-tracking branch has."""
     env = os.environ
     base, head = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
-    spec = f"{base}..{head}" if base and head else f"..{env.get('PRE_COMMIT_LOCAL_BRANCH') or 'HEAD'}"
+    spec = (
+        f"{base}..{head}" if base and head else f"..{env.get('PRE_COMMIT_LOCAL_BRANCH') or 'HEAD'}"
+    )
     scanned = collect_git(Path("."), opts, spec, use_baseline=not opts["no_baseline"])
     ctx.exit(finish(scanned.result, scanned.settings, scanned.config, opts))
 

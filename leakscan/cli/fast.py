@@ -26,7 +26,9 @@ class Option(NamedTuple):
 
     dest: str
     flags: tuple[str, ...]
-    kind: str  # flag | text | path (a file, not a directory) | int | float | choice | ichoice | paths
+    kind: (
+        str  # flag | text | path (a file, not a directory) | int | float | choice | ichoice | paths
+    )
     default: object = None
     low: float | None = None  # int/float: the smallest value click accepts
     high: float | None = None

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from leakscan import __version__
 from leakscan.baseline import file as baseline_file
 from leakscan.atomic import write_atomically
-from leakscan.settings.config import FILE_NAME, Config, find_config, in_directory, load_config, parse_fail_on
+from leakscan.settings.config import (
+    FILE_NAME,
+    Config,
+    find_config,
+    in_directory,
+    load_config,
+    parse_fail_on,
+)
 from leakscan.cli.console import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, echo
 from leakscan.errors import UsageError
 from leakscan.fingerprint import redact
@@ -92,7 +99,9 @@ def scan_sources(paths: tuple[str, ...], opts: dict[str, object], *, use_baselin
     """Source selection, config, rules, baseline and the scan itself: one place for every command."""
     chosen = [name for name in _GIT_SOURCES if opts[name]]
     if len(chosen) > 1:
-        raise UsageError("--history, --range, --since and --staged are different scans; choose one.")
+        raise UsageError(
+            "--history, --range, --since and --staged are different scans; choose one."
+        )
     if opts["unreachable"] and not opts["history"]:
         raise UsageError("--unreachable only applies to --history.")
     if opts["staged"]:
@@ -176,7 +185,9 @@ def collect_git(
     use_baseline: bool = True,
 ) -> Scanned:
     """The whole history (spec None) or the commits of a BASE..HEAD range."""
-    from leakscan.scan import history as gitscan  # not needed by the other scans: keep their start-up light
+    from leakscan.scan import (
+        history as gitscan,
+    )  # not needed by the other scans: keep their start-up light
     from leakscan.workers.forks import available_cpus
 
     config = load_config_for(opts, repo)
@@ -230,7 +241,9 @@ PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be read
 PROGRESS_EVERY = 0.2  # seconds between redraws
 
 
-def progress_starter(opts: dict[str, object]) -> Callable[[int, int], Callable[[int, int], None] | None] | None:
+def progress_starter(
+    opts: dict[str, object],
+) -> Callable[[int, int], Callable[[int, int], None] | None] | None:
     if opts["no_progress"] or opts["quiet"] or not sys.stderr.isatty():
         return None
 
@@ -272,7 +285,11 @@ def finish(result: ScanResult, settings: Settings, config: Config, opts: dict[st
         and sys.stdout.isatty()
     )
     options = RenderOptions(
-        bool(opts["show_secrets"]), color, fail_on, __version__, show_suppressed=bool(opts["verbose"])
+        bool(opts["show_secrets"]),
+        color,
+        fail_on,
+        __version__,
+        show_suppressed=bool(opts["verbose"]),
     )
     rendered = RENDERERS[fmt](result, settings.rules, options)
     if fmt == "sarif" and _sarif_truncated(result):

@@ -196,7 +196,9 @@ def _needles(keyword: bytes) -> tuple[tuple[bytes, int], ...]:
 _KEYWORDS = (b"_live_", b"_test_", b"whsec_")
 _NEEDLES = tuple(n for kw in _KEYWORDS for n in _needles(kw))
 _NESTED_NEEDLES = tuple(nn for n, _ in _NEEDLES for nn, _ in _needles(n))
-_ANY_NEEDLE = re.compile(b"|".join(re.escape(n) for n in (*(n for n, _ in _NEEDLES), *_NESTED_NEEDLES)))
+_ANY_NEEDLE = re.compile(
+    b"|".join(re.escape(n) for n in (*(n for n, _ in _NEEDLES), *_NESTED_NEEDLES))
+)
 
 
 def _b64decode(encoded: bytes) -> bytes:

@@ -331,7 +331,9 @@ def _anchored_matches(
     and a file of thousands of `sk_test_` fixtures needs no `regex` import and no whole passes."""
     klen = len(group.keyword)
     rules = _patterns(group).rules
-    taken: dict[str, int] = {}  # rule id -> end of its last match: matches never overlap, as in finditer
+    taken: dict[
+        str, int
+    ] = {}  # rule id -> end of its last match: matches never overlap, as in finditer
     for start, hit in starts:
         # bounded by the line, as the windows are: `$` matches at its end, a match never spans lines
         end = data.find(b"\n", start, start + MAX_EXTENSION)
@@ -355,7 +357,9 @@ def _whole_buffer_pattern(pattern: Pattern) -> Pattern:
         return pattern
     import regex
 
-    return regex.compile(pattern.pattern)  # built-ins are compiled without flags: inline ones carry over
+    return regex.compile(
+        pattern.pattern
+    )  # built-ins are compiled without flags: inline ones carry over
 
 
 def _hits(data: bytes, group: _Compiled, first: int) -> list[int] | None:

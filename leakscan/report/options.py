@@ -11,4 +11,6 @@ class RenderOptions(NamedTuple):
     color: bool = False
     fail_on: Severity | None = Severity.MEDIUM
     tool_version: str = ""
-    show_suppressed: bool = False  # text: a block per suppressed finding (--verbose), not one count line
+    show_suppressed: bool = (
+        False  # text: a block per suppressed finding (--verbose), not one count line
+    )

@@ -135,7 +135,12 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
         line = text[pos.line_start : pos.line_end].decode("utf-8", "replace")
         hits.append(
             Hit(
-                m.rule_id, m.secret, pos.line, pos.column, pos.end_column, line_before,
+                m.rule_id,
+                m.secret,
+                pos.line,
+                pos.column,
+                pos.end_column,
+                line_before,
                 suppress.inline(line),
                 _encoding_label(encoding, None if layer is None else layer.encoding),
                 layer is not None and layer.split,
@@ -186,8 +191,14 @@ def place(
         )  # fmt: skip
         out.append(
             Occurrence(
-                hit.rule_id, hit.secret, where, verdict.severity, verdict.confidence,
-                verdict.context, verdict.notes, hit.inline,
+                hit.rule_id,
+                hit.secret,
+                where,
+                verdict.severity,
+                verdict.confidence,
+                verdict.context,
+                verdict.notes,
+                hit.inline,
             )  # fmt: skip
         )
     return BlobReport(tuple(out), skipped)

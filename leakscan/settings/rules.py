@@ -143,9 +143,7 @@ def parse_rule_doc(doc: Any, origin: str, *, builtin: bool) -> RuleSet:
         raise RuleError(f"{origin}: expected a mapping with a `rules:` list at the top.")
     unknown = set(doc) - _TOP_FIELDS
     if unknown:
-        raise RuleError(
-            f"{origin}: unknown top-level field(s) {quoted_names(unknown)}."
-        )
+        raise RuleError(f"{origin}: unknown top-level field(s) {quoted_names(unknown)}.")
     rules = tuple(_parse_rule(item, origin, i, builtin) for i, item in enumerate(doc["rules"]))
     samples = doc.get("documentation_samples") or {}
     if not isinstance(samples, dict):
@@ -159,7 +157,9 @@ def parse_rule_doc(doc: Any, origin: str, *, builtin: bool) -> RuleSet:
         rules=rules,
         documentation_sample_hashes=frozenset(
             secret_sha256(value)
-            for value in _string_list(samples.get("values") or [], origin, "documentation_samples.values")
+            for value in _string_list(
+                samples.get("values") or [], origin, "documentation_samples.values"
+            )
         ),
         sample_note=str(samples.get("note") or ""),
         placeholders=_parse_placeholders(doc.get("placeholders"), origin),
@@ -294,7 +294,9 @@ def table_source(rules: RuleSet, crc32: int) -> str:
     def rule(r: Rule) -> str:
         fields = r._replace(examples=(), negative_examples=())._asdict()
         args = "".join(
-            f"        {name}=Severity.{value.name},\n" if name == "severity" else f"        {name}={value!r},\n"
+            f"        {name}=Severity.{value.name},\n"
+            if name == "severity"
+            else f"        {name}={value!r},\n"
             for name, value in fields.items()
         )
         return f"    Rule(\n{args}    ),\n"

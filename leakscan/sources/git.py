@@ -72,7 +72,9 @@ def rev_parse(where: StrPath, *args: str) -> subprocess.CompletedProcess[bytes]:
             capture_output=True, env=git_env(), check=False,
         )  # fmt: skip
     except FileNotFoundError:
-        raise SourceError("git is not installed or not on PATH; install git and try again.") from None
+        raise SourceError(
+            "git is not installed or not on PATH; install git and try again."
+        ) from None
 
 
 def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = None) -> bytes:
@@ -124,7 +126,9 @@ def git_lines(
             finished = True
         finally:
             proc.stdout.close()
-            if proc.poll() is None and not finished:  # the reader stopped early: do not wait for git
+            if (
+                proc.poll() is None and not finished
+            ):  # the reader stopped early: do not wait for git
                 proc.kill()
             code = proc.wait()
         if code != 0:

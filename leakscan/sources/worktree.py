@@ -68,12 +68,16 @@ class Entry(NamedTuple):
     follow: bool = False
 
 
-def files(plan: Plan, *, include_ignored: bool, max_size: int, excludes: tuple[str, ...]) -> Iterator[Blob | Skipped]:
+def files(
+    plan: Plan, *, include_ignored: bool, max_size: int, excludes: tuple[str, ...]
+) -> Iterator[Blob | Skipped]:
     for entry in entries(plan, include_ignored=include_ignored, excludes=excludes):
         yield entry if isinstance(entry, Skipped) else read_entry(entry, max_size)
 
 
-def entries(plan: Plan, *, include_ignored: bool, excludes: tuple[str, ...]) -> Iterator[Entry | Skipped]:
+def entries(
+    plan: Plan, *, include_ignored: bool, excludes: tuple[str, ...]
+) -> Iterator[Entry | Skipped]:
     """Every file the plan covers, once, in a stable order, without reading any of them."""
     seen: set[str] = set()
     unreadable_dirs: dict[str, str] = {}

@@ -76,7 +76,9 @@ def _runs(entries: Sequence[E], workers: int) -> list[Sequence[E]]:
 
 
 def _in_forks(
-    settings: Settings, read: Callable[[E], Blob | Skipped], runs: list[Sequence[E | Skipped]],
+    settings: Settings,
+    read: Callable[[E], Blob | Skipped],
+    runs: list[Sequence[E | Skipped]],
     workers: int,
 ) -> list[tuple[int, list[ItemOutcome]]]:
     """(run number, outcomes) of every run, scanned by this process and `workers - 1` forked
@@ -141,7 +143,9 @@ def _in_forks(
 
 
 def _take_runs(
-    settings: Settings, read: Callable[[E], Blob | Skipped], runs: list[Sequence[E | Skipped]],
+    settings: Settings,
+    read: Callable[[E], Blob | Skipped],
+    runs: list[Sequence[E | Skipped]],
     queue: int,
 ) -> list[tuple[int, list[ItemOutcome]]]:
     """Scan the next run from the queue until it is empty; a 4-byte read from a pipe is atomic."""
