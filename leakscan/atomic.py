@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from leakscan.errors import UsageError
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from leakscan.model import StrPath

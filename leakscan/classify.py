@@ -5,10 +5,10 @@ from __future__ import annotations
 import binascii
 import posixpath
 import re
+from typing import NamedTuple
 
 from leakscan.fingerprint import secret_sha256
 from leakscan.model import Confidence, Lookalike, Placeholders, Rule, RuleSet, Severity
-from typing import NamedTuple
 
 # DESIGN §2: a secret in code that ships to browsers or apps is worse.
 CLIENT_ENV_PREFIXES = (

@@ -1,19 +1,105 @@
-"""Pure: the findings of many repositories (or shards of one) as one list, each secret once."""
+"""Pure: classified occurrences -> Findings, one per secret; merging findings; the one sort order.
+
+A tree scan, a history scan and the shards and repositories of `scan-many` all end here: each
+occurrence becomes a one-location Finding, and findings of the same secret are combined by one
+function, however many parts they come from.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
-from leakscan.model import Confidence, Finding, Location, RuleSet
-from leakscan.scan.content import remediation
+from leakscan import suppress
+from leakscan.fingerprint import preview, secret_sha256
+from leakscan.model import (
+    Confidence,
+    Finding,
+    Location,
+    Rule,
+    RuleSet,
+    Severity,
+    Suppression,
+    masked_repr,
+)
+from leakscan.suppress import Allowed
 
-_CONFIDENCE_ORDER = [Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW]
+HISTORY_ONLY = (
+    "This key is in the repository's history only: deleting the line does not help, because it is "
+    "still in every clone. Rotate it first; rewriting history (git filter-repo) is optional clean-up, "
+    "never the fix."
+)
+SAMPLE_REMEDIATION = (
+    "Nothing to rotate: Stripe publishes this key in its documentation, and it opens nothing of "
+    "yours. Use a test key of your own account instead, read from an environment variable."
+)
+_CONFIDENCE_ORDER = (Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW)
+
+
+class Occurrence(NamedTuple):
+    """One match at one place, classified; combined into Findings."""
+
+    rule_id: str
+    secret: str
+    location: Location
+    severity: Severity
+    confidence: Confidence
+    context: tuple[str, ...]
+    notes: tuple[str, ...]
+    inline: Suppression | None
+
+    def __repr__(self) -> str:
+        return masked_repr(self, "secret")
+
+
+def remediation(rules: RuleSet, rule: Rule, secret_sha: str, at_head: bool) -> str:
+    """What to do: the rule's advice, after the history-only warning when the key is gone from HEAD;
+    for a published documentation sample (public, reported at info) there is nothing to rotate."""
+    if rule.stripe and secret_sha in rules.documentation_sample_hashes:
+        return SAMPLE_REMEDIATION
+    return rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
+
+
+def from_occurrences(
+    rules: RuleSet,
+    occurrences: Iterable[Occurrence],
+    allowed: Allowed = Allowed(),
+    present_at_head: Callable[[str], bool] = lambda _secret: True,
+) -> tuple[Finding, ...]:
+    """One Finding per (rule, secret, inline-allowed or not), with every location, sorted."""
+    singles = (_single(rules, occ, allowed, present_at_head) for occ in occurrences)
+    return merge_findings(rules, [singles])
+
+
+def _single(
+    rules: RuleSet, occ: Occurrence, allowed: Allowed, present_at_head: Callable[[str], bool]
+) -> Finding:
+    rule = rules.rule(occ.rule_id)
+    sha = secret_sha256(occ.secret)
+    at_head = present_at_head(occ.secret)
+    suppressed = occ.inline or suppress.by_hash(occ.rule_id, sha, allowed)
+    return Finding(
+        rule_id=occ.rule_id,
+        key_type=rule.key_type,
+        mode=rule.mode,
+        severity=occ.severity,
+        confidence=occ.confidence,
+        secret_sha256=sha,
+        preview=preview(occ.secret),
+        present_at_head=at_head,
+        locations=(occ.location,),
+        remediation=remediation(rules, rule, sha, at_head),
+        context=occ.context,
+        notes=occ.notes,
+        suppressed=suppressed,
+        secret=occ.secret,
+    )
 
 
 def merge_findings(rules: RuleSet, parts: Iterable[Iterable[Finding]]) -> tuple[Finding, ...]:
-    """One Finding per (rule, secret, inline-allowed or not) — the key `scan.aggregate` uses, with
-    the secret's sha256 standing in for the secret itself, which workers do not send back — with
-    every location of every part; at HEAD if it is at HEAD anywhere; sorted once."""
+    """One Finding per (rule, secret, inline-allowed or not), with every location of every part;
+    at HEAD if it is at HEAD anywhere; sorted once. The secret's sha256 stands in for the secret,
+    which scan-many's workers do not send back."""
     groups: dict[tuple[str, str, bool], list[Finding]] = {}
     for part in parts:
         for f in part:
@@ -23,11 +109,6 @@ def merge_findings(rules: RuleSet, parts: Iterable[Iterable[Finding]]) -> tuple[
     return tuple(sorted(merged, key=finding_order))
 
 
-def finding_order(f: Finding) -> tuple[int, tuple[str, str, int, int, str], str, str]:
-    """Worst first, then by where it is first seen: repository, path, line, column."""
-    return (-f.severity, location_order(f.locations[0]), f.rule_id, f.secret_sha256)
-
-
 def _combine(rules: RuleSet, group: list[Finding]) -> Finding:
     first = group[0]
     if len(group) == 1:
@@ -35,14 +116,9 @@ def _combine(rules: RuleSet, group: list[Finding]) -> Finding:
     at_head = any(f.present_at_head for f in group)
     rule = rules.rule(first.rule_id)
     locations = {loc for f in group for loc in f.locations}
-    return Finding(
-        rule_id=first.rule_id,
-        key_type=first.key_type,
-        mode=first.mode,
+    return first._replace(
         severity=max(f.severity for f in group),
         confidence=min((f.confidence for f in group), key=_CONFIDENCE_ORDER.index),
-        secret_sha256=first.secret_sha256,
-        preview=first.preview,
         present_at_head=at_head,
         locations=tuple(sorted(locations, key=location_order)),
         remediation=remediation(rules, rule, first.secret_sha256, at_head),
@@ -55,3 +131,18 @@ def _combine(rules: RuleSet, group: list[Finding]) -> Finding:
 
 def location_order(loc: Location) -> tuple[str, str, int, int, str]:
     return (loc.repository or "", loc.path, loc.line, loc.column, loc.commit or "")
+
+
+def finding_order(f: Finding) -> tuple[int, str, str, int, int, str, str]:
+    """Worst first, then where it is first seen (repository, path, line, column), then rule and
+    hash: a total order, so every report is deterministic."""
+    first = f.locations[0]
+    where = (first.repository or "", first.path, first.line, first.column)
+    return (-f.severity, *where, f.rule_id, f.secret_sha256)
+
+
+def failing(findings: Iterable[Finding], fail_on: Severity | None) -> list[Finding]:
+    """Unsuppressed findings at or above `fail_on` (None: nothing fails)."""
+    if fail_on is None:
+        return []
+    return [f for f in findings if f.suppressed is None and f.severity >= fail_on]

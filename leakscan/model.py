@@ -6,7 +6,6 @@ Records are NamedTuples: creating a frozen dataclass runs `exec` for each genera
 from __future__ import annotations
 
 import enum
-
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:

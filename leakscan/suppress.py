@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from leakscan.model import Suppression
+
+
+class Allowed(NamedTuple):
+    """Secrets suppressed by hash: the config's allow-list and the baseline's (rule, hash) pairs."""
+
+    secrets: frozenset[str] = frozenset()
+    baseline: frozenset[tuple[str, str]] = frozenset()
+
 
 INLINE_MARKERS = ("leakscan:allow", "gitleaks:allow", "pragma: allowlist secret")
 
@@ -15,12 +25,10 @@ def inline(line: str) -> Suppression | None:
     return None
 
 
-def by_hash(
-    rule_id: str, sha256: str, allowed: frozenset[str], baseline: frozenset[tuple[str, str]]
-) -> Suppression | None:
+def by_hash(rule_id: str, sha256: str, allowed: Allowed) -> Suppression | None:
     """A secret allowlisted by hash in the config, or known to the baseline."""
-    if sha256 in allowed:
+    if sha256 in allowed.secrets:
         return Suppression("config", "secret hash allowlisted in the config (allow-secrets)")
-    if (rule_id, sha256) in baseline:
+    if (rule_id, sha256) in allowed.baseline:
         return Suppression("baseline", "known in the baseline")
     return None

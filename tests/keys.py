@@ -51,7 +51,7 @@ def documentation_samples() -> tuple[str, ...]:
     """Stripe's published sample keys, as rules/stripe.yaml lists them (the rules keep only hashes)."""
     import yaml
 
-    from leakscan.settings.rules import builtin_documents
+    from leakscan.settings.builtin import builtin_documents
 
     return tuple(sorted(
         str(v) for _, text in builtin_documents()

@@ -17,12 +17,13 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakscan.workers import forks as parallel
-from leakscan.match.text import text_for_scan
 from leakscan.match.engine import compile_matcher, find_matches
-from leakscan.settings.rules import parse_builtin
-from leakscan.scan.content import Settings, scan_items
+from leakscan.match.text import text_for_scan
+from leakscan.scan.content import scan_items
+from leakscan.settings import Settings
+from leakscan.settings.builtin import parse_builtin
 from leakscan.sources import worktree
+from leakscan.workers import forks as parallel
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from leakscan.cli.app import load_rules
+from leakscan.settings import load_rules
 from leakscan.model import Confidence, Finding, Location, ScanResult, ScanSummary, Severity
 from leakscan.report import github
 from leakscan.report.options import RenderOptions

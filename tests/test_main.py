@@ -14,20 +14,20 @@ from hypothesis import strategies as st
 
 from leakscan.cli.app import cli
 from leakscan.cli.fast import SCAN_OPTIONS, parse_scan
+from leakscan.request import ScanRequest
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
 
 SCAN = cli.commands["scan"]
 
 
-def click_parse(argv: list[str]) -> tuple[tuple[str, ...], dict[str, object]] | None:
-    """What click hands the `scan` command, or None when click refuses the line."""
+def click_parse(argv: list[str]) -> ScanRequest | None:
+    """The request click builds for the `scan` command, or None when click refuses the line."""
     try:
         ctx = SCAN.make_context("scan", list(argv[1:]), resilient_parsing=False)
     except (click.exceptions.ClickException, click.exceptions.Exit):
         return None
-    params = dict(ctx.params)
-    return tuple(params.pop("paths")), params
+    return ScanRequest(**ctx.params)
 
 
 def test_the_table_is_clicks_scan_command():

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from leakscan.workers.pool import LocalExecutor
-from leakscan.many.run import Plan, scan_many
-from leakscan.many.task import RepoOutcome, RepoTask, run_repo_task
 from leakscan.many.repolist import read_source
+from leakscan.many.run import Plan, scan_many
 from leakscan.many.state import State
+from leakscan.many.task import RepoOutcome, RepoTask, run_repo_task
+from leakscan.workers.pool import LocalExecutor
 from tests import keys
 from tests.conftest import run
 from tests.fleet import fast_repo, org
@@ -126,9 +126,9 @@ def _crash_always(task: RepoTask) -> RepoOutcome:
 
 
 def _plan() -> Plan:
-    from leakscan.cli.app import load_rules
+    from leakscan.settings import load_rules
     from leakscan.match.engine import compile_matcher
-    from leakscan.scan.content import Settings
+    from leakscan.settings import Settings
 
     rules = load_rules(())
     return Plan(Settings(rules, compile_matcher(rules.rules)), State(), "x", 1 << 30)

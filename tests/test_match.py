@@ -6,10 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leakscan.findings import from_occurrences
 from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.model import Blob, Confidence, Severity
-from leakscan.settings.rules import load_builtin
-from leakscan.scan.content import Settings, aggregate, scan_blob
+from leakscan.scan.content import scan_blob
+from leakscan.settings import Settings
+from leakscan.settings.builtin import load_builtin
 from tests import keys
 
 RULES = load_builtin()
@@ -18,7 +20,9 @@ SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
 
 def findings(text: str | bytes, path: str = "f.txt"):
     data = text.encode() if isinstance(text, str) else text
-    return aggregate(SETTINGS, scan_blob(SETTINGS, Blob(path, data)).occurrences)
+    return from_occurrences(
+        SETTINGS.rules, scan_blob(SETTINGS, Blob(path, data)).occurrences, SETTINGS.allowed
+    )
 
 
 def secrets(text: str | bytes) -> list[str]:
@@ -167,7 +171,7 @@ def test_repr_never_holds_the_raw_key():
     k = keys.key("secret", "live")
     blob = Blob("f", f"x={k}".encode())
     report = scan_blob(SETTINGS, blob)
-    (f,) = aggregate(SETTINGS, report.occurrences)
+    (f,) = from_occurrences(SETTINGS.rules, report.occurrences, SETTINGS.allowed)
     for obj in (blob, report, f, *report.occurrences, find_matches(SETTINGS.matcher, blob.data)):
         assert k not in repr(obj)
 

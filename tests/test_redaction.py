@@ -1,5 +1,5 @@
 """No raw key escapes: every command, format, log line, error, repr and the progress bar, unless
---show-secrets. Formats come from cli.RENDERERS, so a new renderer is checked the day it is added."""
+--show-secrets. Formats come from RENDERERS, so a new renderer is checked the day it is added."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 import leakscan
-from leakscan import model
+from leakscan import findings, model
 from leakscan.cli import app as cli
 from leakscan.match import engine as match
-from leakscan.scan import content as scan
 from leakscan.model import Blob
+from leakscan.report import RENDERERS
+from leakscan.scan import content as scan
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
 from tests.test_match import SETTINGS
@@ -69,7 +70,7 @@ SCANS = [[], ["--history"], ["--history", "--unreachable"], ["--range", "HEAD~2.
 EXTRAS = [[], ["-v"], ["-q"], ["--fail-on", "never"]]
 
 
-@pytest.mark.parametrize("fmt", list(cli.RENDERERS))
+@pytest.mark.parametrize("fmt", list(RENDERERS))
 @pytest.mark.parametrize("scan_args", SCANS, ids=lambda a: " ".join(a) or "worktree")
 def test_no_format_or_scan_prints_a_key(
     planted: Path, tmp_path: Path, fmt: str, scan_args: list[str]
@@ -93,7 +94,7 @@ def test_staged_scan_prints_no_key(planted: Path):
     (planted / "staged.py").write_text(f"S = '{KEYS[2]}'\n")
     git(planted, "add", "staged.py")
     try:
-        for fmt in cli.RENDERERS:
+        for fmt in RENDERERS:
             result = run("scan", "--staged", str(planted), "--format", fmt, "-v")
             assert result.exit_code == 1 and leaked(result.stdout + result.stderr) == []
     finally:
@@ -205,12 +206,12 @@ def test_repr_of_every_record_type_holds_no_key():
         hits,
         result,
         SETTINGS,
-        scan.aggregate(SETTINGS, report.occurrences),
+        findings.from_occurrences(SETTINGS.rules, report.occurrences),
     )
     seen = {type(r): r for root in roots for r in _records(root)}
     for record in seen.values():
         assert leaked(repr(record)) == [], type(record).__name__
-    assert {model.Blob, model.Match, model.Finding, scan.Occurrence, scan.Hit} <= set(seen)
+    assert {model.Blob, model.Match, model.Finding, findings.Occurrence, scan.Hit} <= set(seen)
 
 
 def test_no_record_type_shows_a_raw_field_in_its_repr():

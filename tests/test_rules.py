@@ -6,19 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from leakscan.settings import builtin_table as builtin_rules
 from leakscan.errors import RuleError
+from leakscan.match import pattern_facts
 from leakscan.match.engine import compile_matcher
-from leakscan.settings.rules import (
+from leakscan.scan.content import example_problems
+from leakscan.settings import Settings, builtin_table
+from leakscan.settings.builtin import (
     builtin_documents,
     documents_crc32,
     load_builtin,
-    load_rule_file,
     parse_builtin,
-    table_source,
 )
-from leakscan.scan.content import Settings, example_problems
+from leakscan.settings.rules import load_rule_file
 from tests.conftest import run
+from tools.rule_table import COMMAND, facts_source, table_source
 
 BUILTIN = parse_builtin()  # with the examples, which the generated table leaves out
 SETTINGS = Settings(BUILTIN, compile_matcher(BUILTIN.rules))
@@ -30,16 +31,15 @@ def test_builtin_rule_examples(rule):
     assert example_problems(SETTINGS, rule.id) == []
 
 
-def test_the_generated_table_is_the_rule_files():
-    """builtin_rules.py is what `python -m leakscan.settings.rules` writes from rules/*.yaml today."""
+def test_the_generated_tables_are_the_rule_files():
+    """builtin_table.py and pattern_facts.py are what tools/rule_table.py writes from rules/*.yaml."""
     docs = builtin_documents()
-    source = Path(builtin_rules.__file__).read_text(encoding="utf-8")
-    assert builtin_rules.SOURCE_CRC32 == documents_crc32(docs), (
-        "run: python -m leakscan.settings.rules"
-    )
-    assert source == table_source(parse_builtin(docs), documents_crc32(docs))
+    crc, rules = documents_crc32(docs), parse_builtin(docs)
+    for module, source in ((builtin_table, table_source), (pattern_facts, facts_source)):
+        assert module.SOURCE_CRC32 == crc, f"run: {COMMAND}"
+        assert Path(module.__file__).read_text(encoding="utf-8") == source(rules, crc), COMMAND
     without_examples = tuple(r._replace(examples=(), negative_examples=()) for r in BUILTIN.rules)
-    assert load_builtin() is builtin_rules.RULES
+    assert load_builtin() is builtin_table.RULES
     assert load_builtin() == BUILTIN._replace(rules=without_examples)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jschema_to_python.to_json import to_json
 
-from leakscan.cli.app import load_rules
+from leakscan.settings import load_rules
 from leakscan.model import Confidence, Finding, Location, ScanResult, ScanSummary, Severity
 from leakscan.report import sarif
 from leakscan.report.options import RenderOptions

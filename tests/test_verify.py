@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from leakscan.errors import UsageError
-from leakscan.verify.policy import status_for
 from leakscan.verify.client import BASE_ENV, base_url
+from leakscan.verify.policy import status_for
 from tests import keys
 from tests.conftest import run
 from tests.stripe_stub import HANG, serve

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from leakscan.errors import BaselineError
 from leakscan.model import BaselineEntry, Finding
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any

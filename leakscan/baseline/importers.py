@@ -15,12 +15,14 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.baseline.file import entries_from_findings
 from leakscan.errors import BaselineError
+from leakscan.findings import from_occurrences
 from leakscan.model import BaselineEntry, Blob, Finding
-from typing import TYPE_CHECKING, NamedTuple
-from leakscan.scan.content import Settings, aggregate, scan_blob
+from leakscan.scan.content import scan_blob
+from leakscan.settings import Settings
 
 if TYPE_CHECKING:
     from typing import Any
@@ -63,7 +65,7 @@ def from_gitleaks(doc: Any, settings: Settings, path: Path) -> Imported:
             unmapped["not a Stripe key leakscan recognises"] += 1
             continue
         occurrences.extend(whole[:1])
-    entries = entries_from_findings(aggregate(settings, occurrences))
+    entries = entries_from_findings(from_occurrences(settings.rules, occurrences, settings.allowed))
     return Imported(entries, len(doc), tuple(sorted(unmapped.items())))
 
 

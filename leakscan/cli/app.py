@@ -1,50 +1,27 @@
-"""Command-line wiring with click: options, help and the commands. The scan itself is in pipeline.py;
-what reaches the terminal goes through console.py (`main.py` runs a plain `scan` without click)."""
+"""Command-line wiring with click: options, help, and one ScanRequest per command. What each command
+does is in `leakscan/commands/`; `cli/fast.py` runs a plain `scan` without click."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from leakscan import __version__
-from leakscan.baseline import file as baseline_file
-from leakscan.atomic import write_atomically
-from leakscan.settings.config import in_directory
-from leakscan.cli.console import EXIT_CLEAN, EXIT_ERROR, echo, guarded
-from leakscan.errors import SourceError, UsageError
-from leakscan.commands.event import MODES, choose, load_event
-from leakscan.match.engine import DEFAULT_TIMEOUT, compile_matcher
-from leakscan.model import BaselineEntry
-from leakscan.commands.scan import (
+from leakscan.baseline.file import FILE_NAME as BASELINE_FILE
+from leakscan.cli.console import EXIT_CLEAN, guarded
+from leakscan.commands.baseline import run_baseline
+from leakscan.commands.event import MODES
+from leakscan.commands.rules import check_rules, list_rules
+from leakscan.commands.scan import run_scan
+from leakscan.match.engine import DEFAULT_TIMEOUT
+from leakscan.request import (
+    DEFAULT_MAX_FILE_SIZE,
     FAIL_ON_CHOICES,
-    RENDERERS,
-    collect_git,
-    finish,
-    load_config_for,
-    load_rules,
-    make_settings,
-    parse_size,
-    resolve_fail_on,
-    run_scan,
-    scan_sources,
-    scan_target,
+    FORMATS,
+    ScanRequest,
 )
-from leakscan.report import text as text_report
-from leakscan.report.options import RenderOptions
-from leakscan.settings.rules import load_builtin, load_rule_file, merge
-from leakscan.scan.content import Settings, example_problems
-from leakscan.sources import worktree
-
-if TYPE_CHECKING:  # these load only when their command runs
-    from leakscan.baseline import importers
-    from leakscan.workers import Executor
-    from leakscan.many.run import Progress
-    from leakscan.many.task import RepoTask
 
 _CLICK_EXITS = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
 
@@ -77,7 +54,7 @@ def _settings_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--rules", "rule_files", multiple=True, type=click.Path(dir_okay=False),
                      help="Extra rule file (same format as rules/stripe.yaml); repeatable."),
         click.option("--include-ignored", is_flag=True, help="Also scan files git ignores."),
-        click.option("--max-file-size", default="50MiB", show_default=True,
+        click.option("--max-file-size", default=DEFAULT_MAX_FILE_SIZE, show_default=True,
                      help="Skip files larger than this (bytes, or with K/M/G suffix)."),
         click.option("--rule-timeout", type=click.FloatRange(min=0.01), default=DEFAULT_TIMEOUT,
                      show_default=True, metavar="SECONDS",
@@ -112,7 +89,7 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
 
 def _report_options(f: Callable[..., object]) -> Callable[..., object]:
     return _apply([
-        click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text",
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
                      help="Report format."),
         click.option("-o", "--output", type=click.Path(dir_okay=False),
                      help="Write the report to FILE (atomically) instead of stdout."),
@@ -128,7 +105,7 @@ def _baseline_options(f: Callable[..., object]) -> Callable[..., object]:
     return _apply([
         click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
                      help="Baseline file of known findings (default: `baseline:` in the config, "
-                     f"then {baseline_file.FILE_NAME} at the root)."),
+                     f"then {BASELINE_FILE} at the root)."),
         click.option("--no-baseline", is_flag=True, help="Ignore any baseline file."),
         click.option("--report-stale", is_flag=True,
                      help="List baseline entries this scan no longer finds."),
@@ -157,9 +134,9 @@ def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
 @_baseline_options
 @_verify_options
 @click.pass_context
-def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> None:
+def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: Any) -> None:
     """Scan PATHS (default: the current directory) for Stripe keys."""
-    ctx.exit(run_scan(paths, opts))
+    ctx.exit(run_scan(ScanRequest(paths=paths, **opts)))
 
 
 @cli.command()
@@ -168,7 +145,7 @@ def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> None:
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help=f"Where to write the baseline [default: {baseline_file.FILE_NAME} at the root].",
+    help=f"Where to write the baseline [default: {BASELINE_FILE} at the root].",
 )
 @click.option(
     "--from-gitleaks",
@@ -179,68 +156,17 @@ def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> None:
               help="Start from a detect-secrets .secrets.baseline: keys this scan finds whose "
               "SHA-1 it lists.")  # fmt: skip
 @click.pass_context
-def baseline(ctx: click.Context, /, paths: tuple[str, ...], **opts: object) -> None:
+def baseline(
+    ctx: click.Context,
+    /,
+    paths: tuple[str, ...],
+    from_gitleaks: str | None,
+    from_detect_secrets: str | None,
+    **opts: Any,
+) -> None:
     """Write the findings of PATHS as a baseline: later scans fail only on new keys."""
-    if opts["from_gitleaks"] and opts["from_detect_secrets"]:
-        raise UsageError("use --from-gitleaks or --from-detect-secrets, not both.")
-    if opts["from_gitleaks"]:
-        entries, root = _gitleaks_entries(paths, opts)
-    else:
-        entries, root = _scanned_entries(paths, opts)
-    output = str(opts["output"]) if opts["output"] else in_directory(root, baseline_file.FILE_NAME)
-    write_atomically(output, baseline_file.render(entries))
-    if not opts["quiet"]:
-        echo(f"leakscan: wrote {len(entries)} baseline entr{'y' if len(entries) == 1 else 'ies'}"
-                   f" to {output}.", err=True)  # fmt: skip
+    run_baseline(ScanRequest(paths=paths, **opts), from_gitleaks, from_detect_secrets)
     ctx.exit(EXIT_CLEAN)
-
-
-def _gitleaks_entries(
-    paths: tuple[str, ...], opts: dict[str, object]
-) -> tuple[tuple[BaselineEntry, ...], str]:
-    """The Stripe keys of a gitleaks report (no scan); the root only places the output file."""
-    plan = worktree.plan(list(paths), os.getcwd())
-    config = load_config_for(opts, plan.root)
-    source = Path(str(opts["from_gitleaks"]))
-    from leakscan.baseline import importers
-
-    doc = importers.read_json(source, "gitleaks report")
-    imported = importers.from_gitleaks(doc, make_settings(config, opts), source)
-    _say_imported(imported, "gitleaks", opts)
-    return imported.entries, plan.root
-
-
-def _scanned_entries(
-    paths: tuple[str, ...], opts: dict[str, object]
-) -> tuple[tuple[BaselineEntry, ...], str]:
-    """Every finding of a scan, or only those a detect-secrets baseline knows (by SHA-1)."""
-    scanned = scan_sources(paths, opts, use_baseline=False)
-    summary = scanned.result.summary
-    if opts["verbose"]:
-        for line in text_report.verbose_lines(summary):
-            echo(line, err=True)
-    unreadable = any(k.reason.startswith("unreadable") for k in summary.skipped)
-    nothing_read = unreadable and summary.files == 0 and summary.blobs == 0
-    if nothing_read or any(k.incomplete for k in summary.skipped):
-        raise SourceError("the scan did not finish, so no baseline was written; see --verbose.")
-    if not opts["from_detect_secrets"]:
-        return baseline_file.entries_from_findings(scanned.result.findings), scanned.root
-    source = Path(str(opts["from_detect_secrets"]))
-    from leakscan.baseline import importers
-
-    doc = importers.read_json(source, "detect-secrets baseline")
-    imported = importers.from_detect_secrets(doc, scanned.result.findings, source)
-    _say_imported(imported, "detect-secrets", opts)
-    return imported.entries, scanned.root
-
-
-def _say_imported(imported: importers.Imported, tool: str, opts: dict[str, object]) -> None:
-    if opts["quiet"]:
-        return
-    echo(f"leakscan: imported {len(imported.entries)} Stripe key(s) from {imported.total} "
-               f"{tool} result(s).", err=True)  # fmt: skip
-    for reason, count in imported.unmapped:
-        echo(f"leakscan: {count} {tool} result(s) not imported: {reason}.", err=True)
 
 
 @cli.command("scan-many")
@@ -278,87 +204,25 @@ def _say_imported(imported: importers.Imported, tool: str, opts: dict[str, objec
     help="Split a repository whose history holds more than this into blob-id shards.",
 )
 @click.pass_context
-def scan_many(ctx: click.Context, /, source: str, **opts: object) -> None:
+def scan_many(
+    ctx: click.Context,
+    /,
+    source: str,
+    executor: str,
+    scheduler: str | None,
+    state_path: str | None,
+    shard_size: str,
+    **opts: Any,
+) -> None:
     """Scan the history of every repository SOURCE names, and merge the findings into one report.
 
     SOURCE is a file listing repository paths or clone URLs (one a line, `#` comments), or a
     directory whose sub-directories are repositories."""
-    from leakscan.many import run as many
-    from leakscan.report import many as many_report
-    from leakscan.many.repolist import read_source
-    from leakscan.many.state import State, load_state, rules_digest, save_state, updated
+    from leakscan.commands.many import run_scan_many  # multiprocessing and Dask: this command only
 
-    _check_many_options(opts)
-    specs = read_source(Path(source))
-    root = Path(source) if Path(source).is_dir() else Path(source).parent
-    config = load_config_for(opts, root)
-    settings = make_settings(config, opts)
-    state_path = Path(str(opts["state_path"])) if opts["state_path"] else None
-    state = load_state(state_path) if state_path else State()
-    plan = many.Plan(
-        settings, state, rules_digest(settings.rules), parse_size(str(opts["shard_size"])),
-        bool(opts["show_secrets"]), parse_size(str(opts["max_file_size"])), config.exclude_paths,
-    )  # fmt: skip
-    executor = _many_executor(opts)
-    try:
-        done = many.scan_many(specs, plan, executor, target=source,
-                              on_progress=_many_progress(opts))  # fmt: skip
-    finally:
-        executor.close()
-    code = finish(done.result, settings, config, opts)
-    if done.failed:
-        for line in many_report.failed_lines(done.failed, len(specs)):
-            echo(line, err=True)
-    if state_path is not None:
-        save_state(state_path, updated(state, plan.rules_digest, done.tips))
-    ctx.exit(code)
-
-
-def _check_many_options(opts: dict[str, object]) -> None:
-    if opts["include_ignored"]:
-        raise UsageError(
-            "--include-ignored applies to working-tree scans; scan-many scans histories."
-        )
-    if opts["executor"] == "dask" and not opts["scheduler"]:
-        raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786).")
-    if opts["executor"] != "dask" and opts["scheduler"]:
-        raise UsageError("--scheduler only applies to --executor dask.")
-    if opts["executor"] == "dask" and opts["jobs"]:
-        raise UsageError(
-            "--jobs sizes the local pool; a Dask cluster has as many workers as it has."
-        )
-
-
-def _many_executor(opts: dict[str, object]) -> Executor[RepoTask]:
-    from leakscan.many.task import run_repo_task
-
-    if opts["executor"] == "dask":
-        from leakscan.workers.cluster import DaskExecutor
-
-        return DaskExecutor(run_repo_task, str(opts["scheduler"]))
-    from leakscan.workers.pool import LocalExecutor
-
-    return LocalExecutor(run_repo_task, int(opts["jobs"] or os.cpu_count() or 1))  # type: ignore[call-overload]
-
-
-def _many_progress(opts: dict[str, object]) -> Callable[[Progress], None] | None:
-    """A progress line on a terminal; with --verbose elsewhere, one line per finished repository."""
-    from leakscan.report import many as many_report
-
-    tty = sys.stderr.isatty() and not opts["no_progress"] and not opts["quiet"]
-    if not tty and not opts["verbose"]:
-        return None
-
-    def show(p: Progress) -> None:
-        if tty:
-            line = many_report.progress_line(p.done, p.total, p.bytes, p.seconds)
-            end = "\n" if p.done == p.total and p.finished else ""
-            echo(f"\r{line}\033[K{end}", err=True, nl=False)
-        elif p.finished:
-            echo(many_report.finished_line(p.done, p.total, p.finished, p.finished_blobs,
-                                                 p.finished_bytes), err=True)  # fmt: skip
-
-    return show
+    request = ScanRequest(**opts)
+    ctx.exit(run_scan_many(source, request, executor_name=executor, scheduler=scheduler,
+                           state_path=state_path, shard_size=shard_size))  # fmt: skip
 
 
 @cli.group()
@@ -369,13 +233,10 @@ def rules() -> None:
 @rules.command("list")
 @click.option("--rules", "rule_files", multiple=True, type=click.Path(dir_okay=False),
               help="Also list the rules of this file; repeatable.")  # fmt: skip
-def rules_list(rule_files: tuple[str, ...]) -> None:
+@click.pass_context
+def rules_list(ctx: click.Context, rule_files: tuple[str, ...]) -> None:
     """Every rule: id, key type, mode, severity, title."""
-    rs = load_rules(tuple(Path(p) for p in rule_files))
-    rows = [(r.id, r.key_type, r.mode or "-", r.severity.label, r.title) for r in rs.rules]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4])
+    ctx.exit(list_rules(rule_files))
 
 
 @rules.command("check")
@@ -383,18 +244,7 @@ def rules_list(rule_files: tuple[str, ...]) -> None:
 @click.pass_context
 def rules_check(ctx: click.Context, files: tuple[str, ...]) -> None:
     """Validate rule FILES: YAML, fields, regexes, and each rule's examples."""
-    failed = False
-    for name in files:
-        user = load_rule_file(Path(name))
-        rs = merge([load_builtin(), user])
-        settings = Settings(rs, compile_matcher(rs.rules))
-        problems = [p for r in user.rules for p in example_problems(settings, r.id)]
-        for p in problems:
-            echo(f"{name}: {p}", err=True)
-        failed |= bool(problems)
-        if not problems:
-            echo(f"{name}: {len(user.rules)} rule(s) OK")
-    ctx.exit(EXIT_ERROR if failed else EXIT_CLEAN)
+    ctx.exit(check_rules(files))
 
 
 @cli.group()
@@ -424,33 +274,12 @@ def ci() -> None:
 @_baseline_options
 @click.pass_context
 def ci_github(ctx: click.Context, /, path: str, mode: str, base: str | None, head: str | None,
-              sarif_file: str, **opts: object) -> None:  # fmt: skip
+              sarif_file: str, **opts: Any) -> None:  # fmt: skip
     """GitHub Actions: scan what the event changed; write SARIF, annotations, summary, outputs."""
-    from leakscan.report import github as github_report
-    from leakscan.report import sarif as sarif_report
+    from leakscan.commands.ci import run_ci_github  # sarif-om (40-90 ms): the CI commands only
 
-    env = os.environ
-    event = load_event(env.get("GITHUB_EVENT_PATH"))
-    target = choose(Path(path), env.get("GITHUB_EVENT_NAME", ""), event,
-                    mode=mode, base=base, head=head)  # fmt: skip
-    echo(f"leakscan: scanning {target.reason}", err=True)
-    scanned = scan_target(path, target, opts)
-    result, settings, config = scanned.result, scanned.settings, scanned.config
-    options = RenderOptions(False, False, resolve_fail_on(opts, config), __version__)
-    write_atomically(Path(sarif_file), sarif_report.render(result, settings.rules, options))
-    if sarif_report.truncated(result):
-        echo(f"leakscan: warning: {sarif_report.cap_message(len(result.findings))}", err=True)
-    code = finish(result, settings, config, opts)
-    for line in github_report.annotation_lines(result, settings.rules):
-        echo(line)
-    if env.get("GITHUB_STEP_SUMMARY"):
-        append_text(Path(env["GITHUB_STEP_SUMMARY"]),
-                    github_report.summary(result, settings.rules, options))  # fmt: skip
-    active = sum(1 for f in result.findings if f.suppressed is None)
-    if env.get("GITHUB_OUTPUT"):
-        append_text(Path(env["GITHUB_OUTPUT"]),
-                    github_output({"findings": str(active), "sarif-file": sarif_file}))  # fmt: skip
-    ctx.exit(code)
+    ctx.exit(run_ci_github(ScanRequest(**opts), path=path, mode=mode, base=base, head=head,
+                           sarif_file=sarif_file))  # fmt: skip
 
 
 @cli.group()
@@ -463,37 +292,14 @@ def hook() -> None:
 @_report_options
 @_baseline_options
 @click.pass_context
-def hook_pre_push(ctx: click.Context, /, **opts: object) -> None:
+def hook_pre_push(ctx: click.Context, /, **opts: Any) -> None:
     """Scan the commits being pushed: $PRE_COMMIT_FROM_REF..$PRE_COMMIT_TO_REF.
 
     Without them (pre-commit sets neither when a push starts at a root commit), scan the commits of
     $PRE_COMMIT_LOCAL_BRANCH (default HEAD) that no remote-tracking branch has."""
-    env = os.environ
-    base, head = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
-    spec = (
-        f"{base}..{head}" if base and head else f"..{env.get('PRE_COMMIT_LOCAL_BRANCH') or 'HEAD'}"
-    )
-    scanned = collect_git(Path("."), opts, spec, use_baseline=not opts["no_baseline"])
-    ctx.exit(finish(scanned.result, scanned.settings, scanned.config, opts))
+    from leakscan.commands.ci import run_pre_push  # sarif-om (40-90 ms): the CI commands only
 
-
-def github_output(values: dict[str, str]) -> str:
-    """Lines for $GITHUB_OUTPUT; a value with a newline uses the delimiter form."""
-    lines = []
-    for name, value in values.items():
-        if "\n" in value or "\r" in value:
-            lines += [f"{name}<<LEAKSCAN_EOF", value, "LEAKSCAN_EOF"]
-        else:
-            lines.append(f"{name}={value}")
-    return "".join(line + "\n" for line in lines)
-
-
-def append_text(path: Path, text: str) -> None:
-    try:
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write ({exc.strerror or exc}).") from None
+    ctx.exit(run_pre_push(ScanRequest(**opts)))
 
 
 def main() -> None:

@@ -1,21 +1,23 @@
 """The terminal: the one place that writes to stdout/stderr and maps errors to exit codes (DESIGN §7).
 
-Both entry points use it: the click CLI (`cli.py`) and the click-free `scan` of `main.py`.
+Both entry points use it: the click CLI (`cli/app.py`) and the click-free `scan` (`cli/fast.py`);
+the commands write their lines through `echo`.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 from leakscan.errors import LeakscanError
-from typing import TYPE_CHECKING
+from leakscan.fingerprint import redact
+from leakscan.match.engine import compile_matcher, find_matches
+from leakscan.settings.builtin import load_builtin
 
-if TYPE_CHECKING:
-    from typing import TypeVar
-
-    T = TypeVar("T")
+T = TypeVar("T")
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -40,8 +42,6 @@ def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
 
 
 def _is_ascii(encoding: str) -> bool:
-    import codecs
-
     try:
         return codecs.lookup(encoding).name == "ascii"
     except LookupError:
@@ -56,8 +56,6 @@ def guarded(run: Callable[[], T], passthrough: tuple[type[BaseException], ...] =
     except passthrough:
         raise
     except LeakscanError as exc:
-        from leakscan.commands.scan import redact_keys
-
         echo(f"leakscan: error: {redact_keys(str(exc))}", err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -69,3 +67,10 @@ def guarded(run: Callable[[], T], passthrough: tuple[type[BaseException], ...] =
         echo(f"leakscan: internal error ({type(exc).__name__}); the scan did not finish. "
              "Please report it with the command you ran.", err=True)  # fmt: skip
         return EXIT_ERROR
+
+
+def redact_keys(text: str) -> str:
+    """Defence in depth for messages built from untrusted input (a rule or config file quoting a
+    key): every built-in rule's match in it is redacted."""
+    found = find_matches(compile_matcher(load_builtin().rules), text.encode("utf-8", "replace"))
+    return redact(text, {m.secret for m in found.matches})

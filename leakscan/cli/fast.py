@@ -3,7 +3,7 @@
 A pre-commit hook pays for every millisecond of start-up on every commit: importing click and building
 the options of every command costs more than the whole staged scan (docs/performance.md). So a `scan`
 command line made only of the options below, written in their plain forms, is parsed here into the
-same `opts` dict click would build, and run by the same `pipeline.run_scan`. Anything else — another
+same `ScanRequest` click builds, and run by the same `commands.scan.run_scan`. Anything else — another
 command, `--help`, a combined short flag, `--`, a value that does not convert — goes to click, which
 stays the one authority on help and on errors. `tests/test_main.py` holds the two parsers equal.
 """
@@ -14,11 +14,17 @@ import gc
 import os
 import stat
 import sys
+from typing import Any, NamedTuple
 
 from leakscan.cli.console import guarded
+from leakscan.commands.scan import run_scan
 from leakscan.match.engine import DEFAULT_TIMEOUT
-from leakscan.commands.scan import FAIL_ON_CHOICES, RENDERERS, run_scan
-from typing import NamedTuple
+from leakscan.request import (
+    DEFAULT_MAX_FILE_SIZE,
+    FAIL_ON_CHOICES,
+    FORMATS,
+    ScanRequest,
+)
 
 
 class Option(NamedTuple):
@@ -39,7 +45,7 @@ SCAN_OPTIONS = (
     Option("config_path", ("--config",), "text"),
     Option("rule_files", ("--rules",), "paths", ()),
     Option("include_ignored", ("--include-ignored",), "flag", False),
-    Option("max_file_size", ("--max-file-size",), "text", "50MiB"),
+    Option("max_file_size", ("--max-file-size",), "text", DEFAULT_MAX_FILE_SIZE),
     Option("rule_timeout", ("--rule-timeout",), "float", DEFAULT_TIMEOUT, low=0.01),
     Option("no_progress", ("--no-progress",), "flag", False),
     Option("verbose", ("-v", "--verbose"), "flag", False),
@@ -50,7 +56,7 @@ SCAN_OPTIONS = (
     Option("since", ("--since",), "text"),
     Option("staged", ("--staged",), "flag", False),
     Option("jobs", ("-j", "--jobs"), "int", low=1),
-    Option("fmt", ("--format",), "choice", "text", choices=tuple(RENDERERS)),
+    Option("fmt", ("--format",), "choice", "text", choices=FORMATS),
     Option("output", ("-o", "--output"), "path"),
     Option("fail_on", ("--fail-on",), "ichoice", choices=FAIL_ON_CHOICES),
     Option("show_secrets", ("--show-secrets",), "flag", False),
@@ -70,22 +76,22 @@ _BY_FLAG = {flag: option for option in SCAN_OPTIONS for flag in option.flags}
 def main() -> None:
     parsed = parse_scan(sys.argv[1:])
     if parsed is None:
+        # click and every command's options, only when click has work to do (~40 ms)
         from leakscan.cli.app import main as click_main
 
         click_main()
         return
-    paths, opts = parsed
     gc.freeze()  # what the imports made lives to the end: no collection walks it, no worker copies it
-    code = guarded(lambda: run_scan(paths, opts))
+    code = guarded(lambda: run_scan(parsed))
     gc.freeze()  # nor on the way out: the collection at exit walked every object, ~5 ms
     sys.exit(code)
 
 
-def parse_scan(argv: list[str]) -> tuple[tuple[str, ...], dict[str, object]] | None:
-    """`scan [OPTIONS] [PATHS]` -> (paths, opts) exactly as click parses it; None for click to do."""
+def parse_scan(argv: list[str]) -> ScanRequest | None:
+    """`scan [OPTIONS] [PATHS]` -> the request exactly as click parses it; None for click to do."""
     if not argv or argv[0] != "scan":
         return None
-    opts: dict[str, object] = {o.dest: o.default for o in SCAN_OPTIONS}
+    opts: dict[str, Any] = {o.dest: o.default for o in SCAN_OPTIONS}  # checked by the table
     rule_files: list[str] = []
     paths: list[str] = []
     args = iter(argv[1:])
@@ -112,7 +118,7 @@ def parse_scan(argv: list[str]) -> tuple[tuple[str, ...], dict[str, object]] | N
             opts[option.dest] = value
     if rule_files:
         opts["rule_files"] = tuple(rule_files)
-    return tuple(paths), opts
+    return ScanRequest(paths=tuple(paths), **opts)
 
 
 def _convert(option: Option, text: str) -> object | None:

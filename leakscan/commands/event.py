@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import SourceError, UsageError
-from typing import TYPE_CHECKING, NamedTuple
 from leakscan.sources import refs
 
 if TYPE_CHECKING:

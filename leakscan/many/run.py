@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-
-from leakscan.workers import Executor, Lost
-from leakscan.findings import merge_findings
-from leakscan.model import ScanResult, ScanSummary, Skipped
 from typing import NamedTuple
-from leakscan.many.task import RepoOutcome, RepoTask, Shard
-from leakscan.scan.content import Settings
+
+from leakscan.findings import merge_findings
 from leakscan.many.repolist import RepoSpec
 from leakscan.many.state import State, Tips
+from leakscan.many.task import RepoOutcome, RepoTask, Shard
+from leakscan.model import ScanResult, ScanSummary, Skipped
+from leakscan.settings import Settings
+from leakscan.workers import Executor, Lost
 
 
 class Progress(NamedTuple):

@@ -12,11 +12,11 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.atomic import write_atomically
 from leakscan.errors import UsageError
 from leakscan.model import RuleSet
-from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import Any

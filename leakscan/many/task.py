@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-
-from leakscan.scan import history as gitscan
-from leakscan.errors import LeakscanError
-from leakscan.model import Finding, Skipped
 from typing import NamedTuple
-from leakscan.scan.content import Settings
-from leakscan.sources import history
+
+from leakscan.errors import LeakscanError
 from leakscan.many.clone import local_copy, ref_tips
 from leakscan.many.repolist import RepoSpec
+from leakscan.model import Finding, Skipped
+from leakscan.scan import history as gitscan
+from leakscan.settings import Settings
+from leakscan.sources import history
 
 Pairs = tuple[tuple[str, str], ...]  # (ref name, commit sha), sorted
 DEFAULT_SHARD_BYTES = 256 << 20

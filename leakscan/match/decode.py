@@ -12,9 +12,9 @@ import binascii
 import itertools
 import re
 from array import array
+from typing import NamedTuple
 
 from leakscan.model import masked_repr
-from typing import NamedTuple
 
 
 class Limits(NamedTuple):

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, NamedTuple
 
+from leakscan.errors import RuleError
 from leakscan.match.literals import rule_anchors, starts_with_secret
 from leakscan.model import Match, Rule
-from typing import TYPE_CHECKING, NamedTuple
-from leakscan.settings.rules import compile_rule_regex
 
 if TYPE_CHECKING:
     from typing import Any
@@ -205,6 +205,21 @@ def compile_pattern(rule: Rule) -> Pattern:
         except re.error:
             pass
     return compile_rule_regex(rule.regex, rule.id)
+
+
+def compile_rule_regex(pattern: str, where: str) -> Any:
+    """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding (a regex.Pattern)."""
+    import regex
+
+    try:
+        return regex.compile(pattern.encode("utf-8"))
+    except (OverflowError, ValueError, RecursionError) as exc:
+        raise RuleError(f"{where}: bad regex: {exc}.") from None
+    except regex.error as exc:
+        pos = f" at {exc.pos}" if getattr(exc, "pos", None) is not None else ""
+        raise RuleError(
+            f"{where}: bad regex{pos}: {exc.msg if hasattr(exc, 'msg') else exc}."
+        ) from None
 
 
 _NAMED_GROUP = re.compile(rb"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")

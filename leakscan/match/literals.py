@@ -17,7 +17,6 @@ file.
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def starts_with_secret(pattern: str) -> bool:
 
 
 def _table_facts(pattern: str) -> tuple[frozenset[bytes] | None, bool] | None:
-    from leakscan.settings.builtin_table import PATTERN_FACTS
+    from leakscan.match.pattern_facts import PATTERN_FACTS
 
     return PATTERN_FACTS.get(pattern)
 

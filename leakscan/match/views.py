@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from leakscan.match.decode import DEFAULT_LIMITS, Limits, View, to_origin, views
 from leakscan.match.engine import BlobMatches, Matcher, find_matches
 from leakscan.model import masked_repr
-from typing import NamedTuple
 
 SPLIT_NOTE = "The key is written in pieces (string concatenation or a line continuation); leakscan joined them."
 

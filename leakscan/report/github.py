@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 
+from leakscan.findings import failing
 from leakscan.model import Finding, RuleSet, ScanResult, Severity
 from leakscan.report.options import RenderOptions
-from leakscan.scan.content import failing
 
 MAX_ANNOTATIONS = 10  # GitHub shows at most 10 error and 10 warning annotations per step
 MAX_SUMMARY_BYTES = 1024 * 1024  # GitHub rejects a step summary above 1 MiB

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from leakscan.model import Finding, Location, RuleSet, ScanResult, Verification
-from typing import TYPE_CHECKING
 from leakscan.report.options import RenderOptions
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from leakscan.model import Skipped
 from leakscan.report.text import safe
-from leakscan.sources.files import human_size
+from leakscan.units import human_size
 
 
 def progress_line(done: int, total: int, nbytes: int, seconds: float) -> str:

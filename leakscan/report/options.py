@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from leakscan.model import Severity
 from typing import NamedTuple
+
+from leakscan.model import Severity
 
 
 class RenderOptions(NamedTuple):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leakscan.sources.files import human_size
+from leakscan.units import human_size
 
 BAR_WIDTH = 24
 

@@ -10,12 +10,12 @@ import json
 import re
 import urllib.parse
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 import sarif_om as om
 from jschema_to_python import to_json as jschema
 
 from leakscan.model import Finding, Location, Rule, RuleSet, ScanResult, Severity
-from typing import TYPE_CHECKING
 from leakscan.report.options import RenderOptions
 
 if TYPE_CHECKING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leakscan.findings import failing
 from leakscan.model import (
     BaselineEntry,
     Finding,
@@ -12,8 +13,7 @@ from leakscan.model import (
     Verification,
 )
 from leakscan.report.options import RenderOptions
-from leakscan.scan.content import failing
-from leakscan.sources.files import human_size
+from leakscan.units import human_size
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;31m",

@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
+from typing import TYPE_CHECKING, NamedTuple
 
-from leakscan.match.text import is_plain
 from leakscan.errors import SourceError
 from leakscan.match.engine import has_anchored_keyword
-from typing import TYPE_CHECKING, NamedTuple
-from leakscan.scan.content import BlobHits, Settings, match_blob
+from leakscan.match.text import is_plain
+from leakscan.scan.content import BlobHits, match_blob
+from leakscan.settings import Settings
 from leakscan.sources.git import BlobRef, Reader, cat_file
 
 if TYPE_CHECKING:

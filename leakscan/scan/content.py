@@ -1,74 +1,30 @@
-"""The one composition: source -> match -> classify -> suppress -> Finding."""
+"""Per content: bytes -> matches (in the text and its decoded views) -> classified occurrences."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan import suppress
+from leakscan.findings import Occurrence, from_occurrences
+from leakscan.match.engine import find_matches
+from leakscan.match.lines import locate
 from leakscan.match.text import text_for_scan
-from leakscan.fingerprint import preview, secret_sha256
 from leakscan.match.views import SPLIT_NOTE, LayeredMatch, find_layered
-from leakscan.match.engine import Matcher, find_matches
 from leakscan.model import (
     Blob,
-    Confidence,
-    Finding,
     Location,
     Match,
-    Rule,
-    RuleSet,
     ScanResult,
     ScanSummary,
-    Severity,
     Skipped,
     Suppression,
     masked_repr,
 )
-from leakscan.match.lines import locate
-from typing import NamedTuple
 
-HISTORY_ONLY = (
-    "This key is in the repository's history only: deleting the line does not help, because it is still "
-    "in every clone. Rotate it first; rewriting history (git filter-repo) is optional clean-up, never the fix."
-)
-SAMPLE_REMEDIATION = (
-    "Nothing to rotate: Stripe publishes this key in its documentation, and it opens nothing of yours. "
-    "Use a test key of your own account instead, read from an environment variable."
-)
-
-
-def remediation(rules: RuleSet, rule: Rule, secret_sha: str, at_head: bool) -> str:
-    """What to do: the rule's advice, after the history-only warning when the key is gone from HEAD;
-    for a published documentation sample (public, reported at info) there is nothing to rotate."""
-    if rule.stripe and secret_sha in rules.documentation_sample_hashes:
-        return SAMPLE_REMEDIATION
-    return rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
-
-
-class Settings(NamedTuple):
-    """What a scan needs besides its source, loaded once in cli and passed down."""
-
-    rules: RuleSet
-    matcher: Matcher
-    allow_secrets: frozenset[str] = frozenset()
-    baseline: frozenset[tuple[str, str]] = frozenset()  # (rule_id, secret_sha256)
-
-
-class Occurrence(NamedTuple):
-    """One match at one place, classified; aggregated into Findings."""
-
-    rule_id: str
-    secret: str
-    location: Location
-    severity: Severity
-    confidence: Confidence
-    context: tuple[str, ...]
-    notes: tuple[str, ...]
-    inline: Suppression | None
-
-    def __repr__(self) -> str:
-        return masked_repr(self, "secret")
+if TYPE_CHECKING:
+    from leakscan.settings import Settings
 
 
 class BlobReport(NamedTuple):
@@ -210,57 +166,6 @@ def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
     return place(settings, found, blob.path, blob.commit, blob.author_date)
 
 
-def aggregate(
-    settings: Settings,
-    occurrences: Iterable[Occurrence],
-    present_at_head: Callable[[str], bool] = lambda _secret: True,
-) -> tuple[Finding, ...]:
-    """One Finding per (rule, secret, inline-allowed or not), with every location, sorted."""
-    groups: dict[tuple[str, str, bool], list[Occurrence]] = {}
-    for occ in occurrences:
-        groups.setdefault((occ.rule_id, occ.secret, occ.inline is not None), []).append(occ)
-    findings = []
-    for (rule_id, secret, inline_allowed), occs in groups.items():
-        rule = settings.rules.rule(rule_id)
-        sha = secret_sha256(secret)
-        at_head = present_at_head(secret)
-        suppression = occs[0].inline if inline_allowed else None
-        suppression = suppression or suppress.by_hash(
-            rule_id, sha, settings.allow_secrets, settings.baseline
-        )
-        findings.append(
-            Finding(
-                rule_id=rule_id,
-                key_type=rule.key_type,
-                mode=rule.mode,
-                severity=max(o.severity for o in occs),
-                confidence=min((o.confidence for o in occs), key=_CONFIDENCE_ORDER.index),
-                secret_sha256=sha,
-                preview=preview(secret),
-                present_at_head=at_head,
-                locations=tuple(sorted({o.location for o in occs}, key=_location_key)),
-                remediation=remediation(settings.rules, rule, sha, at_head),
-                context=tuple(dict.fromkeys(c for o in occs for c in o.context)),
-                notes=tuple(dict.fromkeys(n for o in occs for n in o.notes)),
-                suppressed=suppression,
-                secret=secret,
-            )
-        )
-    return tuple(sorted(findings, key=finding_order))
-
-
-_CONFIDENCE_ORDER = [Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW]
-
-
-def _location_key(loc: Location) -> tuple[str, int, int, str]:
-    return (loc.path, loc.line, loc.column, loc.commit or "")
-
-
-def finding_order(f: Finding) -> tuple[int, str, int, int, str, str]:
-    first = f.locations[0]
-    return (-f.severity, first.path, first.line, first.column, f.rule_id, f.secret_sha256)
-
-
 class ItemOutcome(NamedTuple):
     """What one source item (a read file, or a Skipped record) added to a scan; picklable for workers."""
 
@@ -304,7 +209,7 @@ def summarise(
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,
         seconds=time.monotonic() - started,
     )  # fmt: skip
-    return ScanResult(summary, aggregate(settings, occurrences))
+    return ScanResult(summary, from_occurrences(settings.rules, occurrences, settings.allowed))
 
 
 def scan_items(
@@ -319,13 +224,6 @@ def scan_items(
     started = time.monotonic()
     outcomes = (scan_item(settings, item) for item in items)
     return summarise(settings, outcomes, target=target, mode=mode, started=started, notes=notes)
-
-
-def failing(findings: Iterable[Finding], fail_on: Severity | None) -> list[Finding]:
-    """Unsuppressed findings at or above `fail_on` (None: nothing fails)."""
-    if fail_on is None:
-        return []
-    return [f for f in findings if f.suppressed is None and f.severity >= fail_on]
 
 
 def example_problems(settings: Settings, rule_id: str) -> list[str]:

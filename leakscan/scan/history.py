@@ -6,18 +6,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
-from leakscan.settings.config import excluded
-from leakscan.errors import UsageError
-from leakscan.model import ScanResult, ScanSummary, Skipped
 from typing import NamedTuple
-from leakscan.scan.content import Occurrence, Settings, aggregate, match_blob, place
+
+from leakscan.errors import UsageError
+from leakscan.findings import Occurrence, from_occurrences
+from leakscan.model import ScanResult, ScanSummary, Skipped
+from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
+from leakscan.scan.content import match_blob, place
+from leakscan.settings import Settings
+from leakscan.settings.config import excluded
 from leakscan.sources import history
-from leakscan.sources.files import human_size
+from leakscan.sources.attribution import Seen, introductions
 from leakscan.sources.git import BlobRef, cat_blobs
 from leakscan.sources.history import Reachable, Repo
-from leakscan.sources.attribution import Seen, introductions
+from leakscan.units import human_size
 
 # (total blobs, total bytes) -> the callback to report progress to, or None for no progress bar
 StartProgress = Callable[[int, int], Progress | None]
@@ -199,7 +201,10 @@ def _result(
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),
         seconds=time.monotonic() - started,
     )  # fmt: skip
-    return ScanResult(summary, aggregate(settings, occurrences, lambda s: s in at_head))
+    return ScanResult(
+        summary,
+        from_occurrences(settings.rules, occurrences, settings.allowed, lambda s: s in at_head),
+    )
 
 
 def _scan_notes(scanned: BlobScan) -> list[str]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
 
 from leakscan.match import engine as match
-from typing import TYPE_CHECKING
 
 try:  # the C module: `signal` itself only wraps it in enums, built at import (~1 ms)
     import _signal as signal

@@ -1,1 +1,82 @@
-"""settings"""
+"""Config, rule files and baseline -> Settings: loaded once per run, then passed down.
+
+`load_settings()` is the one place a command turns what the user asked for into what the scan needs:
+the config file that applies (`--config` > `$LEAKSCAN_CONFIG` > `.leakscan.yaml` at the root),
+the built-in rules plus the config's and the command line's rule files, compiled once, and the
+baseline (`--baseline` > `baseline:` in the config > `.leakscan-baseline.json` at the root).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, NamedTuple
+
+from leakscan.baseline import file as baseline_file
+from leakscan.match.engine import DEFAULT_TIMEOUT, Matcher, compile_matcher
+from leakscan.model import BaselineEntry, RuleSet, Severity
+from leakscan.settings.builtin import load_builtin
+from leakscan.settings.config import Config, find_config, in_directory, load_config, parse_fail_on
+from leakscan.settings.rules import load_rule_file, merge
+from leakscan.suppress import Allowed
+
+if TYPE_CHECKING:
+    from leakscan.model import StrPath
+    from leakscan.request import ScanRequest
+
+DEFAULT_FAIL_ON = "medium"
+
+
+class Settings(NamedTuple):
+    """What a scan needs besides its source."""
+
+    rules: RuleSet
+    matcher: Matcher
+    allowed: Allowed = Allowed()
+
+
+class Loaded(NamedTuple):
+    """Settings and where they came from: the config (for its line in the log) and the baseline."""
+
+    settings: Settings
+    config: Config
+    baseline: tuple[BaselineEntry, ...] = ()
+
+
+def load_settings(request: ScanRequest, root: StrPath, *, use_baseline: bool = True) -> Loaded:
+    """Everything a scan of `root` is run with."""
+    config = load_config_for(request, root)
+    known = load_baseline(request, config, root) if use_baseline else ()
+    settings = make_settings(config, request, baseline_file.keys(known))
+    return Loaded(settings, config, known)
+
+
+def load_config_for(request: ScanRequest, root: StrPath) -> Config:
+    return load_config(find_config(request.config_path, dict(os.environ), root))
+
+
+def load_baseline(request: ScanRequest, config: Config, root: StrPath) -> tuple[BaselineEntry, ...]:
+    """--baseline > `baseline:` in the config > .leakscan-baseline.json at the root, if present."""
+    if request.baseline_path:
+        return baseline_file.load(request.baseline_path)
+    if config.baseline is not None:
+        return baseline_file.load(config.baseline)
+    default = in_directory(root, baseline_file.FILE_NAME)
+    return baseline_file.load(default) if os.path.isfile(default) else ()
+
+
+def make_settings(
+    config: Config, request: ScanRequest, baseline: frozenset[tuple[str, str]] = frozenset()
+) -> Settings:
+    rules = load_rules(config.rule_files + request.rule_files)
+    matcher = compile_matcher(rules.rules, request.rule_timeout or DEFAULT_TIMEOUT)
+    return Settings(rules, matcher, Allowed(config.allow_secrets, baseline))
+
+
+def load_rules(files: tuple[StrPath, ...] = ()) -> RuleSet:
+    return merge([load_builtin(), *(load_rule_file(p) for p in files)])
+
+
+def resolve_fail_on(request: ScanRequest, config: Config) -> Severity | None:
+    """--fail-on > `fail-on:` in the config > medium; None: nothing fails (`never`)."""
+    chosen = request.fail_on or config.fail_on or DEFAULT_FAIL_ON
+    return parse_fail_on(chosen, "--fail-on")

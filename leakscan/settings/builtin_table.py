@@ -1,4 +1,4 @@
-"""Generated from rules/stripe.yaml by `python -m leakscan.settings.rules`: do not edit (docs/rules.md)."""
+"""Generated from rules/stripe.yaml by `python tools/rule_table.py`: do not edit (docs/rules.md)."""
 
 # fmt: off
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
@@ -160,18 +160,3 @@ RULES = RuleSet(
     Lookalike(name='Clerk', key_types=('publishable',), body='[A-Za-z0-9]+', note='The body is base64 of a host name ending in `$`, the shape of a Clerk publishable key; not a Stripe key.', decoded='[A-Za-z0-9.-]+\\.[A-Za-z]{2,}\\$', reject=True),
   ),
 )
-
-# (anchors, starts_with_secret) of each rule's regex (anchors.py): no scan parses them
-PATTERN_FACTS: dict[str, tuple[frozenset[bytes] | None, bool]] = dict(zip(
-  (r.regex for r in RULES.rules), (
-    (frozenset([b'sk_live_']), True),  # stripe.secret-key.live
-    (frozenset([b'sk_test_']), True),  # stripe.secret-key.test
-    (frozenset([b'rk_live_', b'rkcs_live_']), True),  # stripe.restricted-key.live
-    (frozenset([b'rk_test_', b'rkcs_test_']), True),  # stripe.restricted-key.test
-    (frozenset([b'pk_live_']), True),  # stripe.publishable-key.live
-    (frozenset([b'pk_test_']), True),  # stripe.publishable-key.test
-    (frozenset([b'sk_org_live_']), True),  # stripe.organization-key.live
-    (frozenset([b'sk_org_test_']), True),  # stripe.organization-key.test
-    (frozenset([b'whsec_']), True),  # stripe.webhook-secret
-  ),
-))

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import ConfigError, quoted_names
 from leakscan.model import Severity
-from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import Any

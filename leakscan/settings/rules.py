@@ -5,18 +5,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from leakscan.errors import RuleError, quoted_names
 from leakscan.fingerprint import secret_sha256
+from leakscan.match.engine import compile_rule_regex
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any
 
     from leakscan.model import StrPath
 
-BUILTIN_FILES = ("stripe.yaml",)
 KEY_TYPES = ("secret", "restricted", "publishable", "organization", "webhook_secret", "custom")
 GENERIC_REMEDIATION = (
     "Revoke or rotate this credential where it was issued, then move it out of the code into a "
@@ -27,57 +27,6 @@ _RULE_FIELDS = {
     "references", "examples", "negative_examples", "stripe",
 }  # fmt: skip
 _TOP_FIELDS = {"version", "rules", "documentation_samples", "placeholders", "lookalikes"}
-
-
-def load_builtin() -> RuleSet:
-    """The rules shipped in the package. They come from `builtin_rules.py`, a table generated from the
-    rule files (no YAML parser to import, no regex to validate: ~40 ms less per run), as long as the
-    files are the ones it was generated from; otherwise from the files themselves."""
-    from leakscan.settings import builtin_table as builtin_rules
-
-    docs = builtin_documents()
-    if builtin_rules.SOURCE_CRC32 == documents_crc32(docs):
-        return builtin_rules.RULES
-    return parse_builtin(docs)
-
-
-def parse_builtin(docs: list[tuple[str, str]] | None = None) -> RuleSet:
-    """The built-in rule files parsed (with their examples, which the table leaves out)."""
-    docs = builtin_documents() if docs is None else docs
-    return merge(parse_rule_file(text, origin, builtin=True) for origin, text in docs)
-
-
-def builtin_documents() -> list[tuple[str, str]]:
-    """(origin, text) of each built-in rule file."""
-    return [(f"rules/{name}", _package_data(name)) for name in BUILTIN_FILES]
-
-
-def documents_crc32(docs: list[tuple[str, str]]) -> int:
-    """Tells whether the rule files changed since the table was generated (not a security check:
-    whoever can edit the installed rule files can edit the table too)."""
-    import zlib
-
-    crc = 0
-    for origin, text in docs:
-        crc = zlib.crc32(f"{origin}\0{text}\0".encode(), crc)
-    return crc
-
-
-def _package_data(name: str) -> str:
-    package = __import__("leakscan.rules", fromlist=["rules"])  # a data package, unknown to mypy
-
-    # The file next to the package's __init__ (wheel, sdist and editable installs all have one);
-    # pkgutil reads it through the loader otherwise (a zip), at ~20 ms of imports.
-    try:
-        with open(os.path.join(os.path.dirname(package.__file__ or ""), name), "rb") as fh:
-            data: bytes | None = fh.read()
-    except OSError:
-        import pkgutil
-
-        data = pkgutil.get_data("leakscan.rules", name)
-    if data is None:  # a loader that cannot read data: a broken installation
-        raise RuleError(f"rules/{name}: the built-in rule file is missing; reinstall leakscan.")
-    return data.decode("utf-8")
 
 
 def load_rule_file(path: StrPath) -> RuleSet:
@@ -222,21 +171,6 @@ def _validate_regex(pattern: str, where: str, builtin: bool) -> None:
     compile_rule_regex(pattern, where)
 
 
-def compile_rule_regex(pattern: str, where: str) -> Any:
-    """Rules match bytes: non-ASCII literals in a pattern match their UTF-8 encoding (a regex.Pattern)."""
-    import regex
-
-    try:
-        return regex.compile(pattern.encode("utf-8"))
-    except (OverflowError, ValueError, RecursionError) as exc:
-        raise RuleError(f"{where}: bad regex: {exc}.") from None
-    except regex.error as exc:
-        pos = f" at {exc.pos}" if getattr(exc, "pos", None) is not None else ""
-        raise RuleError(
-            f"{where}: bad regex{pos}: {exc.msg if hasattr(exc, 'msg') else exc}."
-        ) from None
-
-
 def _string_list(value: Any, where: str, name: str) -> tuple[str, ...]:
     if (
         isinstance(value, str)
@@ -284,53 +218,3 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
         decoded=str(item.get("decoded", "")),
         reject=bool(item.get("reject", False)),
     )
-
-
-def table_source(rules: RuleSet, crc32: int) -> str:
-    """`builtin_rules.py` for these rules: Python literals, no examples (they are key-shaped; the
-    rule files keep them, marked leakscan:allow), documentation samples as their SHA-256."""
-    from leakscan.match.literals import derive_anchors, derive_starts_with_secret
-
-    def rule(r: Rule) -> str:
-        fields = r._replace(examples=(), negative_examples=())._asdict()
-        args = "".join(
-            f"        {name}=Severity.{value.name},\n"
-            if name == "severity"
-            else f"        {name}={value!r},\n"
-            for name, value in fields.items()
-        )
-        return f"    Rule(\n{args}    ),\n"
-
-    looks = "".join(f"    {look!r},\n" for look in rules.lookalikes)
-    facts = "".join(
-        f"    ({_frozen(derive_anchors(r.regex))}, {derive_starts_with_secret(r.regex)!r}),"
-        f"  # {r.id}\n"
-        for r in rules.rules
-    )
-    return (
-        f'"""Generated from {", ".join(f"rules/{n}" for n in BUILTIN_FILES)} by '
-        '`python -m leakscan.settings.rules`: do not edit (docs/rules.md)."""\n\n'
-        "# fmt: off\n"
-        "from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity\n\n"
-        f"SOURCE_CRC32 = {crc32:#010x}\n\n"
-        f"RULES = RuleSet(\n  rules=(\n{''.join(rule(r) for r in rules.rules)}  ),\n"
-        f"  documentation_sample_hashes=frozenset({sorted(rules.documentation_sample_hashes)!r}),\n"
-        f"  sample_note={rules.sample_note!r},\n"
-        f"  placeholders={rules.placeholders!r},\n"
-        f"  lookalikes=(\n{looks}  ),\n)\n\n"
-        "# (anchors, starts_with_secret) of each rule's regex (anchors.py): no scan parses them\n"
-        "PATTERN_FACTS: dict[str, tuple[frozenset[bytes] | None, bool]] = dict(zip(\n"
-        f"  (r.regex for r in RULES.rules), (\n{facts}  ),\n))\n"
-    )
-
-
-def _frozen(anchors: frozenset[bytes] | None) -> str:
-    return "None" if anchors is None else f"frozenset({sorted(anchors)!r})"
-
-
-if __name__ == "__main__":  # regenerate leakscan/builtin_rules.py after editing rules/*.yaml
-    documents = builtin_documents()
-    target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "builtin_rules.py")
-    with open(target, "w", encoding="utf-8") as out:
-        out.write(table_source(parse_builtin(documents), documents_crc32(documents)))
-    print(f"wrote {target}")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from leakscan.errors import SourceError
-from typing import NamedTuple
-from leakscan.sources.files import display_path
 from leakscan.sources.git import failure, git_env
 from leakscan.sources.history import GITLINK, Repo
+from leakscan.units import display_path
 
 MAX_FIND_OBJECTS = 2000  # more matched blobs than this: filter the full `git log --raw` in Python
 

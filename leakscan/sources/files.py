@@ -6,6 +6,7 @@ import os
 import stat
 
 from leakscan.model import Blob, Skipped
+from leakscan.units import human_size
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 _FLAGS |= getattr(os, "O_CLOEXEC", 0)
@@ -62,22 +63,3 @@ def _read_all(fd: int, size: int, max_size: int) -> bytes:
         total += len(chunks[-1])
         step = 1 << 22
     return chunks[0] if len(chunks) <= 2 and not chunks[-1] else b"".join(chunks)
-
-
-def _backslashed(raw: str) -> str:
-    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-def display_path(raw: str) -> str:
-    """A path as reports show it: undecodable bytes as \\xNN, always `/` separators."""
-    shown = raw if raw.isascii() else _backslashed(raw)
-    return shown.replace(os.sep, "/") if os.sep != "/" else shown

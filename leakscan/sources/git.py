@@ -10,9 +10,9 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import SourceError
-from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import IO

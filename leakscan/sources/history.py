@@ -12,10 +12,9 @@ import subprocess
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import SourceError
-from typing import TYPE_CHECKING, NamedTuple
-from leakscan.sources.files import display_path
 from leakscan.sources.git import (
     CORRUPT_HINT,
     LISTING_BOUNDS,
@@ -29,6 +28,7 @@ from leakscan.sources.git import (
     run_git,
     scratch_file,
 )
+from leakscan.units import display_path
 
 if TYPE_CHECKING:
     from typing import IO

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, NamedTuple
 
-from leakscan.settings.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from typing import TYPE_CHECKING, NamedTuple
-from leakscan.sources.files import display_path, human_size
+from leakscan.settings.config import excluded
 from leakscan.sources.git import cat_blobs, git_env, rev_parse, run_git
+from leakscan.units import display_path, human_size
 
 if TYPE_CHECKING:
     from leakscan.model import StrPath

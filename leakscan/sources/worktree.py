@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from operator import attrgetter
+from typing import TYPE_CHECKING, NamedTuple
 
-from leakscan.settings.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from typing import TYPE_CHECKING, NamedTuple
-from leakscan.sources.files import display_path, read_file
+from leakscan.settings.config import excluded
+from leakscan.sources.files import read_file
+from leakscan.units import display_path
 
 if TYPE_CHECKING:
     from subprocess import CompletedProcess

@@ -13,13 +13,13 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from leakscan import __version__
 from leakscan.errors import UsageError
 from leakscan.fingerprint import secret_sha256
-from leakscan.verify.policy import UNKNOWN, status_for
 from leakscan.model import Verification
-from typing import NamedTuple
+from leakscan.verify.policy import UNKNOWN, status_for
 
 BASE_ENV = "LEAKSCAN_STRIPE_API_BASE"
 DEFAULT_BASE = "https://api.stripe.com"

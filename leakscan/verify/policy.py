@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from leakscan.findings import finding_order
 from leakscan.fingerprint import secret_sha256
 from leakscan.model import Confidence, Finding, RuleSet, Severity, Verification
-from leakscan.scan.content import finding_order
 
 LIVE, REVOKED, UNKNOWN = "live", "revoked", "unknown"
 ELIGIBLE_TYPES = ("secret", "restricted", "organization")

@@ -15,11 +15,12 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from leakscan.errors import LeakscanError
 from leakscan.model import Blob, ScanResult, Skipped
-from typing import TYPE_CHECKING
-from leakscan.scan.content import ItemOutcome, Settings, scan_item, summarise
+from leakscan.scan.content import ItemOutcome, scan_item, summarise
+from leakscan.settings import Settings
 
 if TYPE_CHECKING:
     from typing import TypeVar

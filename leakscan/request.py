@@ -1,0 +1,55 @@
+"""What the user asked for: one typed, frozen request, built by either parser of the command line.
+
+`cli/fast.py` (the click-free `scan`) and `cli/app.py` (click) both build a `ScanRequest`; every
+command below the CLI reads its fields and nothing else. Commands that take fewer options than
+`scan` (`baseline`, `scan-many`, `ci github`, `hook pre-push`) leave the rest at their defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leakscan.match.engine import DEFAULT_TIMEOUT
+
+DEFAULT_MAX_FILE_SIZE = "50MiB"
+FORMATS = ("text", "json", "sarif", "github")
+FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanRequest:
+    """One scan: what to read, with which settings, and how to report it (the `scan` options)."""
+
+    paths: tuple[str, ...] = ()
+    # settings
+    config_path: str | None = None
+    rule_files: tuple[str, ...] = ()
+    include_ignored: bool = False
+    max_file_size: str = DEFAULT_MAX_FILE_SIZE  # as typed; `units.parse_size` reads it
+    rule_timeout: float = DEFAULT_TIMEOUT
+    no_progress: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    # source
+    history: bool = False
+    unreachable: bool = False
+    range_spec: str | None = None
+    since: str | None = None
+    staged: bool = False
+    jobs: int | None = None  # None: as many as the scan can use
+    # report
+    fmt: str = "text"
+    output: str | None = None
+    fail_on: str | None = None  # None: the config's, then medium
+    show_secrets: bool = False
+    no_color: bool = False
+    # baseline
+    baseline_path: str | None = None
+    no_baseline: bool = False
+    report_stale: bool = False
+    # verification
+    verify: bool = False
+    verify_timeout: float = 5.0
+    verify_max_requests: int = 100
+    verify_concurrency: int = 4
+    stripe_context: str | None = None
