@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import itertools
 import posixpath
 import re
 from typing import NamedTuple
@@ -115,7 +116,7 @@ def placeholder_reason(body: str, ph: Placeholders) -> str | None:
 
 def _longest_sequential_run(body: str) -> int:
     best = run_up = run_down = 1
-    for a, b in zip(body, body[1:]):
+    for a, b in itertools.pairwise(body):
         run_up = run_up + 1 if ord(b) - ord(a) == 1 else 1
         run_down = run_down + 1 if ord(a) - ord(b) == 1 else 1
         best = max(best, run_up, run_down)

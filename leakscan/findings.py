@@ -33,6 +33,7 @@ SAMPLE_REMEDIATION = (
     "Nothing to rotate: Stripe publishes this key in its documentation, and it opens nothing of "
     "yours. Use a test key of your own account instead, read from an environment variable."
 )
+NOTHING_ALLOWED = Allowed()
 _CONFIDENCE_ORDER = (Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW)
 
 
@@ -63,7 +64,7 @@ def remediation(rules: RuleSet, rule: Rule, secret_sha: str, at_head: bool) -> s
 def from_occurrences(
     rules: RuleSet,
     occurrences: Iterable[Occurrence],
-    allowed: Allowed = Allowed(),
+    allowed: Allowed = NOTHING_ALLOWED,
     present_at_head: Callable[[str], bool] = lambda _secret: True,
 ) -> tuple[Finding, ...]:
     """One Finding per (rule, secret, inline-allowed or not), with every location, sorted."""

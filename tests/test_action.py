@@ -90,7 +90,7 @@ def test_action_steps_scan_a_push_and_write_outputs(tmp_path, runner):
 
 def readme_block(start: str) -> str:
     text = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
     return next(b for b in blocks if b.startswith(start))
 
 

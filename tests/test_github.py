@@ -6,10 +6,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from leakscan.settings import load_rules
 from leakscan.model import Confidence, Finding, Location, ScanResult, ScanSummary, Severity
 from leakscan.report import github
 from leakscan.report.options import RenderOptions
+from leakscan.settings import load_rules
 from tests import keys
 from tests.conftest import GIT_ENV, commit_file, git, run
 from tests.sarif_check import assert_valid_sarif

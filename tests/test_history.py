@@ -7,10 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from leakscan.settings import load_rules
 from leakscan.match.engine import compile_matcher
 from leakscan.scan.blobs import scan_blobs
-from leakscan.settings import Settings
+from leakscan.settings import Settings, load_rules
 from leakscan.sources import history
 from leakscan.sources.git import BlobRef
 from tests import keys

@@ -126,9 +126,8 @@ def _crash_always(task: RepoTask) -> RepoOutcome:
 
 
 def _plan() -> Plan:
-    from leakscan.settings import load_rules
     from leakscan.match.engine import compile_matcher
-    from leakscan.settings import Settings
+    from leakscan.settings import Settings, load_rules
 
     rules = load_rules(())
     return Plan(Settings(rules, compile_matcher(rules.rules)), State(), "x", 1 << 30)

@@ -285,7 +285,7 @@ def test_probes_cut_from_anchors_lose_no_match(
 
 
 def _with_user_rule(regex: str) -> Settings:
-    from leakscan.model import Rule, RuleSet
+    from leakscan.model import Rule
 
     user = Rule("acme.tok", "Acme token", "Acme token", "custom", None, Severity.HIGH, regex,
                 ("_test_",), "Revoke it.", origin="acme.yaml")  # fmt: skip

@@ -18,7 +18,6 @@ import pytest
 
 import leakscan
 from leakscan import findings, model
-from leakscan.cli import app as cli
 from leakscan.match import engine as match
 from leakscan.model import Blob
 from leakscan.report import RENDERERS

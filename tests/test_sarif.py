@@ -8,10 +8,10 @@ from pathlib import Path
 
 from jschema_to_python.to_json import to_json
 
-from leakscan.settings import load_rules
 from leakscan.model import Confidence, Finding, Location, ScanResult, ScanSummary, Severity
 from leakscan.report import sarif
 from leakscan.report.options import RenderOptions
+from leakscan.settings import load_rules
 from tests import keys
 from tests.conftest import commit_file, run
 from tests.sarif_check import assert_valid_sarif

@@ -17,9 +17,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from leakscan.match.literals import derive_anchors, derive_starts_with_secret  # noqa: E402
-from leakscan.model import Rule, RuleSet  # noqa: E402
-from leakscan.settings.builtin import (  # noqa: E402
+from leakscan.match.literals import derive_anchors, derive_starts_with_secret
+from leakscan.model import Rule, RuleSet
+from leakscan.settings.builtin import (
     BUILTIN_FILES,
     builtin_documents,
     documents_crc32,

@@ -96,8 +96,8 @@ def summary(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
         used += len(row.encode("utf-8")) + 1
         shown += 1
     if shown < len(active):
-        rows += ["", f"… and {len(active) - shown} more finding(s) not shown here (GitHub limits a "
-                 "step summary to 1 MiB); the SARIF and JSON reports have all of them."]  # fmt: skip
+        rows += ["", (f"… and {len(active) - shown} more finding(s) not shown here (GitHub limits a "
+                 "step summary to 1 MiB); the SARIF and JSON reports have all of them.")]  # fmt: skip
     text = "\n".join(head + rows + [""] + tail)
     return _clip(text)
 
@@ -135,8 +135,8 @@ def _remediation(active: list[Finding], rules: RuleSet) -> list[str]:
         rule = rules.rule(rule_id)
         lines += [f"**{_cell(rule.title)}**: {_cell(rule.remediation)}", ""]
     if any(not f.present_at_head for f in active):
-        lines += ["**History-only findings**: deleting the line does not help; the key is still in "
-                  "every clone. Rotate first; rewriting history is optional clean-up, never the fix.",
+        lines += [("**History-only findings**: deleting the line does not help; the key is still in "
+                  "every clone. Rotate first; rewriting history is optional clean-up, never the fix."),
                   ""]  # fmt: skip
     return lines
 

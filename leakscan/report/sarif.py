@@ -220,7 +220,7 @@ def _suppressions(f: Finding) -> list[om.Suppression] | None:
         return None
     s = om.Suppression(kind=SUPPRESSION_KINDS.get(f.suppressed.kind, "external"))
     s.justification = f.suppressed.reason
-    setattr(s, "status", "accepted")  # sarif-om names this field `state`; SARIF calls it `status`
+    s.status = "accepted"  # sarif-om names this field `state`; SARIF calls it `status`
     return [s]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan import suppress
@@ -100,7 +100,7 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
                 suppress.inline(line),
                 _encoding_label(encoding, None if layer is None else layer.encoding),
                 layer is not None and layer.split,
-            )  # fmt: skip
+            )
         )
     return BlobHits(tuple(hits), encoding, timeouts)
 
@@ -155,7 +155,7 @@ def place(
                 verdict.context,
                 verdict.notes,
                 hit.inline,
-            )  # fmt: skip
+            )
         )
     return BlobReport(tuple(out), skipped)
 
