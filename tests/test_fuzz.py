@@ -8,14 +8,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leakscan.settings.config import parse_config
 from leakscan.errors import ConfigError, RuleError
 from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.model import Blob
-from leakscan.settings.rules import parse_rule_file
 from leakscan.scan.content import Settings, scan_blob
+from leakscan.settings.config import parse_config
+from leakscan.settings.rules import parse_rule_file
 from tests import keys
-from tests.test_match import RULES
+from tests.conftest import RULES
 
 SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
 KINDS = [*keys.PREFIXES, ("webhook", "base62"), ("webhook", "hex")]

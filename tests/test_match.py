@@ -8,17 +8,9 @@ from hypothesis import strategies as st
 
 from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.model import Blob, Confidence, Severity
-from leakscan.settings.rules import load_builtin
 from leakscan.scan.content import Settings, aggregate, scan_blob
 from tests import keys
-
-RULES = load_builtin()
-SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
-
-
-def findings(text: str | bytes, path: str = "f.txt"):
-    data = text.encode() if isinstance(text, str) else text
-    return aggregate(SETTINGS, scan_blob(SETTINGS, Blob(path, data)).occurrences)
+from tests.conftest import RULES, SETTINGS, findings
 
 
 def secrets(text: str | bytes) -> list[str]:
@@ -281,7 +273,7 @@ def test_probes_cut_from_anchors_lose_no_match(
 
 
 def _with_user_rule(regex: str) -> Settings:
-    from leakscan.model import Rule, RuleSet
+    from leakscan.model import Rule
 
     user = Rule("acme.tok", "Acme token", "Acme token", "custom", None, Severity.HIGH, regex,
                 ("_test_",), "Revoke it.", origin="acme.yaml")  # fmt: skip
