@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +14,16 @@ import pytest
 from click.testing import CliRunner, Result
 
 from leakscan.cli.app import cli
+from leakscan.findings import from_occurrences
+from leakscan.match.engine import compile_matcher
+from leakscan.model import Blob, Finding
+from leakscan.scan.content import scan_blob
+from leakscan.settings import Settings
+from leakscan.settings.builtin import load_builtin
+
+LEAKSCAN = (sys.executable, "-m", "leakscan")  # the CLI as a subprocess
+RULES = load_builtin()
+SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -43,14 +57,65 @@ def commit_file(repo: Path, name: str, text: str, message: str = "change") -> st
     return git(repo, "rev-parse", "HEAD")
 
 
+def commit_on_branch(repo: Path, branch: str, name: str, text: str, message: str) -> str:
+    """Commit `name` on a new branch cut from HEAD, then go back to main; returns the commit."""
+    git(repo, "checkout", "-q", "-b", branch)
+    sha = commit_file(repo, name, text, message)
+    git(repo, "checkout", "-q", "main")
+    return sha
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo")
 
 
+def plant(root: Path, rel: str, data: str | bytes) -> Path:
+    """Write `data` (text as UTF-8) to `root/rel`, creating folders."""
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data.encode() if isinstance(data, str) else data)
+    return p
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     """The CLI in-process, stdout and stderr kept apart."""
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def scan_json(*args: str, command: str = "scan", jobs: int | None = None) -> tuple[int, dict, str]:
+    """`leakscan COMMAND ARGS --format json` (and `--jobs N` if given): exit code, report, stderr."""
+    extra = ("--jobs", str(jobs)) if jobs is not None else ()
+    result = run(command, *args, "--format", "json", *extra)
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+def findings(text: str | bytes, path: str = "f.txt") -> tuple[Finding, ...]:
+    """The findings of one content at `path`, through the scan's own matching and classification."""
+    data = text.encode() if isinstance(text, str) else text
+    return from_occurrences(RULES, scan_blob(SETTINGS, Blob(path, data)).occurrences)
+
+
+def read_terminal(fd: int) -> bytes:
+    """Everything written to a pseudo-terminal until its other end closes."""
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    return shown
 
 
 ROOT = Path(__file__).resolve().parents[1]

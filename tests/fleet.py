@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tests import keys
-from tests.conftest import git
+from tests.conftest import git, make_repo
 
 Tree = Mapping[str, str | None]  # path -> new content, or None to delete it
 EPOCH = 1_700_000_000
@@ -19,8 +19,7 @@ def fast_repo(
     """Append `commits` to `branch` (from `base`, or from the branch itself when `start` > 0) of
     the repository at `path` (created if needed); `start` numbers the commits' times."""
     if not path.exists():
-        path.mkdir(parents=True)
-        git(path, "init", "-q", "-b", "main")
+        make_repo(path)
     parent = git(path, "rev-parse", "--verify", "-q", base or branch) if start or base else ""
     chunks: list[bytes] = []
     for i, tree in enumerate(commits, start):

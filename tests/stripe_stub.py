@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import http.server
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from tests.conftest import sha256
 
 HANG = -1  # answer nothing until the test ends
 
@@ -20,7 +21,7 @@ class Stub:
     release: threading.Event = field(default_factory=threading.Event)
 
     def answer(self, key: str, status: int) -> None:
-        self.answers[hashlib.sha256(key.encode()).hexdigest()] = status
+        self.answers[sha256(key)] = status
 
     def requested(self) -> list[str]:
         """sha256 of each key a request carried, in arrival order."""
@@ -36,7 +37,7 @@ def serve(default: int = 200, redirect_to: str | None = None) -> Iterator[Stub]:
         def do_GET(self) -> None:
             auth = self.headers.get("Authorization", "")
             token = auth.removeprefix("Bearer ")
-            digest = hashlib.sha256(token.encode()).hexdigest()
+            digest = sha256(token)
             with lock:
                 stub.requests.append({
                     "path": self.path, "key_sha256": digest, "bearer": str(auth.startswith("Bearer ")),

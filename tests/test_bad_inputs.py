@@ -11,7 +11,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,26 +19,12 @@ from pathlib import Path
 import pytest
 
 from tests import keys
-from tests.conftest import commit_file, git, run
+from tests.conftest import LEAKSCAN, commit_file, git, plant, run, scan_json
 
 CATASTROPHIC_RULE = (
     "rules:\n  - id: acme.slow\n    title: Slow rule\n    severity: high\n"
     "    keywords: [aaaa]\n    regex: '(a|aa)+$'\n"
 )
-
-
-def plant(root: Path, rel: str, data: str | bytes) -> Path:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        data = data.encode()
-    p.write_bytes(data)
-    return p
-
-
-def scan_json(*args: str) -> tuple[int, dict, str]:
-    result = run("scan", *args, "--format", "json")
-    return result.exit_code, json.loads(result.stdout), result.stderr
 
 
 def skipped(doc: dict) -> dict[str, str]:
@@ -83,7 +68,7 @@ def scan_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
         prefix = [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
     env = {**os.environ, "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "leakscan", "scan", *args],
+        [*prefix, *LEAKSCAN, "scan", *args],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
 
@@ -308,7 +293,7 @@ def test_rule_timeout_must_be_positive(tmp_path):
 def interrupt_mid_scan(*args: str) -> tuple[int, str, str]:
     """Run `leakscan ARGS`, send Ctrl-C once it is matching, and return (exit code, stdout, stderr)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "leakscan", *args],
+        [*LEAKSCAN, *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -7,14 +7,9 @@ import json
 from pathlib import Path
 
 from tests import keys
-from tests.conftest import commit_file, git, run
+from tests.conftest import commit_file, git, run, scan_json, sha256
 
 BASELINE = ".leakscan-baseline.json"
-
-
-def scan_json(*args: str) -> tuple[int, dict, str]:
-    result = run("scan", *args, "--format", "json")
-    return result.exit_code, json.loads(result.stdout) if result.stdout else {}, result.stderr
 
 
 def test_baseline_is_byte_identical_on_rerun_and_holds_no_key_paths_or_lines(repo):
@@ -28,8 +23,8 @@ def test_baseline_is_byte_identical_on_rerun_and_holds_no_key_paths_or_lines(rep
     doc = json.loads(text)
     assert doc["version"] == 1
     assert [(e["rule_id"], e["secret_sha256"]) for e in doc["entries"]] == sorted(
-        [("stripe.secret-key.live", hashlib.sha256(live.encode()).hexdigest()),
-         ("stripe.restricted-key.test", hashlib.sha256(test.encode()).hexdigest())]
+        [("stripe.secret-key.live", sha256(live)),
+         ("stripe.restricted-key.test", sha256(test))]
     )  # fmt: skip
     decoded = text.decode()
     for forbidden in (
@@ -111,7 +106,7 @@ def test_stale_entries_are_reported_in_text_and_json(repo):
     assert code == 0
     assert doc["scan"]["stale_baseline_entries"] == [{
         "rule_id": "stripe.secret-key.live", "key_type": "secret", "mode": "live",
-        "secret_sha256": hashlib.sha256(gone.encode()).hexdigest(),
+        "secret_sha256": sha256(gone),
         "preview": gone[:8] + "…" + gone[-4:],
     }]  # fmt: skip
     _, doc, _ = scan_json(str(repo))
@@ -206,9 +201,7 @@ def test_import_from_detect_secrets_matches_sha1_of_keys_this_scan_finds(tmp_pat
     assert "imported 2 Stripe key(s) from 3 detect-secrets result(s)" in result.stderr
     assert "1 detect-secrets result(s) not imported: no key found by this scan" in result.stderr
     entries = json.loads((tmp_path / BASELINE).read_text())["entries"]
-    assert sorted(e["secret_sha256"] for e in entries) == sorted(
-        hashlib.sha256(k.encode()).hexdigest() for k in (live, test)
-    )
+    assert sorted(e["secret_sha256"] for e in entries) == sorted(sha256(k) for k in (live, test))
     assert run("scan", str(tmp_path)).exit_code == 0
 
 

@@ -5,18 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests import keys
-from tests.conftest import commit_file, git, run
-
-
-def plant(root: Path, rel: str, text: str) -> Path:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text)
-    return p
+from tests.conftest import LEAKSCAN, commit_file, git, plant, run, sha256
 
 
 def test_live_key_in_settings_fails_with_redacted_report(tmp_path):
@@ -47,9 +39,7 @@ def test_json_report_matches_the_contract(tmp_path):
         "rule_id", "key_type", "mode", "severity", "secret_sha256", "preview", "present_at_head",
         "confidence", "context", "remediation", "locations", "suppressed",
     }  # fmt: skip
-    import hashlib
-
-    assert f["secret_sha256"] == hashlib.sha256(k.encode()).hexdigest()
+    assert f["secret_sha256"] == sha256(k)
     assert f["preview"] == k[:8] + "…" + k[-4:]
     assert (f["rule_id"], f["severity"], f["present_at_head"], f["suppressed"]) == (
         "stripe.secret-key.live", "critical", True, None,
@@ -120,9 +110,7 @@ def test_git_worktree_scans_tracked_and_untracked_but_not_ignored(repo):
 def test_inline_and_config_suppression_stay_visible_and_do_not_fail(tmp_path):
     a, b = keys.key("secret", "live"), keys.key("secret", "live")
     plant(tmp_path, "a.py", f"A = '{a}'  # gitleaks:allow\nB = '{b}'\n")
-    import hashlib
-
-    sha = hashlib.sha256(b.encode()).hexdigest()
+    sha = sha256(b)
     plant(tmp_path, ".leakscan.yaml", f"allow-secrets:\n  - {sha}\n")
     result = run("scan", str(tmp_path), "--format", "json")
     assert result.exit_code == 0
@@ -194,7 +182,7 @@ def test_output_file_and_color(tmp_path):
 
 def test_python_dash_m_and_console_script(tmp_path):
     plant(tmp_path, "a.py", f"K = '{keys.key()}'\n")
-    proc = subprocess.run([sys.executable, "-m", "leakscan", "scan", str(tmp_path)],
+    proc = subprocess.run([*LEAKSCAN, "scan", str(tmp_path)],
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 1 and "stripe.secret-key.live" in proc.stdout
 

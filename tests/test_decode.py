@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 import tracemalloc
 
@@ -12,12 +11,7 @@ from leakscan.match.decode import Limits, views
 from leakscan.model import Blob, Confidence
 from leakscan.scan.content import scan_blob
 from tests import keys
-from tests.test_match import SETTINGS, findings
-
-
-def b64(s: str) -> str:
-    return base64.b64encode(s.encode()).decode()
-
+from tests.conftest import SETTINGS, b64, findings
 
 KEY = keys.key("secret", "live", n=99, seed=1)
 

@@ -7,6 +7,7 @@ The fast path is what `leakscan scan` runs: prefilter, windows, gates, dense pas
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -183,7 +184,7 @@ def test_runs_cover_every_file_in_order_and_shrink(files, workers):
     assert [i for run in runs for i in run] == list(range(files))
     assert len(runs) <= parallel.MAX_RUNS
     assert len(runs[-1]) <= max(1, -(-files // parallel.MAX_RUNS))
-    assert all(len(a) >= len(b) for a, b in zip(runs, runs[1:]))
+    assert all(len(a) >= len(b) for a, b in itertools.pairwise(runs))
 
 
 def test_cli_on_a_big_repository_uses_workers_and_reports_what_one_process_finds(

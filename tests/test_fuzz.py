@@ -16,7 +16,7 @@ from leakscan.settings import Settings
 from leakscan.settings.config import parse_config
 from leakscan.settings.rules import parse_rule_file
 from tests import keys
-from tests.test_match import RULES
+from tests.conftest import RULES
 
 SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
 KINDS = [*keys.PREFIXES, ("webhook", "base62"), ("webhook", "hex")]

@@ -125,7 +125,7 @@ def test_first_push_of_a_repository_scans_everything(repo, tmp_path):
     after = commit_file(repo, "a.py", "K = None\n")
     event = {"before": ZERO, "after": after, "ref": "refs/heads/main",
              "repository": {"default_branch": "main"}}  # fmt: skip
-    result, out, _, sarif_file = ci(repo, tmp_path, "push", event)
+    result, _out, _, sarif_file = ci(repo, tmp_path, "push", event)
     assert result.exit_code == 1 and "the whole history" in result.stderr
     doc = assert_valid_sarif(sarif_file.read_text())
     assert doc["runs"][0]["results"][0]["properties"]["presentAtHead"] is False
@@ -197,7 +197,7 @@ def test_modes_tree_and_range_from_inputs(repo, tmp_path):
     commit_file(repo, "b.py", "b = 1\n")
     result, _, _, _ = ci(repo, tmp_path, "push", {}, "--mode", "tree")
     assert result.exit_code == 1 and "the working tree" in result.stderr
-    result, _, _, sarif_file = ci(
+    result, _, _, _sarif_file = ci(
         repo, tmp_path, "schedule", {}, "--mode", "range", "--base", first
     )
     assert result.exit_code == 0 and "(mode: range)" in result.stderr

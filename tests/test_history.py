@@ -13,15 +13,9 @@ from leakscan.settings import Settings, load_rules
 from leakscan.sources import history
 from leakscan.sources.git import BlobRef
 from tests import keys
-from tests.conftest import commit_file, git, make_repo, run
+from tests.conftest import commit_file, commit_on_branch, git, make_repo, run, scan_json
 
 HISTORY_ONLY_START = "This key is in the repository's history only: deleting the line does not help"
-
-
-def scan_json(*args: str) -> tuple[int, dict, str]:
-    result = run("scan", *args, "--format", "json", "--jobs", "1")
-    doc = json.loads(result.stdout) if result.stdout.strip() else {}
-    return result.exit_code, doc, result.stderr
 
 
 def author_date(repo: Path, commit: str) -> str:
@@ -41,7 +35,7 @@ def test_key_added_then_removed_is_history_only(repo):
     commit_file(repo, "README.md", "hello\n", "start")
     first = commit_file(repo, "app/settings.py", f"import os\nKEY = '{k}'\n", "add key")
     commit_file(repo, "app/settings.py", "import os\nKEY = os.environ['KEY']\n", "remove key")
-    code, doc, err = scan_json("--history", str(repo))
+    code, doc, err = scan_json("--history", str(repo), jobs=1)
     assert code == 1 and k not in json.dumps(doc) + err
     assert doc["scan"]["mode"] == "history" and doc["scan"]["files"] == 0
     (f,) = doc["findings"]
@@ -67,12 +61,10 @@ def test_text_report_names_commit_and_history_only(repo):
 def test_key_on_side_branch_then_merged(repo):
     k = keys.key("restricted", "live")
     commit_file(repo, "README.md", "hello\n", "start")
-    git(repo, "checkout", "-q", "-b", "side")
-    side = commit_file(repo, "side.py", f"K = '{k}'\n", "side work")
-    git(repo, "checkout", "-q", "main")
+    side = commit_on_branch(repo, "side", "side.py", f"K = '{k}'\n", "side work")
     commit_file(repo, "main.py", "x = 1\n", "main work")
     git(repo, "merge", "-q", "--no-ff", "-m", "merge side", "side")
-    code, doc, _ = scan_json("--history", str(repo))
+    code, doc, _ = scan_json("--history", str(repo), jobs=1)
     (f,) = doc["findings"]
     assert code == 1 and f["present_at_head"] is True
     assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [("side.py", side)]
@@ -84,7 +76,7 @@ def test_same_blob_under_two_paths_is_one_finding_read_once(repo):
     text = f"KEY = '{k}'\n"
     first = commit_file(repo, "a/config.py", text, "one")
     second = commit_file(repo, "b/copy.py", text, "two")
-    _code, doc, _ = scan_json("--history", str(repo))
+    _code, doc, _ = scan_json("--history", str(repo), jobs=1)
     (f,) = doc["findings"]
     assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [
         ("a/config.py", first), ("b/copy.py", second)
@@ -100,7 +92,7 @@ def test_key_in_a_tag_only(repo):
     git(repo, "tag", "-a", "v1", "-m", "v1")
     git(repo, "checkout", "-q", "main")
     git(repo, "branch", "-q", "-D", "release")
-    code, doc, _ = scan_json("--history", str(repo))
+    code, doc, _ = scan_json("--history", str(repo), jobs=1)
     (f,) = doc["findings"]
     assert code == 1 and f["present_at_head"] is False
     assert f["locations"][0]["commit"] == tagged and f["locations"][0]["path"] == "deploy.env"
@@ -112,7 +104,7 @@ def test_key_renamed_across_files(repo):
     git(repo, "mv", "old_name.py", "new_name.py")
     git(repo, "commit", "-q", "-m", "rename")
     renamed = git(repo, "rev-parse", "HEAD")
-    _code, doc, _ = scan_json("--history", str(repo))
+    _code, doc, _ = scan_json("--history", str(repo), jobs=1)
     (f,) = doc["findings"]
     assert f["present_at_head"] is True
     assert [(loc["path"], loc["commit"]) for loc in f["locations"]] == [
@@ -123,14 +115,12 @@ def test_key_renamed_across_files(repo):
 def test_deleted_branch_found_only_with_unreachable(repo):
     k = keys.key("secret", "live")
     commit_file(repo, "README.md", "hello\n", "start")
-    git(repo, "checkout", "-q", "-b", "oops")
-    lost = commit_file(repo, "leak.py", f"K = '{k}'\n", "oops")
-    git(repo, "checkout", "-q", "main")
+    lost = commit_on_branch(repo, "oops", "leak.py", f"K = '{k}'\n", "oops")
     git(repo, "branch", "-q", "-D", "oops")
-    code, doc, _ = scan_json("--history", str(repo))
+    code, doc, _ = scan_json("--history", str(repo), jobs=1)
     assert code == 0 and doc["findings"] == []
     assert doc["scan"]["blobs"] == len(unique_blobs(repo)) == 1  # the lost blob is not counted
-    code, doc, _ = scan_json("--history", "--unreachable", str(repo))
+    code, doc, _ = scan_json("--history", "--unreachable", str(repo), jobs=1)
     (f,) = doc["findings"]
     assert code == 1 and f["present_at_head"] is False and doc["scan"]["blobs"] == 2
     assert (f["locations"][0]["path"], f["locations"][0]["commit"]) == ("leak.py", lost)
@@ -143,7 +133,7 @@ def test_blob_in_no_commit_found_with_unreachable(repo):
     (repo / "staged.py").write_text(f"K = '{k}'\n")
     git(repo, "add", "staged.py")
     git(repo, "reset", "-q")
-    _code, doc, _ = scan_json("--history", "--unreachable", str(repo))
+    _code, doc, _ = scan_json("--history", "--unreachable", str(repo), jobs=1)
     (f,) = doc["findings"]
     assert f["locations"][0]["commit"] is None and "in no commit" in f["locations"][0]["path"]
 
@@ -176,7 +166,7 @@ def test_no_blob_is_read_or_scanned_twice(repo):
         list(scanned.hits) == [b.oid for b in blobs if b.oid in scanned.hits]
         and len(scanned.hits) == 1
     )
-    _code, doc, _ = scan_json("--history", str(repo))
+    _code, doc, _ = scan_json("--history", str(repo), jobs=1)
     assert doc["scan"]["blobs"] == len(expected)
     assert len(doc["findings"]) == 1 and len(doc["findings"][0]["locations"]) == 3
 
@@ -198,7 +188,7 @@ def test_bare_repository(repo, tmp_path):
     commit_file(repo, "a.py", f"K = '{k}'\n")
     bare = tmp_path / "bare.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
-    code, doc, _ = scan_json("--history", str(bare))
+    code, doc, _ = scan_json("--history", str(bare), jobs=1)
     assert code == 1 and doc["findings"][0]["present_at_head"] is True
     assert doc["scan"]["target"] == str(bare)
 
@@ -211,13 +201,13 @@ def test_shallow_clone_says_history_is_partial(repo, tmp_path):
     subprocess.run(
         ["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True
     )
-    code, doc, _ = scan_json("--history", str(shallow))
+    code, doc, _ = scan_json("--history", str(shallow), jobs=1)
     assert code == 0 and doc["findings"] == []
     assert any("shallow clone: history is partial" in n for n in doc["scan"]["notes"])
 
 
 def test_empty_repository_is_a_clear_note(repo):
-    code, doc, _ = scan_json("--history", str(repo))
+    code, doc, _ = scan_json("--history", str(repo), jobs=1)
     assert code == 0 and doc["findings"] == [] and doc["scan"]["blobs"] == 0
     assert any("empty repository" in n for n in doc["scan"]["notes"])
 
@@ -227,11 +217,11 @@ def test_detached_head_and_worktree(repo, tmp_path):
     with_key = commit_file(repo, "a.py", f"K = '{k}'\n")
     commit_file(repo, "a.py", "K = None\n")
     git(repo, "checkout", "-q", "--detach", with_key)
-    code, doc, _ = scan_json("--history", str(repo))
+    code, doc, _ = scan_json("--history", str(repo), jobs=1)
     assert code == 1 and doc["findings"][0]["present_at_head"] is True
     git(repo, "checkout", "-q", "main")
     git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), with_key)
-    code, doc, _ = scan_json("--history", str(tmp_path / "wt"))
+    code, doc, _ = scan_json("--history", str(tmp_path / "wt"), jobs=1)
     assert code == 1 and doc["findings"][0]["present_at_head"] is True
 
 
@@ -240,7 +230,7 @@ def test_lfs_pointer_is_noted(repo):
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 12345\n"
     )
     commit_file(repo, "big.bin", pointer)
-    code, doc, _ = scan_json("--history", str(repo))
+    code, doc, _ = scan_json("--history", str(repo), jobs=1)
     assert code == 0 and any("Git LFS pointer" in n for n in doc["scan"]["notes"])
 
 
@@ -283,7 +273,7 @@ def test_git_sources_are_mutually_exclusive(repo):
 
 def test_oversized_blobs_are_skipped_with_a_note(repo):
     commit_file(repo, "big.py", f"K = '{keys.key('secret', 'live')}'\n" + "x" * 5000)
-    code, doc, _ = scan_json("--history", str(repo), "--max-file-size", "1K")
+    code, doc, _ = scan_json("--history", str(repo), "--max-file-size", "1K", jobs=1)
     assert code == 0 and doc["scan"]["blobs"] == 0
     assert any("larger than --max-file-size" in n for n in doc["scan"]["notes"])
 
@@ -297,7 +287,7 @@ def test_blob_ref_sizes_come_from_git(repo):
 
 def test_history_works_without_a_checkout(repo, tmp_path):
     shutil.rmtree(tmp_path / "repo" / ".git" / "hooks", ignore_errors=True)
-    code, _, _ = scan_json("--history", str(make_repo(tmp_path / "other")))
+    code, _, _ = scan_json("--history", str(make_repo(tmp_path / "other")), jobs=1)
     assert code == 0
 
 
@@ -331,7 +321,7 @@ def test_submodules_are_skipped_with_a_note(repo, tmp_path):
         "vendor/inner",
     )
     git(repo, "commit", "-q", "-m", "add submodule")
-    code, doc, _ = scan_json("--history", str(repo))
+    code, doc, _ = scan_json("--history", str(repo), jobs=1)
     assert code == 0 and doc["findings"] == []
     assert any("1 submodule(s) at HEAD not scanned" in n for n in doc["scan"]["notes"])
 
@@ -345,10 +335,10 @@ def test_partial_clone_is_noted_and_nothing_is_fetched(repo, tmp_path):
     subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{repo}", str(partial)],
                    check=True, capture_output=True)  # fmt: skip
     before = git(partial, "count-objects", "-v")
-    code, doc, _ = scan_json("--history", str(partial))
+    code, doc, _ = scan_json("--history", str(partial), jobs=1)
     assert code == 0 and any(n.startswith("partial clone") for n in doc["scan"]["notes"])
     assert git(partial, "count-objects", "-v") == before  # the old blob was not fetched
-    code, doc, _ = scan_json("--range", "HEAD~1..HEAD", str(partial))
+    code, doc, _ = scan_json("--range", "HEAD~1..HEAD", str(partial), jobs=1)
     assert code == 0 and git(partial, "count-objects", "-v") == before
 
 
@@ -357,7 +347,7 @@ def test_a_documentation_sample_gone_from_head_is_not_told_to_rotate(repo):
     sample, key = keys.documentation_samples()[0], keys.key("secret", "test")
     commit_file(repo, "example.py", f"stripe.api_key = '{sample}'\nother = '{key}'\n")
     commit_file(repo, "example.py", "stripe.api_key = os.environ['STRIPE_KEY']\n")
-    _code, doc, _ = scan_json("--history", str(repo), "--fail-on", "never")
+    _code, doc, _ = scan_json("--history", str(repo), "--fail-on", "never", jobs=1)
     by_preview = {f["preview"]: f for f in doc["findings"]}
     public = by_preview[sample[:8] + "…" + sample[-4:]]
     leaked = by_preview[key[:8] + "…" + key[-4:]]

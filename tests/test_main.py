@@ -16,7 +16,7 @@ from leakscan.cli.app import cli
 from leakscan.cli.fast import SCAN_OPTIONS, parse_scan
 from leakscan.request import ScanRequest
 from tests import keys
-from tests.conftest import commit_file, git, make_repo, run
+from tests.conftest import LEAKSCAN, commit_file, git, make_repo, run
 
 SCAN = cli.commands["scan"]
 
@@ -159,7 +159,7 @@ def test_other_commands_still_reach_click(tmp_path: Path):
 def test_an_ascii_stdout_gets_utf8_as_click_gives_it(tmp_path: Path):
     (tmp_path / "café.txt").write_text(f"K = '{keys.key('secret', 'test')}'\n")
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
-    proc = subprocess.run([sys.executable, "-m", "leakscan", "scan", str(tmp_path), "--format", "json",
+    proc = subprocess.run([*LEAKSCAN, "scan", str(tmp_path), "--format", "json",
                            "--no-progress", "-q"], capture_output=True, env=env)  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     assert "café.txt" in proc.stdout.decode("utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -19,7 +18,7 @@ from leakscan.many.state import State
 from leakscan.many.task import RepoOutcome, RepoTask, run_repo_task
 from leakscan.workers.pool import LocalExecutor
 from tests import keys
-from tests.conftest import run
+from tests.conftest import LEAKSCAN, read_terminal, run, scan_json, sha256
 from tests.fleet import fast_repo, org
 
 SHARED = keys.key("secret", "live", seed=7)
@@ -32,25 +31,16 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
     return top, org(top, COUNT, SHARED)
 
 
-def sha(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def scan_json(*args: str) -> tuple[int, dict, str]:
-    result = run("scan-many", *args, "--format", "json")
-    return result.exit_code, json.loads(result.stdout) if result.stdout else {}, result.stderr
-
-
 def test_local_and_dask_executors_agree_and_each_secret_appears_once(fleet):
     top, own = fleet
-    code, local, err = scan_json(str(top), "--jobs", "2")
+    code, local, err = scan_json(str(top), "--jobs", "2", command="scan-many")
     assert code == 1, err
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster:  # fmt: skip
         code, dask, err = scan_json(str(top), "--executor", "dask",
-                                    "--scheduler", cluster.scheduler_address)  # fmt: skip
+                                    "--scheduler", cluster.scheduler_address, command="scan-many")  # fmt: skip
     assert code == 1, err
     assert dask["findings"] == local["findings"]
     assert (dask["scan"]["blobs"], dask["scan"]["bytes"]) == (
@@ -60,14 +50,14 @@ def test_local_and_dask_executors_agree_and_each_secret_appears_once(fleet):
     findings = local["findings"]
     assert len(findings) == COUNT + 1  # each repository's own key, and the shared key once
     assert len({f["secret_sha256"] for f in findings}) == len(findings)
-    (shared,) = [f for f in findings if f["secret_sha256"] == sha(SHARED)]
+    (shared,) = [f for f in findings if f["secret_sha256"] == sha256(SHARED)]
     assert shared["severity"] == "critical" and shared["present_at_head"] is True
     assert [loc["repository"] for loc in shared["locations"]] == [
         f"repo{i:02d}" for i in range(0, COUNT, 3)
     ]
     assert {loc["path"] for loc in shared["locations"]} == {"deploy/env.sh"}
     for name, secret in own.items():
-        (f,) = [f for f in findings if f["secret_sha256"] == sha(secret)]
+        (f,) = [f for f in findings if f["secret_sha256"] == sha256(secret)]
         (loc,) = f["locations"]
         assert (loc["repository"], loc["path"], loc["line"]) == (name, "settings.py", 1)
         assert len(loc["commit"]) == 40 and f["present_at_head"] is False
@@ -102,7 +92,7 @@ def test_a_corrupt_repository_and_a_failed_clone_exit_2_and_the_others_are_repor
         + "".join(f"{top / name}\n" for name in sorted(own)[2:])
         + f"{bad}\nfile://{tmp_path / 'nowhere'}  # deleted last week\nfile://{top / 'repo00'}\n"
     )
-    code, doc, err = scan_json(str(listing), "--jobs", "2")
+    code, doc, err = scan_json(str(listing), "--jobs", "2", command="scan-many")
     assert code == 2
     failed = {k["path"]: k for k in doc["scan"]["skipped"] if k["incomplete"]}
     assert set(failed) == {str(bad), f"file://{tmp_path / 'nowhere'}"}
@@ -154,8 +144,10 @@ def test_a_large_repository_is_split_into_shards_with_the_same_result(fleet, tmp
     top, _ = fleet
     listing = tmp_path / "some.txt"
     listing.write_text("".join(f"{top / f'repo{i:02d}'}\n" for i in range(4)))
-    whole = scan_json(str(listing), "--jobs", "1")[1]
-    code, sharded, _ = scan_json(str(listing), "--jobs", "2", "--shard-size", "100")
+    whole = scan_json(str(listing), "--jobs", "1", command="scan-many")[1]
+    code, sharded, _ = scan_json(
+        str(listing), "--jobs", "2", "--shard-size", "100", command="scan-many"
+    )
     assert code == 1
     assert sharded["findings"] == whole["findings"] and len(whole["findings"]) == 5
     assert sharded["scan"]["blobs"] == whole["scan"]["blobs"] == 18
@@ -165,7 +157,7 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
     top = tmp_path / "org"
     org(top, 4, SHARED)
     state = tmp_path / "state.json"
-    code, first, _ = scan_json(str(top), "--state", str(state), "--jobs", "1")
+    code, first, _ = scan_json(str(top), "--state", str(state), "--jobs", "1", command="scan-many")
     assert code == 1 and first["scan"]["mode"] == "history" and first["scan"]["blobs"] == 18
     saved = json.loads(state.read_text())
     assert set(saved["repositories"]) == {str(top / f"repo{i:02d}") for i in range(4)}
@@ -179,18 +171,18 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
         ).stdout.strip()
     )
 
-    code, second, _ = scan_json(str(top), "--state", str(state), "--jobs", "1")
+    code, second, _ = scan_json(str(top), "--state", str(state), "--jobs", "1", command="scan-many")
     assert (code, second["scan"]["blobs"], second["findings"]) == (0, 0, [])
     assert "0 scanned in full, 4 since the last run" in " ".join(second["scan"]["notes"])
 
     new = keys.key("restricted", "live", seed=99)
     fast_repo(top / "repo02", [{"billing.py": f"KEY = '{new}'\n"}], start=10)
     fast_repo(top / "repo02", [{"notes.txt": "nothing\n"}], branch="feature", start=20, base="main")
-    code, third, _ = scan_json(str(top), "--state", str(state), "--jobs", "1")
+    code, third, _ = scan_json(str(top), "--state", str(state), "--jobs", "1", command="scan-many")
     assert code == 1 and third["scan"]["mode"] == "range"
     assert third["scan"]["blobs"] == 2  # billing.py and notes.txt: no old blob read again
     (f,) = third["findings"]
-    assert f["secret_sha256"] == sha(new) and f["locations"][0]["repository"] == "repo02"
+    assert f["secret_sha256"] == sha256(new) and f["locations"][0]["repository"] == "repo02"
     assert (
         "refs/heads/feature" in json.loads(state.read_text())["repositories"][str(top / "repo02")]
     )
@@ -200,12 +192,19 @@ def test_other_rules_make_the_state_stale(tmp_path):
     top = tmp_path / "org"
     org(top, 2, SHARED)
     state = tmp_path / "state.json"
-    assert scan_json(str(top), "--state", str(state), "-j", "1")[1]["scan"]["blobs"] == 9
+    assert (
+        scan_json(str(top), "--state", str(state), "-j", "1", command="scan-many")[1]["scan"][
+            "blobs"
+        ]
+        == 9
+    )
     rule = tmp_path / "acme.yaml"
     rule.write_text("rules:\n  - id: acme.token\n    title: Acme token\n    severity: high\n"
                     "    keywords: [acme_]\n    regex: 'acme_[a-z0-9]{32}'\n"
                     "    remediation: Revoke it.\n")  # fmt: skip
-    again = scan_json(str(top), "--state", str(state), "-j", "1", "--rules", str(rule))[1]
+    again = scan_json(
+        str(top), "--state", str(state), "-j", "1", "--rules", str(rule), command="scan-many"
+    )[1]
     assert again["scan"]["mode"] == "history" and again["scan"]["blobs"] == 9
 
 
@@ -257,7 +256,7 @@ def test_what_crosses_the_wire_holds_no_raw_key(fleet):
 def test_python_dash_m_runs_scan_many_with_worker_processes(tmp_path):
     top = tmp_path / "org"
     org(top, 3, SHARED)
-    proc = subprocess.run([sys.executable, "-m", "leakscan", "scan-many", str(top), "-j", "2",
+    proc = subprocess.run([*LEAKSCAN, "scan-many", str(top), "-j", "2",
                            "--format", "json"], capture_output=True, text=True, timeout=120,
                           check=False)  # fmt: skip
     assert proc.returncode == 1, proc.stderr
@@ -273,19 +272,11 @@ def test_progress_shows_on_a_terminal(tmp_path):
     top = tmp_path / "org"
     org(top, 3, SHARED)
     master, slave = pty.openpty()
-    proc = subprocess.run([sys.executable, "-m", "leakscan", "scan-many", str(top), "-j", "1",
+    proc = subprocess.run([*LEAKSCAN, "scan-many", str(top), "-j", "1",
                            "--format", "json", "-o", str(tmp_path / "r.json")],
                           stdout=subprocess.DEVNULL, stderr=slave, timeout=120, check=False)  # fmt: skip
     os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
+    shown = read_terminal(master)
     os.close(master)
     assert proc.returncode == 1
     text = shown.decode()

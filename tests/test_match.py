@@ -11,18 +11,8 @@ from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.model import Blob, Confidence, Severity
 from leakscan.scan.content import scan_blob
 from leakscan.settings import Settings
-from leakscan.settings.builtin import load_builtin
 from tests import keys
-
-RULES = load_builtin()
-SETTINGS = Settings(RULES, compile_matcher(RULES.rules))
-
-
-def findings(text: str | bytes, path: str = "f.txt"):
-    data = text.encode() if isinstance(text, str) else text
-    return from_occurrences(
-        SETTINGS.rules, scan_blob(SETTINGS, Blob(path, data)).occurrences, SETTINGS.allowed
-    )
+from tests.conftest import RULES, SETTINGS, findings
 
 
 def secrets(text: str | bytes) -> list[str]:

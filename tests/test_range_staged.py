@@ -7,12 +7,7 @@ import subprocess
 import sys
 
 from tests import keys
-from tests.conftest import commit_file, git, run
-
-
-def scan_json(*args: str) -> tuple[int, dict, str]:
-    result = run("scan", *args, "--format", "json")
-    return result.exit_code, json.loads(result.stdout), result.stderr
+from tests.conftest import commit_file, git, run, scan_json
 
 
 def test_range_of_a_push_scans_only_what_it_added(repo):

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import inspect
 import os
 import pkgutil
 import pty
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +21,16 @@ from leakscan.model import Blob
 from leakscan.report import RENDERERS
 from leakscan.scan import content as scan
 from tests import keys
-from tests.conftest import commit_file, git, make_repo, run
-from tests.test_match import SETTINGS
+from tests.conftest import (
+    LEAKSCAN,
+    SETTINGS,
+    commit_file,
+    git,
+    make_repo,
+    read_terminal,
+    run,
+    sha256,
+)
 
 
 def every_kind() -> list[str]:
@@ -55,7 +61,7 @@ def plant_everything(root: Path) -> Path:
     git(repo, "rm", "-q", "gone.env")
     git(repo, "commit", "-q", "-m", "remove")
     (repo / "untracked.env").write_text(f"NEW={KEYS[4]}\n")
-    sha = hashlib.sha256(ALLOWED.encode()).hexdigest()
+    sha = sha256(ALLOWED)
     (repo / ".leakscan.yaml").write_text(f"allow-secrets: [{sha}]\n")
     return repo
 
@@ -247,19 +253,11 @@ def test_progress_bar_forced_on_a_terminal_prints_no_key(tmp_path: Path):
     primary, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "leakscan", "scan", "--history", str(repo), "-j", "1"],
+        [*LEAKSCAN, "scan", "--history", str(repo), "-j", "1"],
         stdout=subprocess.PIPE, stderr=secondary, env=env,
     )  # fmt: skip
     os.close(secondary)
-    err = b""
-    while True:
-        try:
-            chunk = os.read(primary, 1 << 16)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        err += chunk
+    err = read_terminal(primary)
     out, _ = proc.communicate(timeout=120)
     os.close(primary)
     text = out.decode() + err.decode("utf-8", "replace")

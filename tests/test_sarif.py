@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 
 from jschema_to_python.to_json import to_json
 
@@ -13,28 +11,22 @@ from leakscan.report import sarif
 from leakscan.report.options import RenderOptions
 from leakscan.settings import load_rules
 from tests import keys
-from tests.conftest import commit_file, run
+from tests.conftest import commit_file, plant, run, sha256
 from tests.sarif_check import assert_valid_sarif
 
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.0", "low": "3.0", "info": "0.1"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 
 
-def write(root: Path, rel: str, text: str) -> None:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text)
-
-
 def test_every_kind_of_finding_is_valid_redacted_sarif(tmp_path):
     live, test, hook, allowed = (keys.key("secret", "live"), keys.key("secret", "test"),
                                  keys.webhook(), keys.key("restricted", "live"))  # fmt: skip
-    write(tmp_path, "src/app.py", f"KEY = '{live}'\n")
-    write(tmp_path, "odd dir/na%me,#1.py", f"\tT = '{test}'\n")
-    write(tmp_path, "hooks.js", f"const w = '{hook}'; // leakscan:allow\n")
-    write(tmp_path, "ops/rk.env", f"RK={allowed}\n")
-    write(tmp_path, ".leakscan.yaml",
-          f"allow-secrets: ['{hashlib.sha256(allowed.encode()).hexdigest()}']\n")  # fmt: skip
+    plant(tmp_path, "src/app.py", f"KEY = '{live}'\n")
+    plant(tmp_path, "odd dir/na%me,#1.py", f"\tT = '{test}'\n")
+    plant(tmp_path, "hooks.js", f"const w = '{hook}'; // leakscan:allow\n")
+    plant(tmp_path, "ops/rk.env", f"RK={allowed}\n")
+    plant(tmp_path, ".leakscan.yaml",
+          f"allow-secrets: ['{sha256(allowed)}']\n")  # fmt: skip
     for extra in ((), ("--show-secrets",)):
         result = run("scan", str(tmp_path), "--format", "sarif", *extra)
         assert result.exit_code == 1, result.stderr
@@ -65,8 +57,7 @@ def test_every_kind_of_finding_is_valid_redacted_sarif(tmp_path):
     loc = live_r["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"] == {"uri": "src/app.py", "uriBaseId": "%SRCROOT%"}
     assert loc["region"] == {"startLine": 1, "startColumn": 8, "endColumn": 8 + len(live)}
-    assert live_r["partialFingerprints"]["leakscan/secret-sha256/v1"] == hashlib.sha256(
-        live.encode()).hexdigest()  # fmt: skip
+    assert live_r["partialFingerprints"]["leakscan/secret-sha256/v1"] == sha256(live)
     assert live[:8] + "…" + live[-4:] in live_r["message"]["text"]
     assert "suppressions" not in live_r
     odd = by_rule["stripe.secret-key.test"]["locations"][0]["physicalLocation"]
@@ -103,7 +94,7 @@ def test_a_key_in_two_places_is_one_result_with_related_locations(repo):
 
 
 def test_clean_scan_is_valid_sarif_with_every_rule(tmp_path):
-    write(tmp_path, "a.py", "print('hello')\n")
+    plant(tmp_path, "a.py", "print('hello')\n")
     result = run("scan", str(tmp_path), "--format", "sarif")
     assert result.exit_code == 0
     doc = assert_valid_sarif(result.stdout)
@@ -125,7 +116,7 @@ def test_serialize_agrees_with_jschema_to_python():
 
 def test_more_than_25000_results_are_capped_and_the_cli_says_so(tmp_path):
     lines = [keys.key("secret", "test", n=24, seed=i) for i in range(sarif.MAX_RESULTS + 1)]
-    write(tmp_path, "many.txt", "\n".join(lines) + "\n")
+    plant(tmp_path, "many.txt", "\n".join(lines) + "\n")
     out = tmp_path / "out.sarif"
     result = run("scan", str(tmp_path / "many.txt"), "--format", "sarif", "-o", str(out),
                  "--fail-on", "never")  # fmt: skip

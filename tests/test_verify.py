@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 import time
@@ -14,12 +13,8 @@ from leakscan.errors import UsageError
 from leakscan.verify.client import BASE_ENV, base_url
 from leakscan.verify.policy import status_for
 from tests import keys
-from tests.conftest import run
+from tests.conftest import run, sha256
 from tests.stripe_stub import HANG, serve
-
-
-def sha(k: str) -> str:
-    return hashlib.sha256(k.encode()).hexdigest()
 
 
 def verify(
@@ -58,7 +53,7 @@ def test_each_status_maps_to_a_verdict(tmp_path, kind, mode, http, status, sever
     assert (v["status"], v["http_status"], f["severity"]) == (status, http, severity)
     assert v["checked_at"].endswith("Z")
     assert stub.requests[0]["path"] == "/v1/account" and stub.requests[0]["bearer"] == "True"
-    assert stub.requested() == [sha(k)]
+    assert stub.requested() == [sha256(k)]
     if status == "revoked":
         assert "rotated — remove it from history when convenient" in f["notes"]
         assert code == 0  # low: below the default --fail-on medium
@@ -72,7 +67,7 @@ def test_live_findings_rank_first(tmp_path):
         stub.answer(crit, 401)
         stub.answer(test, 200)
         code, doc, _ = verify(tmp_path, stub.base)
-    assert [f["secret_sha256"] for f in doc["findings"]] == [sha(test), sha(crit)]
+    assert [f["secret_sha256"] for f in doc["findings"]] == [sha256(test), sha256(crit)]
     assert code == 1
     with serve() as stub:
         stub.answer(crit, 401)
@@ -119,7 +114,7 @@ def test_one_request_per_distinct_key_and_none_for_publishable_or_webhook(tmp_pa
     (tmp_path / "hook.env").write_text(f"W={keys.webhook()}\nX={keys.webhook(hex64=True)}\n")
     with serve() as stub:
         _, doc, _ = verify(tmp_path, stub.base)
-    assert stub.requested() == [sha(k)]
+    assert stub.requested() == [sha256(k)]
     verified = {f["key_type"]: f["verification"] for f in doc["findings"]}
     assert verified["publishable"] is None and verified["webhook_secret"] is None
     assert all(
@@ -243,7 +238,7 @@ def test_loopback_requests_never_go_through_a_configured_proxy(tmp_path):
         env = {BASE_ENV: stub.base, "http_proxy": proxy.base, "HTTP_PROXY": proxy.base,
                "no_proxy": "", "NO_PROXY": ""}  # fmt: skip
         result = run("scan", str(tmp_path), "--verify", "--format", "json", env=env)
-    assert proxy.requests == [] and stub.requested() == [sha(k)]
+    assert proxy.requests == [] and stub.requested() == [sha256(k)]
     assert json.loads(result.stdout)["findings"][0]["verification"]["status"] == "live"
 
 
@@ -255,10 +250,10 @@ def test_verification_reaches_sarif_properties(tmp_path):
     with serve() as stub:
         stub.answer(live, 200)
         stub.answer(gone, 401)
-        code, out, stderr = verify(tmp_path, stub.base, fmt="sarif")
+        _code, out, _stderr = verify(tmp_path, stub.base, fmt="sarif")
     assert isinstance(out, str) and live not in out and gone not in out
     doc = assert_valid_sarif(out)
     results = doc["runs"][0]["results"]
     got = {r["properties"]["secretSha256"]: r["properties"]["verification"] for r in results}
-    assert got[sha(live)]["status"] == "live" and got[sha(live)]["httpStatus"] == 200
-    assert got[sha(gone)]["status"] == "revoked" and got[sha(gone)]["httpStatus"] == 401
+    assert got[sha256(live)]["status"] == "live" and got[sha256(live)]["httpStatus"] == 200
+    assert got[sha256(gone)]["status"] == "revoked" and got[sha256(gone)]["httpStatus"] == 401

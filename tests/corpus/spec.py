@@ -10,13 +10,14 @@ reported at `info` only, so they are not in `expected` (see docs/accuracy.md for
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.conftest import b64
 
 B62 = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
@@ -71,10 +72,6 @@ class Maker:
                 n or self.rnd.choice((24, 32, 99, 107, 224 if kind == "organization" else 99))
             )
         return Key(kind, mode, prefix + body)
-
-
-def b64(s: str) -> str:
-    return base64.b64encode(s.encode()).decode()
 
 
 # Positive templates: key -> (file name, text). Each runs with several kinds.
@@ -415,7 +412,7 @@ def _clerk_body(maker: Maker) -> str:
     """Clerk publishable keys are base64 of `<instance>.clerk.accounts.dev$`."""
     while True:
         name = maker.body(8, string.ascii_lowercase) + "-" + maker.body(6, string.ascii_lowercase)
-        enc = base64.b64encode(f"{name}.clerk.accounts.dev$".encode()).decode().rstrip("=")
+        enc = b64(f"{name}.clerk.accounts.dev$").rstrip("=")
         if enc.isalnum():
             return enc
 
