@@ -17,7 +17,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leakscan.workers import forks as parallel
+from leakscan.scan import tree as parallel
 from leakscan.match.text import text_for_scan
 from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.settings.rules import parse_builtin

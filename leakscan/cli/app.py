@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # these load only when their command runs
     from leakscan.baseline import importers
     from leakscan.workers import Executor
     from leakscan.many.run import Progress
-    from leakscan.many.task import RepoTask
+    from leakscan.many.task import RepoOutcome, RepoTask
 
 _CLICK_EXITS = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
 
@@ -329,16 +329,17 @@ def _check_many_options(opts: dict[str, object]) -> None:
         )
 
 
-def _many_executor(opts: dict[str, object]) -> Executor[RepoTask]:
+def _many_executor(opts: dict[str, object]) -> Executor[RepoTask, RepoOutcome]:
     from leakscan.many.task import run_repo_task
+    from leakscan.workers import each_task
 
     if opts["executor"] == "dask":
         from leakscan.workers.cluster import DaskExecutor
 
-        return DaskExecutor(run_repo_task, str(opts["scheduler"]))
+        return DaskExecutor(each_task(run_repo_task), str(opts["scheduler"]))
     from leakscan.workers.pool import LocalExecutor
 
-    return LocalExecutor(run_repo_task, int(opts["jobs"] or os.cpu_count() or 1))  # type: ignore[call-overload]
+    return LocalExecutor(each_task(run_repo_task), int(opts["jobs"] or os.cpu_count() or 1))  # type: ignore[call-overload]
 
 
 def _many_progress(opts: dict[str, object]) -> Callable[[Progress], None] | None:

@@ -112,7 +112,7 @@ def scan_sources(paths: tuple[str, ...], opts: dict[str, object], *, use_baselin
 
 
 def scan_tree(paths: tuple[str, ...], opts: dict[str, object], *, use_baseline: bool) -> Scanned:
-    from leakscan.workers import forks as parallel  # tree scans only: a staged scan does without
+    from leakscan.scan import tree as parallel  # tree scans only: a staged scan does without
     from leakscan.sources import worktree
 
     plan = worktree.plan(list(paths), os.getcwd())
@@ -188,7 +188,7 @@ def collect_git(
     from leakscan.scan import (
         history as gitscan,
     )  # not needed by the other scans: keep their start-up light
-    from leakscan.workers.forks import available_cpus
+    from leakscan.workers import available_cpus
 
     config = load_config_for(opts, repo)
     entries = load_baseline(opts, config, repo) if use_baseline else ()
