@@ -59,7 +59,7 @@ class ForkExecutor(Generic[T, R]):
     def next_done(self) -> tuple[T, R | Lost]:
         if not self._started:
             self._start()
-        number = self._take(self._queue)
+        number = self._take()
         if number is not None:
             self._returned[number] = True
             return self._tasks[number], self._job.run(self._context, self._tasks[number])
@@ -120,17 +120,18 @@ class ForkExecutor(Generic[T, R]):
     def _run_all(self, context: Any) -> list[tuple[int, R]]:
         """A child's life: run the next task from the queue until it is empty."""
         done = []
-        while (number := self._take(self._queue)) is not None:
+        while (number := self._take()) is not None:
             done.append((number, self._job.run(context, self._tasks[number])))
         return done
 
-    def _take(self, queue: int) -> int | None:
-        if queue < 0:  # this process alone
+    def _take(self) -> int | None:
+        """The next task's number, or None when every task is taken."""
+        if self._queue < 0:  # this process alone
             if self._next == len(self._tasks):
                 return None
             self._next += 1
             return self._next - 1
-        number = os.read(queue, 4)
+        number = os.read(self._queue, 4)
         return int.from_bytes(number, "little") if number else None
 
     def _collect(self) -> None:
