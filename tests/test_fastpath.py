@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from leakscan.match.engine import compile_matcher, find_matches
 from leakscan.match.text import text_for_scan
+from leakscan.scan import tree as parallel
 from leakscan.scan.content import scan_items
 from leakscan.settings import Settings
 from leakscan.settings.builtin import parse_builtin
 from leakscan.sources import worktree
-from leakscan.workers import forks as parallel
 from tests import keys
 from tests.conftest import commit_file, git, make_repo, run
 

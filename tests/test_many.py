@@ -16,6 +16,7 @@ from leakscan.many.repolist import read_source
 from leakscan.many.run import Plan, scan_many
 from leakscan.many.state import State
 from leakscan.many.task import RepoOutcome, RepoTask, run_repo_task
+from leakscan.workers import each_task
 from leakscan.workers.pool import LocalExecutor
 from tests import keys
 from tests.conftest import LEAKSCAN, read_terminal, run, scan_json, sha256
@@ -127,7 +128,7 @@ def test_a_worker_that_dies_is_retried_once(fleet):
     top, _ = fleet
     specs = read_source(top)[:4]
     for fn, failed in ((_crash_first_try, ()), (_crash_always, ("repo01",))):
-        executor = LocalExecutor(fn, 2)
+        executor = LocalExecutor(each_task(fn), 2)
         try:
             done = scan_many(specs, _plan(), executor, target=str(top))
         finally:

@@ -13,12 +13,12 @@ from leakscan.errors import UsageError
 from leakscan.many import run
 from leakscan.many.repolist import read_source
 from leakscan.many.state import State, load_state, rules_digest, save_state, updated
-from leakscan.many.task import RepoTask, run_repo_task
+from leakscan.many.task import RepoOutcome, RepoTask, run_repo_task
 from leakscan.report import many as many_report
 from leakscan.request import ScanRequest
 from leakscan.settings import load_config_for, make_settings
 from leakscan.units import parse_size
-from leakscan.workers import Executor
+from leakscan.workers import Executor, each_task
 
 
 def run_scan_many(
@@ -75,14 +75,17 @@ def _check_options(request: ScanRequest, executor: str, scheduler: str | None) -
         )
 
 
-def _executor(name: str, scheduler: str | None, jobs: int | None) -> Executor[RepoTask]:
+def _executor(
+    name: str, scheduler: str | None, jobs: int | None
+) -> Executor[RepoTask, RepoOutcome]:
+    job = each_task(run_repo_task)
     if name == "dask" and scheduler:
         from leakscan.workers.cluster import DaskExecutor  # distributed: an optional dependency
 
-        return DaskExecutor(run_repo_task, scheduler)
+        return DaskExecutor(job, scheduler)
     from leakscan.workers.pool import LocalExecutor
 
-    return LocalExecutor(run_repo_task, jobs or os.cpu_count() or 1)
+    return LocalExecutor(job, jobs or os.cpu_count() or 1)
 
 
 def _progress(request: ScanRequest) -> Callable[[run.Progress], None] | None:

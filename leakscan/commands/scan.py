@@ -85,8 +85,8 @@ def scan_sources(request: ScanRequest, *, use_baseline: bool) -> Scanned:
 
 def scan_tree(request: ScanRequest, *, use_baseline: bool) -> Scanned:
     # Tree scans only (a staged scan does without): the fork workers and the directory walk.
+    from leakscan.scan import tree
     from leakscan.sources import worktree
-    from leakscan.workers import forks
 
     plan = worktree.plan(list(request.paths), os.getcwd())
     loaded = load_settings(request, plan.root, use_baseline=use_baseline)
@@ -102,9 +102,9 @@ def scan_tree(request: ScanRequest, *, use_baseline: bool) -> Scanned:
                 interrupted,
             )
         )
-        read = forks.bound(worktree.read_entry, max_size=max_size)
-        workers = request.jobs or forks.worker_count(len(listed))
-        result = forks.scan_parallel(
+        read = tree.bound(worktree.read_entry, max_size=max_size)
+        workers = request.jobs or tree.worker_count(len(listed))
+        result = tree.scan_parallel(
             loaded.settings,
             listed,
             read,
@@ -138,7 +138,7 @@ def collect_git(
     """The whole history (spec None) or the commits of a BASE..HEAD range."""
     # Not needed by the other scans, which start faster without (~15 ms of imports).
     from leakscan.scan import history
-    from leakscan.workers.forks import available_cpus
+    from leakscan.workers import available_cpus
 
     loaded = load_settings(request, repo, use_baseline=use_baseline)
     options = history.Options(

@@ -48,7 +48,7 @@ class ManyResult(NamedTuple):
 def scan_many(
     specs: Sequence[RepoSpec],
     plan: Plan,
-    executor: Executor[RepoTask],
+    executor: Executor[RepoTask, RepoOutcome],
     *,
     target: str,
     on_progress: Callable[[Progress], None] | None = None,

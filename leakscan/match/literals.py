@@ -9,7 +9,7 @@ regexes are skipped. An anchor set is only derived when it is provably necessary
 the `secret` group, through plain literals, groups and alternations); anything else — flags, classes,
 repeats, a pattern `re` cannot parse — gives no anchors, and the rule is matched as before.
 
-Both facts about a pattern come from the generated rule table (`builtin_rules.PATTERN_FACTS`) when
+Both facts about a pattern come from the generated rule table (`match/pattern_facts.py`) when
 it holds the pattern: parsing the built-in rules' regexes cost every scan ~7 ms before its first
 file.
 """

@@ -1,22 +1,17 @@
 """Scanning many git blobs, each read and matched once, on every core.
 
-The blob list (in delta-chain order, so deltas resolve from git's small cache) is cut into contiguous chunks; each
-chunk is streamed through its own `git cat-file --batch` in a worker process, prefiltered with the
-keyword literals, and only blobs that can match go through the rules. Workers return the hits of the
-few blobs that matched, never blob bytes, so memory stays at a constant plus the largest blob.
+The blob list (in delta-chain order, so deltas resolve from git's small cache) is cut into contiguous
+chunks; each worker process (`workers.blobpool`; this process alone for small scans) streams its
+chunks through its own `git cat-file --batch`, prefilters them with the keyword literals, and sends
+only blobs that can match through the rules. Workers return the hits of the few blobs that matched,
+never blob bytes, so memory stays at a constant plus the largest blob.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.util
-import os
-import signal
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import NamedTuple
 
 from leakscan.errors import SourceError
 from leakscan.match.engine import has_anchored_keyword
@@ -24,9 +19,9 @@ from leakscan.match.text import is_plain
 from leakscan.scan.content import BlobHits, match_blob
 from leakscan.settings import Settings
 from leakscan.sources.git import BlobRef, Reader, cat_file
-
-if TYPE_CHECKING:
-    from typing import Any
+from leakscan.workers import Executor, Job, Lost
+from leakscan.workers.blobpool import BlobPool
+from leakscan.workers.forks import ForkExecutor
 
 MIN_CHUNK = 1 << 20
 MAX_CHUNK = 64 << 20
@@ -35,9 +30,14 @@ CHUNKS_PER_JOB = 16  # enough chunks that both workers finish together and the p
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 Progress = Callable[[int, int], None]  # (blobs done, bytes done), called as chunks finish
 
-# Settings and `git cat-file` of this worker process, set once by `_start_worker` so the compiled
-# rules are not pickled with every chunk and git's caches last. The only module-level state in leakscan, and only in pool workers.
-_WORKER: dict[str, Any] = {}
+
+class Chunks(NamedTuple):
+    """What every worker needs, sent once: the settings, and where to read blobs from (`read`: that
+    worker's `git cat-file --batch`, once `reading` has started it)."""
+
+    settings: Settings
+    git_dir: str
+    read: Reader | None = None
 
 
 class BlobScan(NamedTuple):
@@ -60,20 +60,36 @@ def scan_blobs(
     progress: Progress | None = None,
     chunk_bytes: int | None = None,
 ) -> BlobScan:
-    """Read and match every blob of `blobs` once; `jobs` worker processes when there is enough work."""
+    """Read and match every blob of `blobs` once; `jobs` worker processes when there is enough work
+    (one chunk, or `--jobs 1`: this process, no fork)."""
     total = sum(b.size for b in blobs)
     if chunk_bytes is None:
         chunk_bytes = min(MAX_CHUNK, max(MIN_CHUNK, total // max(1, jobs * CHUNKS_PER_JOB)))
     chunks = split(blobs, chunk_bytes)
-    if jobs <= 1 or len(chunks) <= 1:
-        results: list[BlobScan] = []
-        if chunks:
-            with cat_file(git_dir, bulk=True) as read:
-                for chunk in chunks:
-                    results.append(scan_chunk(settings, read, chunk))
-                    _report(progress, results)
-        return merge(results)
-    return merge(_in_pool(settings, git_dir, chunks, jobs, progress))
+    job = Job(scan_chunk, Chunks(settings, git_dir), opens=reading)
+    workers = min(jobs, len(chunks))
+    executor: Executor[list[str], BlobScan]
+    executor = BlobPool(job, workers) if workers > 1 else ForkExecutor(job, 1)
+    results: list[BlobScan] = []
+    with executor:
+        for chunk in chunks:
+            executor.submit(chunk)
+        for _ in chunks:
+            _, result = executor.next_done()  # re-raises a worker's SourceError
+            if isinstance(result, Lost):
+                raise SourceError(f"{result.reason}; the scan did not finish. "
+                                  "Try again with --jobs 1 or a smaller --max-file-size.")  # fmt: skip
+            results.append(result)
+            _report(progress, results)
+    return merge(results)
+
+
+@contextmanager
+def reading(chunks: Chunks) -> Iterator[Chunks]:
+    """`chunks` with a running `git cat-file --batch`, kept for all of a worker's chunks (a new one per
+    chunk re-inflated delta bases and re-faulted the pack at every boundary: docs/performance.md)."""
+    with cat_file(chunks.git_dir, bulk=True) as read:
+        yield chunks._replace(read=read)
 
 
 def split(blobs: Sequence[BlobRef], chunk_bytes: int) -> list[list[str]]:
@@ -92,7 +108,10 @@ def split(blobs: Sequence[BlobRef], chunk_bytes: int) -> list[list[str]]:
     return chunks
 
 
-def scan_chunk(settings: Settings, read: Reader, oids: Sequence[str]) -> BlobScan:
+def scan_chunk(chunks: Chunks, oids: list[str]) -> BlobScan:
+    """Read one chunk's blobs and match those that may hold a key."""
+    settings, _, read = chunks
+    assert read is not None  # a `Job` with `opens=reading` started it
     hits: dict[str, BlobHits] = {}
     reads = nbytes = binary = lfs = full = 0
     for oid, data in read(oids, None):
@@ -133,57 +152,6 @@ def merge(parts: Sequence[BlobScan]) -> BlobScan:
         sum(p.lfs_pointers for p in parts),
         sum(p.full_scans for p in parts),
     )
-
-
-def _in_pool(
-    settings: Settings, git_dir: str, chunks: list[list[str]], jobs: int, progress: Progress | None
-) -> list[BlobScan]:
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    results: list[BlobScan] = []
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)),
-        mp_context=multiprocessing.get_context(method),
-        initializer=_start_worker,
-        initargs=(settings, git_dir),
-    ) as pool:
-        pending: set[Future[BlobScan]] = {pool.submit(_worker_chunk, c) for c in chunks}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    results.append(fut.result())  # re-raises a worker's SourceError
-                _report(progress, results)
-        except BrokenProcessPool:
-            raise SourceError(
-                "a scanning worker process died (out of memory?); the scan did not finish. "
-                "Try again with --jobs 1 or a smaller --max-file-size."
-            ) from None
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-    return results
-
-
-def _start_worker(settings: Settings, git_dir: str) -> None:
-    _WORKER["settings"] = settings
-    # One `git cat-file --batch` for all the chunks of this worker; it ends when the worker does (its
-    # stdin closes). Entered by hand: a pool worker has no scope to hold a `with` open.
-    _WORKER["stack"] = stack = ExitStack()  # kept, or collecting it would close the reader
-    _WORKER["read"] = stack.enter_context(cat_file(git_dir, bulk=True))
-    # When the worker exits, close git's stdin and wait for it: no orphan, and its CPU time is counted.
-    multiprocessing.util.Finalize(None, stack.close, exitpriority=10)
-    # Ctrl-C reaches the whole process group: the parent reports it; a worker just stops, without the
-    # traceback multiprocessing would print (its `git cat-file` gets the signal too).
-    signal.signal(signal.SIGINT, _stop_worker)
-
-
-def _stop_worker(signum: int, frame: object) -> None:
-    os._exit(128 + signum)
-
-
-def _worker_chunk(oids: list[str]) -> BlobScan:
-    return scan_chunk(_WORKER["settings"], _WORKER["read"], oids)
 
 
 def _report(progress: Progress | None, results: Sequence[BlobScan]) -> None:

@@ -8,14 +8,18 @@ clone URLs, or paths on storage every worker mounts.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from leakscan.errors import UsageError
-from leakscan.workers import Lost
+from leakscan.workers import Job, Lost, run_one
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Self
 
 T = TypeVar("T")
+R = TypeVar("R")
 CONNECT_TIMEOUT = "20s"
 
 
@@ -27,11 +31,13 @@ def import_distributed() -> ModuleType:
                          "`pip install 'leakscan[dask]'`.") from None  # fmt: skip
 
 
-class DaskExecutor(Generic[T]):
+class DaskExecutor(Generic[T, R]):
     """Submits each task to the scheduler at `address`; a task whose worker died comes back `Lost`
-    (after the scheduler's own `allowed-failures` retries, if the cluster has any)."""
+    (after the scheduler's own `allowed-failures` retries, if the cluster has any). Dask keeps no
+    state of ours on its workers: the job goes with every task (cloudpickle) and its context is
+    opened for that task alone, so a job here should be small (scan-many's is a function)."""
 
-    def __init__(self, fn: Callable[[T], object], address: str) -> None:
+    def __init__(self, job: Job[Any, T, R], address: str) -> None:
         distributed = import_distributed()
         try:
             self._client: Any = distributed.Client(
@@ -41,21 +47,22 @@ class DaskExecutor(Generic[T]):
             raise UsageError(f"cannot connect to the Dask scheduler at {address} "
                              f"({type(exc).__name__}); check the address and that it is running."
                              ) from None  # fmt: skip
-        self._fn = fn
+        self._job = job
         self._done: Any = distributed.as_completed(loop=self._client.loop)
         self._tasks: dict[str, T] = {}
 
     def submit(self, task: T) -> None:
-        future = self._client.submit(self._fn, task, pure=False)
+        future = self._client.submit(run_one, self._job, task, pure=False)
         self._tasks[future.key] = task
         self._done.add(future)
 
-    def next_done(self) -> tuple[T, object]:
+    def next_done(self) -> tuple[T, R | Lost]:
         future = next(self._done)
         task = self._tasks.pop(future.key)
         try:
             if future.status == "finished":
-                return task, future.result()
+                result: R = future.result()
+                return task, result
             exc = future.exception()
             return task, Lost(f"the Dask task failed ({type(exc).__name__})")
         finally:
@@ -63,3 +70,11 @@ class DaskExecutor(Generic[T]):
 
     def close(self) -> None:
         self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,177 +1,180 @@
-"""Spread the reading and matching of many files over worker processes; same result as one process.
+"""An executor of bare `os.fork` children, with this process as one of the workers.
 
-The files are cut into runs that shrink towards the end (each a quarter of a process's share of what
-is left), and each process takes the next run as it finishes one (the run numbers wait in a pipe;
-reading one is atomic), so a process that met a big file does fewer runs and the processes finish
-within a file of each other. Each sends back one small `ItemOutcome` per file, and the outcomes are
-put back into source order before `summarise`, so findings, locations and their order are exactly
-those of `scan_items`. Workers are forked (POSIX; elsewhere the scan stays in one process): they
-start with the rules already compiled and the file list in memory, and only their outcomes cross a
-pipe."""
+Measured reason: a `ProcessPoolExecutor` cost a tree scan ~75 ms of CPU (the `multiprocessing`
+import, queues, a thread, pickling the settings in), so `--jobs 2` was slower than `--jobs 1` on the
+synthetic tree (489 vs 391 ms); forked, both cost the same CPU and `--jobs 2` less wall (697 vs 908
+ms; docs/performance.md). The children start with the job's context in memory (compiled rules, the
+file list): nothing is pickled on the way in, only results on the way out.
+
+Every task is submitted before the first `next_done()`, which forks. Task numbers wait in a pipe
+(a 4-byte read from a pipe is atomic), so each process takes the next task as it finishes one. This
+process hands back its own results as it goes; once the queue is empty, it reads each child's
+results (pickled, all at once when the child is done). A child that fails loses the tasks it took:
+they come back `Lost`. With one worker, or where there is no fork, everything runs in this process.
+"""
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Sequence
-from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from leakscan.errors import LeakscanError
-from leakscan.model import Blob, ScanResult, Skipped
-from leakscan.scan.content import ItemOutcome, scan_item, summarise
-from leakscan.settings import Settings
+from leakscan.workers import Job, Lost, in_worker
 
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from contextlib import AbstractContextManager
+    from types import TracebackType
+    from typing import Self
 
-    E = TypeVar("E")
+T = TypeVar("T")
+R = TypeVar("R")
 
-MIN_ITEMS = 128  # fewer files than this: one process (a fork and its pipe cost a few ms)
-MIN_ITEMS_PER_WORKER = 64
-RUN_SHARE = 4  # a run is this fraction of one process's share of the files left
-MAX_RUNS = 1024  # run numbers (4 bytes each) are written before any read: one page, a pipe's least
-
-
-def worker_count(items: int, cpus: int | None = None) -> int:
-    """How many processes a scan of `items` files should use (1: stay in this process)."""
-    available = cpus if cpus is not None else available_cpus()
-    if items < MIN_ITEMS:
-        return 1
-    return max(1, min(available, items // MIN_ITEMS_PER_WORKER))
+MAX_TASKS = (
+    1024  # task numbers (4 bytes each) are written before the fork: one page, a pipe's least
+)
 
 
-def scan_parallel(
-    settings: Settings,
-    entries: Sequence[E | Skipped],
-    read: Callable[[E], Blob | Skipped],
-    *,
-    target: str,
-    mode: str,
-    workers: int,
-) -> ScanResult:
-    """`scan_items(settings, (read(e) for e in entries), ...)`, in `workers` processes."""
-    started = time.monotonic()
-    if workers <= 1 or not hasattr(os, "fork"):
-        outcomes = [_outcome(settings, read, e) for e in entries]
-        return summarise(settings, outcomes, target=target, mode=mode, started=started)
-    runs = _runs(entries, workers)
-    done: list[list[ItemOutcome]] = [[] for _ in runs]
-    for number, outcomes in _in_forks(settings, read, runs, workers):
-        done[number] = outcomes
-    ordered = [outcome for outcomes in done for outcome in outcomes]
-    return summarise(settings, ordered, target=target, mode=mode, started=started)
+class ForkExecutor(Generic[T, R]):
+    """This process and `workers - 1` forked children, taking tasks from one queue."""
 
+    def __init__(self, job: Job[Any, T, R], workers: int) -> None:
+        self._job = job
+        self._workers = max(1, workers) if hasattr(os, "fork") else 1
+        self._tasks: list[T] = []
+        self._started = False
+        self._queue = -1  # read end of the pipe of task numbers (forked runs only)
+        self._next = 0  # the next task number, when this process is the only worker
+        self._children: list[tuple[int, int]] = []  # (pid, read end); -1 once reaped / closed
+        self._results: list[tuple[int, R]] = []  # the children's, not handed back yet
+        self._returned: list[bool] = []
+        self._failure = ""  # why a child failed, for its tasks
+        self._lost: list[int] | None = None
+        self._opened: AbstractContextManager[Any] | None = None
+        self._context = job.context
 
-def _runs(entries: Sequence[E], workers: int) -> list[Sequence[E]]:
-    """Consecutive runs of `entries`, shrinking to single files: with `n` left, the next run takes
-    `n // (workers * RUN_SHARE)` (48 runs for sqlalchemy's 929 files on two processes). No run is
-    shorter than `len(entries) / MAX_RUNS` files, so there are never more than MAX_RUNS."""
-    least = -(-len(entries) // MAX_RUNS)
-    runs, start = [], 0
-    while start < len(entries):
-        size = max(least, (len(entries) - start) // (workers * RUN_SHARE))
-        runs.append(entries[start : start + size])
-        start += size
-    return runs
+    def submit(self, task: T) -> None:
+        if self._started:
+            raise RuntimeError("ForkExecutor: every task is submitted before the first next_done()")
+        self._tasks.append(task)
 
+    def next_done(self) -> tuple[T, R | Lost]:
+        if not self._started:
+            self._start()
+        number = self._take()
+        if number is not None:
+            self._returned[number] = True
+            return self._tasks[number], self._job.run(self._context, self._tasks[number])
+        while not self._results and self._children:
+            self._collect()
+        if self._results:
+            number, result = self._results.pop()
+            self._returned[number] = True
+            return self._tasks[number], result
+        if self._lost is None:  # every child is read: the tasks still out were a failed child's
+            self._lost = [n for n, back in enumerate(self._returned) if not back]
+        if not self._lost:
+            raise RuntimeError("next_done() with no task left")
+        number = self._lost.pop()
+        return self._tasks[number], Lost(self._failure)
 
-def _in_forks(
-    settings: Settings,
-    read: Callable[[E], Blob | Skipped],
-    runs: list[Sequence[E | Skipped]],
-    workers: int,
-) -> list[tuple[int, list[ItemOutcome]]]:
-    """(run number, outcomes) of every run, scanned by this process and `workers - 1` forked
-    children that pipe back their pickled outcomes.
+    def _start(self) -> None:
+        self._started = True
+        self._returned = [False] * len(self._tasks)
+        if self._workers > 1:
+            self._fork()
+        if self._job.opens is not None:  # after the fork: each child opens its own
+            self._opened = self._job.opens(self._job.context)
+            self._context = self._opened.__enter__()
 
-    A bare fork, not a process pool: the children start with the rules compiled and the file list in
-    memory, nothing is pickled on the way in, and no `multiprocessing` import (~25 ms) or pool
-    machinery is paid. A child blocks on its pipe until this process, done with its runs, reads.
-    """
-    try:  # the C pickler alone: `pickle` itself adds ~1.5 ms of import
-        from _pickle import dumps, loads
-    except ImportError:  # pragma: no cover - Pythons without it
-        from pickle import dumps, loads
+    def _fork(self) -> None:
+        if len(self._tasks) > MAX_TASKS:
+            raise ValueError(f"ForkExecutor: at most {MAX_TASKS} tasks, not {len(self._tasks)}")
+        # The C pickler alone: `pickle` itself adds ~1.5 ms of import to a tree scan.
+        try:
+            from _pickle import dumps
+        except ImportError:  # pragma: no cover - Pythons without it
+            from pickle import dumps
 
-    queue, fill = os.pipe()
-    numbers = b"".join(n.to_bytes(4, "little") for n in range(len(runs)))
-    written = os.write(fill, numbers)  # at most one page: it fits any pipe, and is written whole
-    os.close(fill)  # the queue ends (reads return b"") once every number is taken
-    assert written == len(numbers)
-    children: list[tuple[int, int]] = []  # (pid, read end), -1 once waited for / closed
-    try:
-        for _ in range(workers - 1):
+        self._queue, fill = os.pipe()
+        numbers = b"".join(n.to_bytes(4, "little") for n in range(len(self._tasks)))
+        written = os.write(
+            fill, numbers
+        )  # at most one page: it fits any pipe, and is written whole
+        os.close(fill)  # the queue ends (reads return b"") once every number is taken
+        assert written == len(numbers)
+        for _ in range(self._workers - 1):
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child; coverage does not follow forks
                 code = 1
                 try:
                     os.close(r)
-                    taken = _take_runs(settings, read, runs, queue)
+                    taken = in_worker(self._job, self._run_all)
                     with os.fdopen(w, "wb") as pipe:
                         pipe.write(dumps(taken, -1))  # -1: the highest protocol
                     code = 0
                 finally:
                     os._exit(code)
             os.close(w)
-            children.append((pid, r))
-        results = _take_runs(settings, read, runs, queue)
-        for i, (pid, r) in enumerate(children):
-            with os.fdopen(r, "rb") as pipe:
-                payload = pipe.read()
-            children[i] = (pid, -1)
-            _, status = os.waitpid(pid, 0)
-            children[i] = (-1, -1)
-            if status != 0:
-                raise LeakscanError(
-                    f"a worker process failed (status {status}); the scan did not finish. "
-                    "Try again with --jobs 1, or report it with the command you ran."
-                )
-            results += loads(payload)
-        return results
-    finally:
-        os.close(queue)
-        for pid, r in children:  # interrupted, or a worker failed: leave no child or pipe behind
+            self._children.append((pid, r))
+
+    def _run_all(self, context: Any) -> list[tuple[int, R]]:
+        """A child's life: run the next task from the queue until it is empty."""
+        done = []
+        while (number := self._take()) is not None:
+            done.append((number, self._job.run(context, self._tasks[number])))
+        return done
+
+    def _take(self) -> int | None:
+        """The next task's number, or None when every task is taken."""
+        if self._queue < 0:  # this process alone
+            if self._next == len(self._tasks):
+                return None
+            self._next += 1
+            return self._next - 1
+        number = os.read(self._queue, 4)
+        return int.from_bytes(number, "little") if number else None
+
+    def _collect(self) -> None:
+        """Read the first child's results (blocking until it is done) and reap it."""
+        try:  # the C pickler, as in `_fork`
+            from _pickle import loads
+        except ImportError:  # pragma: no cover - Pythons without it
+            from pickle import loads
+
+        pid, r = self._children[0]
+        pipe = os.fdopen(r, "rb")
+        self._children[0] = (pid, -1)  # the file object closes it now
+        with pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        del self._children[0]
+        if status != 0:
+            self._failure = f"a worker process failed (status {status})"
+        else:
+            self._results += loads(payload)
+
+    def close(self) -> None:
+        """Interrupted, or a worker failed: leave no child or pipe behind."""
+        if self._queue >= 0:
+            os.close(self._queue)
+            self._queue = -1
+        for pid, r in self._children:
             if r >= 0:
                 os.close(r)
-            if pid > 0:
-                try:
-                    os.kill(pid, 9)
-                    os.waitpid(pid, 0)
-                except OSError:
-                    pass
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        self._children.clear()
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.__exit__(None, None, None)
 
+    def __enter__(self) -> Self:
+        return self
 
-def _take_runs(
-    settings: Settings,
-    read: Callable[[E], Blob | Skipped],
-    runs: list[Sequence[E | Skipped]],
-    queue: int,
-) -> list[tuple[int, list[ItemOutcome]]]:
-    """Scan the next run from the queue until it is empty; a 4-byte read from a pipe is atomic."""
-    taken = []
-    while number := os.read(queue, 4):
-        n = int.from_bytes(number, "little")
-        taken.append((n, [_outcome(settings, read, e) for e in runs[n]]))
-    return taken
-
-
-def _outcome(
-    settings: Settings, read: Callable[[E], Blob | Skipped], entry: E | Skipped
-) -> ItemOutcome:
-    item = entry if isinstance(entry, Skipped) else read(entry)
-    return scan_item(settings, item)
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity), not all the machine has."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def bound(read: Callable[..., Blob | Skipped], **kwargs: object) -> Callable[[E], Blob | Skipped]:
-    """A picklable reader with its options fixed (for platforms that spawn instead of fork)."""
-    return partial(read, **kwargs)
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -11,14 +11,18 @@ import multiprocessing
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from leakscan.workers import Lost
+from leakscan.workers import Job, Lost, in_worker
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Self
 
 T = TypeVar("T")
+R = TypeVar("R")
 _STOP_SECONDS = 5.0
 
 
@@ -27,9 +31,13 @@ class _Worker(NamedTuple):
     conn: Connection
 
 
-def _serve(conn: Connection, fn: Callable[[object], object]) -> None:
+def _serve(conn: Connection, job: Job[Any, Any, Any]) -> None:
     """A worker's life: run tasks until told to stop. Ctrl-C is the parent's business."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    in_worker(job, lambda context: _serve_tasks(conn, job, context))
+
+
+def _serve_tasks(conn: Connection, job: Job[Any, Any, Any], context: object) -> None:
     while True:
         try:
             task = conn.recv()
@@ -38,19 +46,20 @@ def _serve(conn: Connection, fn: Callable[[object], object]) -> None:
         if task is None:
             return
         try:
-            result = fn(task)
-        except Exception as exc:  # noqa: BLE001 - a bug in fn: named, never its message (may quote content)
+            result = job.run(context, task)
+        except Exception as exc:  # noqa: BLE001 - a bug in run: named, never its message (may quote content)
             result = Lost(f"internal error ({type(exc).__name__})")
         conn.send(result)
 
 
-class LocalExecutor(Generic[T]):
-    """`jobs` worker processes, started on demand, each running one task at a time."""
+class LocalExecutor(Generic[T, R]):
+    """`jobs` worker processes, started on demand, each running one task at a time. Workers start
+    from a fork server (spawned elsewhere), so the job is pickled to each of them once."""
 
-    def __init__(self, fn: Callable[[T], object], jobs: int) -> None:
+    def __init__(self, job: Job[Any, T, R], jobs: int) -> None:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         self._ctx: Any = multiprocessing.get_context(method)
-        self._fn = fn
+        self._job = job
         self._jobs = max(1, jobs)
         self._queue: deque[T] = deque()
         self._idle: list[_Worker] = []
@@ -60,7 +69,7 @@ class LocalExecutor(Generic[T]):
         self._queue.append(task)
         self._dispatch()
 
-    def next_done(self) -> tuple[T, object]:
+    def next_done(self) -> tuple[T, R | Lost]:
         if not self._busy:
             raise RuntimeError("next_done() with nothing submitted")
         while True:
@@ -75,12 +84,12 @@ class LocalExecutor(Generic[T]):
                 self._dispatch()
                 return done
 
-    def _collect(self, worker: _Worker) -> tuple[T, object] | None:
+    def _collect(self, worker: _Worker) -> tuple[T, R | Lost] | None:
         task = self._busy.pop(worker)
         closed = False
         try:
             if worker.conn.poll():
-                result = worker.conn.recv()
+                result: R | Lost = worker.conn.recv()
                 self._idle.append(worker)
                 return task, result
         except (EOFError, OSError):  # the pipe closed: the process is exiting, or is gone
@@ -104,7 +113,7 @@ class LocalExecutor(Generic[T]):
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(child, self._fn), daemon=True)
+        process = self._ctx.Process(target=_serve, args=(child, self._job), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -125,3 +134,11 @@ class LocalExecutor(Generic[T]):
         self._idle.clear()
         self._busy.clear()
         self._queue.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
