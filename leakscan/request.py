@@ -7,7 +7,7 @@ command below the CLI reads its fields and nothing else. Commands that take fewe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from leakscan.match.engine import DEFAULT_TIMEOUT
 
@@ -16,9 +16,10 @@ FORMATS = ("text", "json", "sarif", "github")
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScanRequest:
-    """One scan: what to read, with which settings, and how to report it (the `scan` options)."""
+class ScanRequest(NamedTuple):
+    """One scan: what to read, with which settings, and how to report it (the `scan` options).
+    A NamedTuple like every other record: a dataclass would import `dataclasses` and `inspect`,
+    ~7 ms of a ~60 ms pre-commit scan. Build it with keywords."""
 
     paths: tuple[str, ...] = ()
     # settings

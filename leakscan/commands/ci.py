@@ -4,7 +4,6 @@ outputs) and `hook pre-push` (scan the commits being pushed)."""
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 from leakscan import __version__
@@ -59,7 +58,7 @@ def scan_target(path: str, target: Target, request: ScanRequest) -> Scanned:
     """Scan what a CI event asked for."""
     use_baseline = not request.no_baseline
     if target.mode == "tree":
-        return scan_tree(replace(request, paths=(path,)), use_baseline=use_baseline)
+        return scan_tree(request._replace(paths=(path,)), use_baseline=use_baseline)
     if target.mode == "none":
         config = load_config_for(request, path)
         empty = ScanResult(ScanSummary(target=path, mode="range", files=0, blobs=0, bytes=0), ())
