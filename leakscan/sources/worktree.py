@@ -5,20 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from operator import attrgetter
+from typing import TYPE_CHECKING, NamedTuple
 
-from leakscan.settings.config import excluded
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from typing import TYPE_CHECKING, NamedTuple
+from leakscan.settings.config import excluded
 from leakscan.sources.files import display_path, read_file
 
 if TYPE_CHECKING:
-    from subprocess import CompletedProcess
-
     from leakscan.model import StrPath
-
-# A scanned repository is untrusted: its .git/config must not make git run a command of its choosing.
-SAFE_GIT = ("git", "-c", "core.fsmonitor=false")
+    from leakscan.sources.git import Completed
 
 
 class Plan(NamedTuple):
@@ -189,7 +185,7 @@ def git_toplevel(path: StrPath) -> str | None:
         return None
     try:
         out = _git(path, "rev-parse", "--show-toplevel")
-    except OSError:
+    except SourceError:  # git is not installed: a plain directory
         return None
     if out.returncode != 0 or not out.stdout.strip():
         return None
@@ -211,13 +207,12 @@ def _may_be_in_a_repository(path: StrPath) -> bool:
         here = parent
 
 
-def _git(directory: StrPath, *args: str) -> CompletedProcess[bytes]:
-    """git in `directory`, output captured. `subprocess` is imported here, not at the top: a plain
-    directory (no `.git` above it) is scanned without it (~4 ms of start-up)."""
-    import subprocess
+def _git(directory: StrPath, *args: str) -> Completed:
+    """git in `directory` through the one runner, output captured."""
+    # imported here: a plain directory (no `.git` above it) is scanned without the runner (~4 ms)
+    from leakscan.sources.git import run
 
-    command = [*SAFE_GIT, "-C", os.fspath(directory), *args]
-    return subprocess.run(command, capture_output=True, check=False)
+    return run(["-C", os.fspath(directory), *args])
 
 
 def _git_files(directory: str, include_ignored: bool) -> list[str]:
@@ -235,7 +230,7 @@ def _git_problem(path: str) -> str:
     """git's own last line about why it cannot open `path`."""
     try:
         out = _git(path, "rev-parse")
-    except OSError:
+    except SourceError:
         return "git is not installed"
     lines = os.fsdecode(out.stderr).strip().splitlines()
     return lines[-1] if lines else "not a git repository"
