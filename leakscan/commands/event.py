@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import SourceError, UsageError
-from leakscan.sources import refs
+from leakscan.sources import history
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from leakscan.sources.history import Repo
 
 MODES = ("auto", "history", "range", "tree")
 SHALLOW = (
@@ -46,7 +48,7 @@ def load_event(path: str | None) -> dict[str, Any]:
 
 
 def choose(
-    repo: Path,
+    path: Path,
     event_name: str,
     event: dict[str, Any],
     *,
@@ -58,11 +60,13 @@ def choose(
         raise UsageError(f"mode {mode!r} is not one of {', '.join(MODES)}.")
     if mode == "tree":
         return Target("tree", reason="the working tree (mode: tree)")
-    if not refs.is_repository(repo):
+    try:
+        repo = history.open_repo(path)
+    except SourceError:
         raise SourceError(
-            f"{repo}: not a git repository; check out the code first (actions/checkout)."
-        )
-    if refs.is_shallow(repo):
+            f"{path}: not a git repository; check out the code first (actions/checkout)."
+        ) from None
+    if repo.shallow:
         raise SourceError(SHALLOW)
     if mode == "history":
         return Target("history", reason="the whole history (mode: history)")
@@ -78,7 +82,7 @@ def choose(
     return _from_event(repo, event_name, event)
 
 
-def _from_event(repo: Path, name: str, event: dict[str, Any]) -> Target:
+def _from_event(repo: Repo, name: str, event: dict[str, Any]) -> Target:
     if name == "push":
         return _push(repo, event)
     if name in ("pull_request", "pull_request_target"):
@@ -94,37 +98,39 @@ def _from_event(repo: Path, name: str, event: dict[str, Any]) -> Target:
     return Target("history", reason=f"the whole history ({name or 'no'} event)")
 
 
-def _push(repo: Path, event: dict[str, Any]) -> Target:
+def _push(repo: Repo, event: dict[str, Any]) -> Target:
     if event.get("deleted"):
         return Target("none", reason="push that deleted a branch: nothing to scan")
     head = _need(repo, event.get("after"), "after")
     before = str(event.get("before") or "")
     if before.strip("0") == "":
         return _new_branch(repo, event, head, "push of a new branch")
-    old = refs.commit(repo, before)
+    old = history.resolve_commit(repo, before)
     if old is None:
         return _new_branch(repo, event, head, "force push whose old head is not in this clone")
-    if not refs.is_ancestor(repo, old, head):
+    if not history.is_ancestor(repo, old, head):
         return Target(
             "range", old, head, f"force push: the commits of {head[:12]} not in {old[:12]}"
         )
     return Target("range", old, head, f"push: {old[:12]}..{head[:12]}")
 
 
-def _new_branch(repo: Path, event: dict[str, Any], head: str, why: str) -> Target:
+def _new_branch(repo: Repo, event: dict[str, Any], head: str, why: str) -> Target:
     """From where the branch left the default branch, or the whole history if it never did."""
     default = (event.get("repository") or {}).get("default_branch")
     pushed = str(event.get("ref") or "").removeprefix("refs/heads/")
     if default and pushed != default:
-        tip = refs.commit(repo, f"refs/remotes/origin/{default}") or refs.commit(repo, default)
-        fork = refs.merge_base(repo, tip, head) if tip else None
+        tip = history.resolve_commit(
+            repo, f"refs/remotes/origin/{default}"
+        ) or history.resolve_commit(repo, default)
+        fork = history.merge_base(repo, tip, head) if tip else None
         if fork:
             return Target("range", fork, head, f"{why}: the commits not on {default}")
     return Target("history", reason=f"{why}: the whole history of {head[:12]}")
 
 
-def _need(repo: Path, rev: object, what: str) -> str:
-    found = refs.commit(repo, str(rev)) if rev else None
+def _need(repo: Repo, rev: object, what: str) -> str:
+    found = history.resolve_commit(repo, str(rev)) if rev else None
     if found is None:
         raise SourceError(f"the {what} commit {str(rev)[:40]!r} is not in this clone; set "
                           "`fetch-depth: 0` on actions/checkout so every commit is fetched.")  # fmt: skip

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from leakscan.errors import LeakscanError
-from leakscan.many.clone import local_copy, ref_tips
+from leakscan.many.clone import local_copy
 from leakscan.many.repolist import RepoSpec
 from leakscan.model import Finding, Skipped
 from leakscan.scan import history as gitscan
@@ -75,7 +75,7 @@ def run_repo_task(task: RepoTask) -> RepoOutcome:
 
 def _scan(task: RepoTask, path: Path) -> RepoOutcome:
     repo = history.open_repo(path)
-    tips = task.until if task.until is not None else ref_tips(repo.git_dir)
+    tips = task.until if task.until is not None else history.ref_tips(repo)
     old = [c for _, c in task.since or () if history.resolve_commit(repo, c) is not None]
     if not tips:
         return RepoOutcome(task.spec, task.shard, tips=tips, incremental=task.since is not None)

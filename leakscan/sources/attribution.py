@@ -5,12 +5,11 @@ for the blobs that matched (tree diffs, never `git log -p`)."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from leakscan.errors import SourceError
-from leakscan.sources.git import failure, git_env
+from leakscan.sources.git import failure, scratch_file, start
 from leakscan.sources.history import GITLINK, Repo
 from leakscan.units import display_path
 
@@ -33,7 +32,7 @@ def introductions(
     if not oids:
         return {}
     cmd = ["log", "--topo-order", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--root",
-           "--diff-merges=first-parent", "-z", "--format=commit %H %aI", *revs]  # fmt: skip
+           "--diff-merges=first-parent", "--no-ext-diff", "--no-textconv", "-z", "--format=commit %H %aI", *revs]  # fmt: skip
     if len(oids) <= MAX_FIND_OBJECTS:  # git keeps only the diffs that touch these blobs
         cmd[1:1] = [f"--find-object={oid}" for oid in sorted(oids)]
     if extra_commits:
@@ -59,26 +58,23 @@ def introductions(
 
 def _log_tokens(repo: Repo, args: list[str], stdin: bytes | None) -> Iterator[bytes]:
     """NUL-separated tokens of a git command's output, streamed (a long history never sits in memory)."""
-    proc = subprocess.Popen(
-        ["git", f"--git-dir={repo.git_dir}", *args],
-        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
-    )  # fmt: skip
-    assert proc.stdout is not None
-    if stdin and proc.stdin is not None:
-        proc.stdin.write(stdin)  # commit ids only: small enough for the pipe in practice
-        proc.stdin.close()
-    rest = b""
-    try:
-        while block := proc.stdout.read(1 << 20):
-            parts = (rest + block).split(b"\0")
-            rest = parts.pop()
-            yield from parts
-        if rest:
-            yield rest
-    finally:
-        proc.stdout.close()
-        errors = proc.stderr.read() if proc.stderr else b""
-        code = proc.wait()
-    if code != 0:
-        raise SourceError(failure(repo.git_dir, "walk the history", errors, code))
+    with scratch_file() as errors:  # a file, not a pipe: git's stderr can never block it
+        proc = start([f"--git-dir={repo.git_dir}", *args], stdin=bool(stdin), stderr=errors)
+        assert proc.stdout is not None
+        if stdin and proc.stdin is not None:
+            proc.stdin.write(stdin)  # commit ids only: small enough for the pipe in practice
+            proc.stdin.close()
+        rest = b""
+        try:
+            while block := proc.stdout.read(1 << 20):
+                parts = (rest + block).split(b"\0")
+                rest = parts.pop()
+                yield from parts
+            if rest:
+                yield rest
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            errors.seek(0)
+            raise SourceError(failure(repo.git_dir, "walk the history", errors.read(), code))

@@ -1,7 +1,9 @@
-"""Running git: every failure becomes one sentence (SourceError), and blob bytes are streamed in bulk.
+"""The one git runner: every git process leakscan starts is started here, with one hardened environment
+(`git_env`), every failure becomes one sentence (SourceError), and blob bytes are streamed in bulk.
 
 Only the git CLI is used (no pygit2): `git cat-file --batch` reads blobs several times faster than
-libgit2 one by one, and the staged path must start fast (docs/performance.md, "History scan design").
+libgit2 one by one, a ref question costs a 2-4 ms git process against ~90 ms to import pygit2, and the
+staged path must start fast (docs/performance.md, docs/decisions.md "One git runner").
 """
 
 from __future__ import annotations
@@ -19,8 +21,38 @@ if TYPE_CHECKING:
 
     from leakscan.model import StrPath
 
-# No prompts, no lazy fetches of missing objects in partial clones: a scan never touches the network.
-_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "GIT_OPTIONAL_LOCKS": "0"}
+Process = subprocess.Popen[bytes]
+Completed = subprocess.CompletedProcess[bytes]
+NOT_INSTALLED = "git is not installed or not on PATH; install git and try again."
+# A scanned repository is untrusted: neither its config (.git/config and what it includes) nor its
+# .gitattributes may make git run a command, prompt, or reach the network. Command-line scope (these
+# GIT_CONFIG_* entries, what `git -c` sets) wins over every config file. docs/security.md lists them.
+HARDENING = {
+    "core.fsmonitor": "false",  # run by every command that reads the index
+    "core.hooksPath": "/dev/null",  # no hooks (clone's reference-transaction, a gc --auto's)
+    "core.pager": "cat",
+    "core.askPass": "",
+    "core.sshCommand": "ssh -o BatchMode=yes",  # never a repository's, never a passphrase prompt
+    "diff.external": "",  # a diff that forgot --no-ext-diff fails instead of running the repo's
+    "core.attributesFile": "/dev/null",
+    "protocol.allow": "never",  # no network: a lazy fetch fails even where GIT_NO_LAZY_FETCH is unknown
+}
+# Protocols named one by one too: a `protocol.<name>.allow` in any config beats `protocol.allow`.
+# Only a clone (`network=True`) may use these four; `ext::` (runs a command) and plain http never.
+CLONE_PROTOCOLS = ("https", "ssh", "git", "file")
+PROTOCOLS = (*CLONE_PROTOCOLS, "http", "ext")
+_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_TERMINAL_PROMPT": "0",  # a worker or a hook has no terminal: fail instead of hanging
+    "GIT_ASKPASS": "",  # empty beats core.askPass and SSH_ASKPASS: no prompt program
+    "SSH_ASKPASS": "",
+    "GCM_INTERACTIVE": "never",  # Git Credential Manager: no dialogs
+    "GIT_PAGER": "cat",
+    "GIT_NO_LAZY_FETCH": "1",  # a partial clone's missing objects are never fetched (git >= 2.44)
+    "GIT_OPTIONAL_LOCKS": "0",  # reading never writes the index
+    "GIT_ATTR_NOSYSTEM": "1",
+}
+_UNSET = ("GIT_EXTERNAL_DIFF",)
 WINDOW = 256  # object ids in flight in one `cat-file --batch` (bounded so neither pipe fills up)
 BULK_PIPE = 1 << 20  # git's output pipe when many blobs are read (Linux's default ceiling for it)
 CORRUPT_HINT = "the repository is corrupt or incomplete; run `git fsck` on it"
@@ -50,42 +82,72 @@ class BlobRef(NamedTuple):
     size: int
 
 
-def git_env(bounds: Mapping[str, str] = MEMORY_BOUNDS) -> dict[str, str]:
-    """The environment for every git run. A scanned repository is untrusted: its .git/config must not
-    make git run a command of its choosing (core.fsmonitor is run by commands that read the index).
-    The same command-line-scope config (`GIT_CONFIG_COUNT`, what `git -c` sets) bounds git's memory."""
-    env = {**os.environ, **_ENV}
+def git_env(bounds: Mapping[str, str] = MEMORY_BOUNDS, *, network: bool = False) -> dict[str, str]:
+    """The environment of every git run: HARDENING and `bounds` in command-line scope, after (so
+    over) any `GIT_CONFIG_*` the user set. `network`: a clone, which may use CLONE_PROTOCOLS."""
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET}
+    env.update(_ENV)
     count = env.get("GIT_CONFIG_COUNT", "0")
     n = int(count) if count.isdigit() else 0
-    for key, value in {"core.fsmonitor": "false", **bounds}.items():
+    allowed = CLONE_PROTOCOLS if network else ()
+    protocols = {f"protocol.{p}.allow": "always" if p in allowed else "never" for p in PROTOCOLS}
+    for key, value in {**HARDENING, **protocols, **bounds}.items():
         env.update({f"GIT_CONFIG_KEY_{n}": key, f"GIT_CONFIG_VALUE_{n}": value})
         n += 1
     env["GIT_CONFIG_COUNT"] = str(n)
     return env
 
 
-def rev_parse(where: StrPath, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """`git -C WHERE rev-parse ARGS`; git missing from PATH is a sentence, not a traceback."""
+def run(args: Sequence[str], *, stdin: bytes | None = None, network: bool = False) -> Completed:
+    """`git ARGS` (the caller puts `-C DIR` or `--git-dir=DIR` first), output captured. Only git
+    missing from PATH (or not runnable) raises, as a sentence; the caller reads the exit status."""
     try:
         return subprocess.run(
-            ["git", "-C", os.fspath(where), "rev-parse", *args],
-            capture_output=True, env=git_env(), check=False,
+            ["git", *args], input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True, env=git_env(network=network), check=False,
         )  # fmt: skip
-    except FileNotFoundError:
-        raise SourceError(
-            "git is not installed or not on PATH; install git and try again."
-        ) from None
+    except OSError as exc:
+        raise SourceError(_not_runnable(exc)) from None
+
+
+def start(
+    args: Sequence[str],
+    *,
+    stdin: bool = False,
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+    bounds: Mapping[str, str] = MEMORY_BOUNDS,
+    bufsize: int = -1,
+) -> Process:
+    """A running `git ARGS`: stdin a pipe if `stdin`, else /dev/null; stdout and stderr the files
+    given, else pipes. git missing from PATH raises a sentence."""
+    try:
+        return subprocess.Popen(
+            ["git", *args],
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdout is None else stdout,
+            stderr=subprocess.PIPE if stderr is None else stderr,
+            env=git_env(bounds), bufsize=bufsize,
+        )  # fmt: skip
+    except OSError as exc:
+        raise SourceError(_not_runnable(exc)) from None
+
+
+def _not_runnable(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return NOT_INSTALLED
+    return f"git could not be run ({exc.strerror or exc}); is it installed?"
+
+
+def rev_parse(where: StrPath, *args: str) -> Completed:
+    """`git -C WHERE rev-parse ARGS`; git missing from PATH is a sentence, not a traceback."""
+    return run(["-C", os.fspath(where), "rev-parse", *args])
 
 
 def run_git(git_dir: str, args: Sequence[str], what: str, stdin: bytes | None = None) -> bytes:
     """stdout of `git --git-dir=GIT_DIR ARGS`; a failure raises SourceError saying what could not be done."""
-    cmd = ["git", f"--git-dir={git_dir}", *args]
-    try:
-        proc = subprocess.run(cmd, input=stdin, capture_output=True, env=git_env(), check=False)
-    except FileNotFoundError:
-        raise SourceError(
-            "git is not installed or not on PATH; install git and try again."
-        ) from None
+    proc = run([f"--git-dir={git_dir}", *args], stdin=stdin)
     if proc.returncode != 0:
         raise SourceError(failure(git_dir, what, proc.stderr, proc.returncode))
     return proc.stdout
@@ -112,13 +174,7 @@ def git_lines(
     """The lines of `git --git-dir=GIT_DIR ARGS`, streamed (never the whole output in memory at once);
     a failure raises SourceError once the output ends."""
     with scratch_file() as errors:
-        try:
-            proc = subprocess.Popen(["git", f"--git-dir={git_dir}", *args], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=errors, env=git_env(bounds))  # fmt: skip
-        except FileNotFoundError:
-            raise SourceError(
-                "git is not installed or not on PATH; install git and try again."
-            ) from None
+        proc = start([f"--git-dir={git_dir}", *args], stderr=errors, bounds=bounds)
         assert proc.stdout is not None
         finished = False
         try:
@@ -186,7 +242,9 @@ def cat_file(git_dir: str, *, bulk: bool = False) -> Iterator[Reader]:
     sixteenth of the reads and context switches, ~25 % less of this process's CPU on the synthetic
     history (0.34 -> 0.26 s for its 464 MB; docs/performance.md)."""
     with scratch_file() as errors:
-        proc = _start(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], errors)
+        # no --filters and no --textconv: the bytes as stored, never through a repository's driver
+        proc = start([f"--git-dir={git_dir}", "cat-file", "--batch"], stdin=True, stderr=errors,
+                     bufsize=1 << 20)  # fmt: skip
         if bulk:
             _widen(proc)
 
@@ -214,7 +272,7 @@ def cat_file(git_dir: str, *, bulk: bool = False) -> Iterator[Reader]:
 
 
 def _read(
-    proc: subprocess.Popen[bytes],
+    proc: Process,
     errors: IO[bytes],
     git_dir: str,
     oids: Sequence[str],
@@ -255,19 +313,7 @@ def _skip(stream: IO[bytes], size: int) -> None:
         size -= got
 
 
-def _start(cmd: list[str], errors: IO[bytes]) -> subprocess.Popen[bytes]:
-    try:
-        return subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=git_env(),
-            bufsize=1 << 20,
-        )  # fmt: skip
-    except FileNotFoundError:
-        raise SourceError(
-            "git is not installed or not on PATH; install git and try again."
-        ) from None
-
-
-def _widen(proc: subprocess.Popen[bytes]) -> None:
+def _widen(proc: Process) -> None:
     try:
         import fcntl
     except ImportError:  # not POSIX: the default pipe
@@ -281,7 +327,7 @@ def _widen(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str:
+def _died(proc: Process, errors: IO[bytes], git_dir: str) -> str:
     if proc.poll() is None:
         proc.kill()
     code = proc.wait()
@@ -292,10 +338,8 @@ def _died(proc: subprocess.Popen[bytes], errors: IO[bytes], git_dir: str) -> str
 def changed_in_range(repo: StrPath, spec: str, name: str) -> bool:
     """Does BASE..HEAD change the file `name` (e.g. `.leakscan.yaml`)? False when git cannot say."""
     try:
-        proc = subprocess.run(
-            ["git", "-C", os.fspath(repo), "diff", "--name-only", "--no-renames", spec, "--", name],
-            capture_output=True, env=git_env(), check=False,
-        )  # fmt: skip
-    except OSError:
+        proc = run(["-C", os.fspath(repo), "diff", "--name-only", "--no-renames", "--no-ext-diff",
+                    "--no-textconv", spec, "--", name])  # fmt: skip
+    except SourceError:
         return False
     return proc.returncode == 0 and bool(proc.stdout.strip())

@@ -1,6 +1,7 @@
 """Git repositories as objects: which blobs a history or a range holds (listed once, in delta-chain order,
-with their sizes). Where a matched blob came from is sources/origins.py's job.
-Everything goes through the git CLI (see sources/git.py)."""
+with their sizes), and the questions about commits that ranges, CI events and pre-push ask (each
+answered here once). Where a matched blob came from is sources/attribution.py's job.
+Everything goes through the one git runner (sources/git.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import binascii
 import itertools
 import os
 import re
-import subprocess
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,13 +20,15 @@ from leakscan.sources.git import (
     LISTING_BOUNDS,
     WALK_BOUNDS,
     BlobRef,
+    Process,
     failure,
-    git_env,
     git_lines,
     last_line,
     rev_parse,
+    run,
     run_git,
     scratch_file,
+    start,
 )
 from leakscan.units import display_path
 
@@ -66,14 +68,12 @@ def open_repo(path: Path) -> Repo:
     git_dir, bare, shallow = lines[0], lines[1] == "true", lines[2] == "true"
     root = git_dir
     if not bare:
-        top = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"],
-                             capture_output=True, env=git_env(), check=False)  # fmt: skip
+        top = rev_parse(path, "--show-toplevel")
         if top.returncode == 0 and top.stdout.strip():
             root = os.fsdecode(top.stdout.strip())
-    promisors = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "config", "--get-regexp",
+    promisors = run(
+        [f"--git-dir={git_dir}", "config", "--get-regexp",
          r"^(extensions\.partialclone|remote\..*\.promisor)$"],
-        capture_output=True, env=git_env(), check=False,
     ).stdout.decode("utf-8", "replace").splitlines()  # fmt: skip
     partial = any(line.split(" ", 1)[-1].strip().lower() not in ("", "false") for line in promisors)
     return Repo(git_dir, root, bare, shallow, partial)
@@ -83,13 +83,13 @@ def unreadable_object(repo: Repo, oid: str) -> str:
     return f"{repo.root}: git cannot read object {oid} (it is missing or corrupt); {CORRUPT_HINT}."
 
 
-def resolve_commit(repo: Repo, rev: str) -> str | None:
-    """The commit id `rev` names, or None when it names nothing here."""
-    proc = subprocess.run(
-        ["git", f"--git-dir={repo.git_dir}", "rev-parse", "--verify", "--quiet", "--end-of-options",
-         f"{rev}^{{commit}}"],
-        capture_output=True, env=git_env(), check=False,
-    )  # fmt: skip
+def resolve_commit(repo: Repo, rev: str | None) -> str | None:
+    """The full id of the commit `rev` names, or None when it names nothing here (also for an empty
+    or all-zero `rev`, which CI events and pre-push use for "no commit")."""
+    if not rev or ZERO.fullmatch(rev) or rev.startswith("-"):
+        return None
+    proc = run([f"--git-dir={repo.git_dir}", "rev-parse", "--verify", "--quiet", "--end-of-options",
+                f"{rev}^{{commit}}"])  # fmt: skip
     out = proc.stdout.decode("ascii", "replace").strip()
     return out if proc.returncode == 0 and out else None
 
@@ -102,15 +102,32 @@ def has_refs(repo: Repo) -> bool:
 
 
 def is_ancestor(repo: Repo, base: str, head: str) -> bool:
-    proc = subprocess.run(
-        ["git", f"--git-dir={repo.git_dir}", "merge-base", "--is-ancestor", base, head],
-        capture_output=True, env=git_env(), check=False,
-    )  # fmt: skip
+    proc = run([f"--git-dir={repo.git_dir}", "merge-base", "--is-ancestor", base, head])
     if proc.returncode not in (0, 1):
         raise SourceError(
             failure(repo.git_dir, "compare the two commits", proc.stderr, proc.returncode)
         )
     return proc.returncode == 0
+
+
+def merge_base(repo: Repo, a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None when they share no history."""
+    proc = run([f"--git-dir={repo.git_dir}", "merge-base", a, b])
+    found = os.fsdecode(proc.stdout.strip())
+    return found if proc.returncode == 0 and found else None
+
+
+def ref_tips(repo: Repo) -> tuple[tuple[str, str], ...]:
+    """(ref name, object id) of every ref, and HEAD: what a history scan reaches, and where the next
+    incremental run starts from."""
+    out = run_git(
+        repo.git_dir, ["for-each-ref", "--format=%(refname) %(objectname)"], "list the refs"
+    )
+    tips = dict(line.rsplit(" ", 1) for line in os.fsdecode(out).splitlines() if line)
+    head = resolve_commit(repo, "HEAD")
+    if head is not None:
+        tips["HEAD"] = head
+    return tuple(sorted(tips.items()))
 
 
 def count_commits(repo: Repo, revs: Sequence[str]) -> int:
@@ -168,10 +185,10 @@ def delta_order(blobs: Sequence[BlobRef], parent: Sequence[int]) -> list[BlobRef
     done = bytearray(len(blobs))
     # roots first (pack order), then whatever a cycle left (an object in two packs, each a delta of
     # the other's copy): every blob exactly once
-    for start in itertools.chain((i for i, j in enumerate(parent) if j < 0), range(len(blobs))):
-        if done[start]:
+    for first in itertools.chain((i for i, j in enumerate(parent) if j < 0), range(len(blobs))):
+        if done[first]:
             continue
-        stack = [start]
+        stack = [first]
         while stack:
             i = stack.pop()
             if done[i]:
@@ -194,7 +211,7 @@ class Walk(NamedTuple):
     """A `git rev-list` running in the background while blobs are scanned; its output goes to an
     anonymous temporary file (no thread, so worker processes can be forked safely meanwhile)."""
 
-    proc: subprocess.Popen[bytes]
+    proc: Process
     out: IO[bytes]
     errors: IO[bytes]
 
@@ -202,10 +219,9 @@ class Walk(NamedTuple):
 def start_walk(repo: Repo, revs: Sequence[str]) -> Walk:
     """Start listing the blob ids reachable from `revs`; `finish_walk` collects them."""
     out, errors = scratch_file(), scratch_file()  # closed by stop_walk
-    cmd = ["git", f"--git-dir={repo.git_dir}", *repo.rev_list(), "--objects", "--no-object-names",
+    cmd = [f"--git-dir={repo.git_dir}", *repo.rev_list(), "--objects", "--no-object-names",
            "--filter=object:type=blob", *revs]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=errors,
-                            env=git_env(WALK_BOUNDS))  # fmt: skip
+    proc = start(cmd, stdout=out, stderr=errors, bounds=WALK_BOUNDS)
     return Walk(proc, out, errors)
 
 

@@ -4,14 +4,13 @@ two git processes (`git diff --cached --raw` or `git ls-files --stage`, then `gi
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
 from leakscan.settings.config import excluded
-from leakscan.sources.git import cat_blobs, git_env, rev_parse, run_git
+from leakscan.sources.git import cat_blobs, rev_parse, run_git
 from leakscan.units import display_path, human_size
 
 if TYPE_CHECKING:
@@ -45,7 +44,8 @@ def read_index(repo: StrPath | None, paths: list[str], cwd: StrPath) -> Index:
         entries, conflicted = _from_ls_files(out)
     else:
         out = run_git(git_dir, ["-C", root, "diff", "--cached", "--raw", "-z", "--no-renames",
-                                "--no-abbrev", "--diff-filter=ACMRT", "--no-ext-diff"],
+                                "--no-abbrev", "--diff-filter=ACMRT", "--no-ext-diff",
+                                "--no-textconv"],
                       "list the staged files")  # fmt: skip
         entries, conflicted = _from_diff(out), 0
     notes = []
@@ -83,10 +83,7 @@ def split_repo(args: list[str]) -> tuple[str | None, list[str]]:
     (or a bare repository); otherwise every argument is a path inside the current repository."""
     if not args or not os.path.isdir(args[0]):
         return None, args
-    proc = subprocess.run(
-        ["git", "-C", args[0], "rev-parse", "--is-bare-repository", "--show-toplevel"],
-        capture_output=True, env=git_env(), check=False,
-    )  # fmt: skip
+    proc = rev_parse(args[0], "--is-bare-repository", "--show-toplevel")
     lines = os.fsdecode(proc.stdout).splitlines()
     if lines[:1] == ["true"]:
         return args[0], args[1:]

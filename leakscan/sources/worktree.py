@@ -14,12 +14,8 @@ from leakscan.sources.files import read_file
 from leakscan.units import display_path
 
 if TYPE_CHECKING:
-    from subprocess import CompletedProcess
-
     from leakscan.model import StrPath
-
-# A scanned repository is untrusted: its .git/config must not make git run a command of its choosing.
-SAFE_GIT = ("git", "-c", "core.fsmonitor=false")
+    from leakscan.sources.git import Completed
 
 
 class Plan(NamedTuple):
@@ -190,7 +186,7 @@ def git_toplevel(path: StrPath) -> str | None:
         return None
     try:
         out = _git(path, "rev-parse", "--show-toplevel")
-    except OSError:
+    except SourceError:  # git is not installed: a plain directory
         return None
     if out.returncode != 0 or not out.stdout.strip():
         return None
@@ -212,13 +208,12 @@ def _may_be_in_a_repository(path: StrPath) -> bool:
         here = parent
 
 
-def _git(directory: StrPath, *args: str) -> CompletedProcess[bytes]:
-    """git in `directory`, output captured. `subprocess` is imported here, not at the top: a plain
-    directory (no `.git` above it) is scanned without it (~4 ms of start-up)."""
-    import subprocess
+def _git(directory: StrPath, *args: str) -> Completed:
+    """git in `directory` through the one runner, output captured."""
+    # imported here: a plain directory (no `.git` above it) is scanned without the runner (~4 ms)
+    from leakscan.sources.git import run
 
-    command = [*SAFE_GIT, "-C", os.fspath(directory), *args]
-    return subprocess.run(command, capture_output=True, check=False)
+    return run(["-C", os.fspath(directory), *args])
 
 
 def _git_files(directory: str, include_ignored: bool) -> list[str]:
@@ -236,7 +231,7 @@ def _git_problem(path: str) -> str:
     """git's own last line about why it cannot open `path`."""
     try:
         out = _git(path, "rev-parse")
-    except OSError:
+    except SourceError:
         return "git is not installed"
     lines = os.fsdecode(out.stderr).strip().splitlines()
     return lines[-1] if lines else "not a git repository"
