@@ -1,5 +1,6 @@
 """A hostile repository: every command its config, hooks and attributes name writes a marker file when it
-runs. Every leakscan command that runs git must finish on it (exit 0 or 1) without running any of them."""
+runs. Every leakscan command that runs git must finish on it (exit 0 or 1) without running any of them.
+The same repository under plain git writes the markers, so the check can fail."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ HOOKS = ("pre-commit", "post-commit", "post-checkout", "post-index-change", "ref
 
 
 def marker(markers: Path, name: str) -> str:
-    """A shell command that records `name` as run (and passes its input through, for filters)."""
-    return f"touch {shlex.quote(str(markers / name))}; cat >/dev/null 2>&1; true"
+    """A shell command that records `name` as run, then exits (never waits on its input: a process
+    filter would wait for it forever)."""
+    return f"touch {shlex.quote(str(markers / name))}; exit 0"
 
 
 def script(path: Path, markers: Path, name: str) -> Path:
@@ -141,3 +143,22 @@ def test_no_leakscan_command_runs_a_repositorys_commands(hostile, tmp_path, monk
     assert leakscan_in(repo, "hook", "pre-push", env={"PRE_COMMIT_LOCAL_BRANCH": "main"}) == 1
     assert leakscan_in(repo, "scan", "--staged") == 1
     assert not sorted(p.name for p in markers.iterdir())
+
+
+def test_plain_git_does_run_them_so_the_check_above_can_fail(hostile, tmp_path):
+    repo, markers, _, _ = hostile
+    env = {**os.environ, **GIT_ENV, "HOME": str(tmp_path)}
+    quiet = ("-c", "core.fsmonitor=false", "-c", "filter.evil.process=")  # they fail git's commands
+    for args in (
+        ("status",),  # reads the index: fsmonitor; the unstaged app.py: the process filter
+        ("evil",),
+        (*quiet, "diff", "HEAD"),  # the diff driver's command
+        (*quiet, "log", "-p", "--no-ext-diff", "-1"),  # textconv
+        (*quiet, "commit", "-q", "-m", "hooked"),  # hooks
+    ):  # exit status ignored: the markers say what ran
+        subprocess.run(["git", "-C", str(repo), *args], env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60, check=False)  # fmt: skip
+    ran = {p.name for p in markers.iterdir()}
+    expected = {"fsmonitor-included", "filter-process", "alias", "diff-driver-command", "textconv",
+                "hook-pre-commit", "hook-reference-transaction"}  # fmt: skip
+    assert expected <= ran, ran
