@@ -10,7 +10,7 @@ never blob bytes, so memory stays at a constant plus the largest blob.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import NamedTuple
 
 from leakscan.errors import SourceError
@@ -68,10 +68,11 @@ def scan_blobs(
     chunks = split(blobs, chunk_bytes)
     job = Job(scan_chunk, Chunks(settings, git_dir), opens=reading)
     workers = min(jobs, len(chunks))
-    executor: Executor[list[str], BlobScan]
-    executor = BlobPool(job, workers) if workers > 1 else ForkExecutor(job, 1)
+    executor: Executor[list[str], BlobScan] = ForkExecutor[list[str], BlobScan](job, 1)
+    if workers > 1:  # one worker is this process: no fork
+        executor = BlobPool[list[str], BlobScan](job, workers)
     results: list[BlobScan] = []
-    with executor:
+    with closing(executor):
         for chunk in chunks:
             executor.submit(chunk)
         for _ in chunks:

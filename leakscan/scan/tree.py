@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from functools import partial
 from typing import Generic, NamedTuple, TypeVar
 
@@ -58,7 +59,8 @@ def scan_parallel(
     started = time.monotonic()
     runs = _runs(entries, workers)
     done: dict[int, list[ItemOutcome]] = {}
-    with ForkExecutor(Job(_scan_run, Files(settings, entries, read)), workers) as executor:
+    executor = ForkExecutor(Job(_scan_run, Files(settings, entries, read)), workers)
+    with closing(executor):
         for run in runs:
             executor.submit(run)
         for _ in runs:

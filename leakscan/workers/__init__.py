@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-    from types import TracebackType
-    from typing import Self
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -52,14 +50,8 @@ class Executor(Protocol[T, R_co]):
         """Block until a submitted task finishes: the task and its result, or `Lost`."""
 
     def close(self) -> None:
-        """Stop the workers this executor started (never a cluster it only connected to)."""
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """`close()`."""
+        """Stop the workers this executor started (never a cluster it only connected to). Callers
+        use `with contextlib.closing(executor):`."""
 
 
 def each_task(fn: Callable[[T], R]) -> Job[Callable[[T], R], T, R]:

@@ -19,13 +19,9 @@ from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from leakscan.workers import Job, Lost
-
-if TYPE_CHECKING:
-    from types import TracebackType
-    from typing import Self
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -72,14 +68,6 @@ class BlobPool(Generic[T, R]):
             future.cancel()
         self._pool.shutdown(wait=True)
         self._pending.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _start_worker(job: Job[Any, Any, Any]) -> None:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from leakscan.errors import UsageError
 from leakscan.workers import Job, Lost, run_one
-
-if TYPE_CHECKING:
-    from types import TracebackType
-    from typing import Self
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -70,11 +66,3 @@ class DaskExecutor(Generic[T, R]):
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

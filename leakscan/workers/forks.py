@@ -22,8 +22,6 @@ from leakscan.workers import Job, Lost, in_worker
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-    from types import TracebackType
-    from typing import Self
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -170,11 +168,3 @@ class ForkExecutor(Generic[T, R]):
         opened, self._opened = self._opened, None
         if opened is not None:
             opened.__exit__(None, None, None)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

@@ -13,13 +13,9 @@ import sys
 from collections import deque
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from leakscan.workers import Job, Lost, in_worker
-
-if TYPE_CHECKING:
-    from types import TracebackType
-    from typing import Self
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -134,11 +130,3 @@ class LocalExecutor(Generic[T, R]):
         self._idle.clear()
         self._busy.clear()
         self._queue.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
