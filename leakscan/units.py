@@ -1,7 +1,8 @@
-"""Sizes and paths as people read and type them: `50MiB`, `1.5 MiB`, `dir/caf\\xe9.txt`."""
+"""Sizes and paths as people read and type them: `50MiB`, `1.5 MiB`, `dir/caf\\xe9.txt`, `docs/*`."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 
@@ -36,3 +37,12 @@ def display_path(raw: str) -> str:
 
 def _backslashed(raw: str) -> str:
     return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """Glob match on the relative POSIX path; `*` crosses `/`; `dir/` or `dir` excludes the folder."""
+    for pat in patterns:
+        stem = pat.rstrip("/")
+        if fnmatch.fnmatchcase(path, pat) or fnmatch.fnmatchcase(path, stem + "/*"):
+            return True
+    return False

@@ -14,12 +14,11 @@ from leakscan.model import ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
 from leakscan.settings import Settings
-from leakscan.settings.config import excluded
 from leakscan.sources import history
 from leakscan.sources.attribution import Seen, introductions
 from leakscan.sources.git import BlobRef, cat_blobs
 from leakscan.sources.history import Reachable, Repo
-from leakscan.units import human_size
+from leakscan.units import excluded, human_size
 
 # (total blobs, total bytes) -> the callback to report progress to, or None for no progress bar
 StartProgress = Callable[[int, int], Progress | None]

@@ -112,17 +112,6 @@ def parse_fail_on(text: str, where: str) -> Severity | None:
         raise ConfigError(f"{where}: {exc}, or never.") from None
 
 
-def excluded(path: str, patterns: tuple[str, ...]) -> bool:
-    """Glob match on the relative POSIX path; `*` crosses `/`; `dir/` or `dir` excludes the folder."""
-    import fnmatch  # only a config with exclude-paths needs it
-
-    for pat in patterns:
-        stem = pat.rstrip("/")
-        if fnmatch.fnmatchcase(path, pat) or fnmatch.fnmatchcase(path, stem + "/*"):
-            return True
-    return False
-
-
 def _strings(doc: dict[str, Any], name: str, path: str) -> tuple[str, ...]:
     value = doc.get(name) or []
     if isinstance(value, str) or not isinstance(value, list):

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from leakscan.settings.config import excluded
 from leakscan.sources.git import cat_blobs, rev_parse, run_git
-from leakscan.units import display_path, human_size
+from leakscan.units import display_path, excluded, human_size
 
 if TYPE_CHECKING:
     from leakscan.model import StrPath

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import SourceError
 from leakscan.model import Blob, Skipped
-from leakscan.settings.config import excluded
 from leakscan.sources.files import read_file
-from leakscan.units import display_path
+from leakscan.units import display_path, excluded
 
 if TYPE_CHECKING:
     from leakscan.model import StrPath
