@@ -13,10 +13,14 @@ def secret_sha256(secret: str) -> str:
 
 
 def preview(secret: str) -> str:
-    """`sk_live_…a1B2`: the prefix and the last four characters, never more."""
+    """`sk_live_…a1B2`: the prefix and the last four characters, never more. A "prefix" that leaves
+    fewer than 16 characters behind it is part of the secret (a user rule's `abcdefghijklmn_p`)
+    and is not shown."""
     if len(secret) < _MIN_PREVIEW_LENGTH:
         return "…"
     cut = secret.rfind("_", 0, _PREFIX_SCAN) + 1
+    if len(secret) - cut < _MIN_PREVIEW_LENGTH:
+        cut = 0
     return f"{secret[:cut]}…{secret[-4:]}"
 
 

@@ -31,7 +31,7 @@ def test_preview_is_prefix_ellipsis_last_four(prefix):
     "secret, shown",
     [
         ("sk_" + "live_" + "abcdefg", "…"),  # 15 characters: nothing shown
-        ("sk_" + "live_" + "abcdefgh", "sk_" + "live_" + "…" + "efgh"),  # 16: prefix and 4
+        ("sk_" + "live_" + "abcdefgh", "…efgh"),  # 16, but 8 after the prefix: the last 4 only
         ("abcdefghijklmnop", "…mnop"),  # no prefix
         ("x" * 15, "…"),
         ("", "…"),
@@ -64,3 +64,15 @@ def test_redact_replaces_every_secret_longest_first():
 )
 def test_redact_leaves_other_text_alone(secrets):
     assert redact("nothing to see: sk_ x", secrets) == "nothing to see: sk_ x"
+
+
+@pytest.mark.parametrize(
+    ("secret", "shown"),
+    [
+        ("abcdefghijklmn_p", "…mn_p"),  # the `_` is inside the secret: no prefix is shown
+        ("tok_" + "x1y2z3" * 2 + "abc", "…3abc"),  # 15 characters after the `_`: still too few
+        ("tok_" + "x1y2z3" * 3, "tok_…y2z3"),  # 18 after it: a prefix
+    ],
+)
+def test_a_prefix_with_little_behind_it_is_not_shown(secret: str, shown: str):
+    assert preview(secret) == shown
