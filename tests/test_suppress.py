@@ -76,3 +76,22 @@ def test_inline_marker_allows_the_occurrences_on_its_line_only(text, allowed_lin
     key_lines = [i for i, line in enumerate(text.splitlines(), 1) if "{k}" in line]
     assert sorted(allowed + shown) == key_lines
     assert all(f.suppressed.kind == "inline" for f in found if f.suppressed)
+
+
+SPLIT = keys.key("secret", "live", n=99, seed=11)
+
+
+@pytest.mark.parametrize(
+    ("text", "suppressed"),
+    [
+        ('k = (\n    "{a}"\n    "{b}"  # leakscan:allow\n)\n', True),  # on the last piece's line
+        ('k = "{a}" \\\n    "{b}"  # gitleaks:allow\n', True),
+        ('k = (\n    "{a}"\n    "{b}"\n)  # leakscan:allow\n', False),  # not theirs
+        ('k = (\n    "{a}"\n    "{b}"\n)\n', False),
+    ],
+    ids=["last-line", "continuation", "line-after", "none"],
+)
+def test_a_key_written_in_pieces_is_allowed_on_any_line_it_spans(text: str, suppressed: bool):
+    (f,) = findings(text.format(a=SPLIT[:20], b=SPLIT[20:]))
+    assert f.secret == SPLIT and "split" in f.locations[0].encoding
+    assert (f.suppressed is not None) == suppressed

@@ -12,7 +12,8 @@ SPLIT_NOTE = "The key is written in pieces (string concatenation or a line conti
 
 
 class LayeredMatch(NamedTuple):
-    """A match found in a view: `start`/`end` are offsets of the encoded text in the blob."""
+    """A match found in a view: `start`/`end` are offsets of the encoded text in the blob (on its
+    first line); `span_end` is where the encoded text ends, on its last line."""
 
     rule_id: str
     start: int
@@ -21,6 +22,7 @@ class LayeredMatch(NamedTuple):
     encoding: str  # "base64", "percent", "split", "base64+percent", ...
     line_before: str  # decoded text before the key on its decoded line
     timeouts: tuple[str, ...] = ()
+    span_end: int = -1
 
     def __repr__(self) -> str:
         return masked_repr(self, "secret", "line_before")
@@ -44,15 +46,17 @@ def find_layered(
     for view in split + views(data, limits) if split else views(data, limits):
         found = find_matches(matcher, view.data)
         for m in found.matches:
-            start, end = to_origin(view, m.start), to_origin(view, m.end, end=True)
-            end = _first_line_end(data, start, end)
+            start, span_end = to_origin(view, m.start), to_origin(view, m.end, end=True)
+            end = _first_line_end(data, start, span_end)
             if any(r == m.rule_id and s < end and start < e for r, s, e in taken):
                 continue
             taken.append((m.rule_id, start, end))
             before = _line_before(view, m.start)
             end = max(end, start + 1)
             out.append(
-                LayeredMatch(m.rule_id, start, end, m.secret, view.encoding, before, found.timeouts)
+                LayeredMatch(
+                    m.rule_id, start, end, m.secret, view.encoding, before, found.timeouts, span_end
+                )
             )
     return out
 

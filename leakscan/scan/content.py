@@ -88,7 +88,9 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
             line_before = text[pos.line_start : m.start].decode("utf-8", "replace")
         else:
             line_before = layer.line_before
-        line = text[pos.line_start : pos.line_end].decode("utf-8", "replace")
+        line = text[pos.line_start : _marker_end(text, pos.line_end, layer)].decode(
+            "utf-8", "replace"
+        )
         hits.append(
             Hit(
                 m.rule_id,
@@ -103,6 +105,15 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
             )
         )
     return BlobHits(tuple(hits), encoding, timeouts)
+
+
+def _marker_end(text: bytes, line_end: int, layer: LayeredMatch | None) -> int:
+    """Where an allow marker may stand: the match's line, or every line a key written in pieces
+    (or wrapped base64) spans, down to the end of its last one."""
+    if layer is None or layer.span_end <= line_end:
+        return line_end
+    nl = text.find(b"\n", layer.span_end)
+    return len(text) if nl < 0 else nl
 
 
 def _encoding_label(file_encoding: str, layer: str | None) -> str:
