@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from leakscan.report import many as many_report
 from leakscan.request import ScanRequest
 from leakscan.settings import load_config_for, make_settings
 from leakscan.units import parse_size
-from leakscan.workers import Executor, each_task
+from leakscan.workers import Executor, available_cpus, each_task
 
 
 def run_scan_many(
@@ -85,7 +84,7 @@ def _executor(
         return DaskExecutor(job, scheduler)
     from leakscan.workers.pool import LocalExecutor
 
-    return LocalExecutor(job, jobs or os.cpu_count() or 1)
+    return LocalExecutor(job, jobs or available_cpus())
 
 
 def _progress(request: ScanRequest) -> Callable[[run.Progress], None] | None:
