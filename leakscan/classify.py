@@ -33,29 +33,55 @@ class Verdict(NamedTuple):
 
 
 def classify(
-    rules: RuleSet, rule: Rule, secret: str, path: str, line_before: str
+    rules: RuleSet,
+    rule: Rule,
+    secret: str,
+    path: str,
+    line_before: str,
+    hints: frozenset[str] = frozenset(),
 ) -> Verdict | None:
-    """None when the match is a placeholder; otherwise how bad it is and why."""
+    """None when the match is a placeholder; otherwise how bad it is and why. `hints` are the
+    look-alike hints (rules' `lookalikes[].hints`) the whole file contains."""
+    body = secret.rsplit("_", 1)[-1]
     if rule.stripe:
-        body = secret.rsplit("_", 1)[-1]
         if placeholder_reason(body, rules.placeholders) is not None:
             return None
         if secret_sha256(secret) in rules.documentation_sample_hashes:
             return Verdict(Severity.INFO, Confidence.HIGH, (), (rules.sample_note,))
     severity, confidence = rule.severity, Confidence.HIGH
-    notes: tuple[str, ...] = ()
-    if rule.stripe:
-        for look in rules.lookalikes:
-            if rule.key_type in look.key_types and lookalike_matches(
-                look, secret.rsplit("_", 1)[-1]
-            ):
-                if look.reject:
-                    return None
-                confidence, notes = Confidence.LOW, (look.note,)
     context = context_reasons(rule.key_type, path, line_before)
     if context:
         severity = severity.raised()
+    notes: tuple[str, ...] = ()
+    if rule.stripe and not stripe_structured(body, rules.structured_bodies):
+        line = line_before.lower()
+        for look in rules.lookalikes:
+            if rule.key_type not in look.key_types or not lookalike_matches(look, body):
+                continue
+            if look.hints and not any(h in hints or h in line for h in look.hints):
+                continue
+            if look.reject:
+                return None
+            confidence, notes = Confidence.LOW, (*notes, look.note)
+            if look.severity is not None:
+                severity = min(severity, look.severity)
     return Verdict(severity, confidence, context, notes)
+
+
+def stripe_structured(body: str, structured: tuple[str, ...]) -> bool:
+    """Does `body` have Stripe's own structure (99+ characters from `51`, or legacy 24)? Then no
+    look-alike evidence lowers or hides it."""
+    return any(re.fullmatch(regex, body) for regex in structured)
+
+
+def lookalike_hints(rules: RuleSet, text: bytes) -> frozenset[str]:
+    """The look-alike hints (`lookalikes[].hints`) that occur anywhere in `text`, case-insensitively:
+    one literal search each, done once per content that has a match."""
+    wanted = {h for look in rules.lookalikes for h in look.hints}
+    if not wanted:
+        return frozenset()
+    lower = text.lower()
+    return frozenset(h for h in wanted if h.encode() in lower)
 
 
 def lookalike_matches(look: Lookalike, body: str) -> bool:
@@ -96,13 +122,15 @@ def placeholder_reason(body: str, ph: Placeholders) -> str | None:
     """Why `body` is a placeholder rather than a key, or None."""
     if len(set(body)) <= ph.max_distinct_characters:
         return f"at most {ph.max_distinct_characters} distinct characters"
+    lower = body.lower()  # TESTtestTESTtest repeats `test`
     for period in range(1, ph.max_period + 1):
         if (
             len(body) > period * 2
-            and body == (body[:period] * (len(body) // period + 1))[: len(body)]
+            and lower == (lower[:period] * (len(body) // period + 1))[: len(body)]
         ):
             return f"repeats a {period}-character unit"
-    lower = body.lower()
+    if ph.min_repeated_run and _longest_repeated_run(body) >= ph.min_repeated_run:
+        return f"a run of {ph.min_repeated_run} or more of one character"
     for word in ph.words_at_start:
         if lower.startswith(word):
             return f"starts with {word!r}"
@@ -112,6 +140,10 @@ def placeholder_reason(body: str, ph: Placeholders) -> str | None:
     if _longest_sequential_run(body) >= ph.min_sequential_run:
         return f"a run of {ph.min_sequential_run} or more sequential characters"
     return None
+
+
+def _longest_repeated_run(body: str) -> int:
+    return max((len(list(run)) for _, run in itertools.groupby(body)), default=0)
 
 
 def _longest_sequential_run(body: str) -> int:

@@ -185,6 +185,7 @@ class Placeholders(NamedTuple):
     max_distinct_characters: int = 2
     max_period: int = 4
     min_sequential_run: int = 8
+    min_repeated_run: int = 0  # a run of this many of one character (filler), 0: not checked
     words_anywhere: tuple[str, ...] = ()
     words_at_start: tuple[str, ...] = ()
 
@@ -200,6 +201,8 @@ class Lookalike(NamedTuple):
     reject: bool = (
         False  # True: certainly the other vendor's token, not reported (like a placeholder)
     )
+    hints: tuple[str, ...] = ()  # lower-case literals, one of which the file or the line must hold
+    severity: Severity | None = None  # lowered to this (never raised); None: severity unchanged
 
 
 class RuleSet(NamedTuple):
@@ -210,6 +213,7 @@ class RuleSet(NamedTuple):
     sample_note: str = ""
     placeholders: Placeholders = Placeholders()
     lookalikes: tuple[Lookalike, ...] = ()
+    structured_bodies: tuple[str, ...] = ()  # regexes of Stripe's own body structure: never lowered
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:

@@ -65,3 +65,32 @@ def test_scorer_counts_truncation_as_partial_and_extras_as_false_positives():
         [Reported("a/x.env", "sk_" + "live_ABCD"), Reported("a/x.env", "pk_" + "test_Q")],
     )
     assert (r.overall.tp, r.overall.fn, r.overall.partial, r.overall.fp) == (0, 1, 1, 1)
+
+
+def test_lookalikes_are_reported_below_the_default_fail_on_and_stripe_keys_are_not(tmp_path: Path):
+    """The corpus's look-alike cases (issue 18): other vendors' keys at `low` with the evidence in the
+    notes, placeholders not at all, Stripe-structured keys beside the same evidence at their own
+    severity; `scan` with the default --fail-on medium fails only for the Stripe keys."""
+    cases = spec.lookalike_cases(spec.Maker(18))
+    spec.materialise(cases, tmp_path / "corpus")
+    result = run("scan", str(tmp_path / "corpus"), "--format", "json", "--show-secrets",
+                 "--fail-on", "never", "-q", "--no-progress")  # fmt: skip
+    severity = {
+        (loc["path"], f["secret"]): (f["severity"], f["confidence"], f["notes"])
+        for f in json.loads(result.stdout)["findings"]
+        for loc in f["locations"]
+    }
+    for case in cases:
+        got = {s: v for (path, s), v in severity.items() if path == case.path}
+        for value in case.ambiguous:
+            sev, confidence, notes = got.pop(value)
+            assert (sev, confidence) == ("low", "low") and notes, (case.name, notes)
+        for key in case.expected:
+            sev, confidence, _ = got.pop(key.value)
+            assert (sev, confidence) == (case.severity, "high"), case.name
+        assert not got, (case.name, "unexpected findings")
+    for case in cases:
+        exit_code = run(
+            "scan", str(tmp_path / "corpus" / case.path), "-q", "--no-progress"
+        ).exit_code
+        assert exit_code == (1 if case.expected else 0), case.name

@@ -182,3 +182,78 @@ def test_split_keys_are_at_most_medium_confidence_and_keep_severity(confidence, 
     assert v is not None
     joined = split_verdict(v._replace(confidence=confidence, notes=("first",)), "pieces")
     assert joined == v._replace(confidence=expected, notes=("first", "pieces"))
+
+
+def _b62_b64(text: str) -> str:
+    """base64 of `text` without padding; the caller picks a text whose encoding is alphanumeric."""
+    enc = b64(text).rstrip("=")
+    assert enc.isalnum(), text
+    return enc
+
+
+WORKOS = _b62_b64("key_01HZQ4V2B8X7W5MNP3KDRT6Y9A")  # base64 of another vendor's `key_` prefix
+STRUCTURED = "51" + keys.body(97, seed=7)  # Stripe's current structure: the account segment `51`
+LEGACY = keys.body(24, seed=7)
+PAYSTACK_NOTE = "The file or line names Paystack"
+SVIX = "wh" + "sec_" + "MfKQ9r8GKYqr" + "TwjUPD8ILPZIo2LaLaSw"  # Svix's published docs example
+
+
+@pytest.mark.parametrize(
+    "kind, mode, body, before, hints, severity, note",
+    [
+        # a body that is base64 of `key_…` (WorkOS, Highnote): evidence from the body alone
+        ("secret", "live", WORKOS, "API_KEY=", (), "low", "WorkOS or Highnote"),
+        # a vendor's variable name on the line, or its host/import anywhere in the file
+        ("secret", "live", keys.body(42, seed=8), "CLERK_SECRET_KEY=", (), "low", "names Clerk"),
+        ("secret", "test", keys.body(42, seed=8), "CLERK_SECRET_KEY=", (), "low", "names Clerk"),
+        ("secret", "live", keys.body(40, seed=8), "KEY = '", ("paystack",), "low", PAYSTACK_NOTE),
+        ("secret", "test", keys.body(40, seed=8, alphabet=HEX), "KEY = '", ("paystack",), "low",
+         PAYSTACK_NOTE),
+        ("secret", "live", keys.body(60, seed=8), "WORKOS_API_KEY=", (), "low", "names WorkOS"),
+        ("webhook", None, SVIX[6:], "Webhook('", ("svix",), "low", "names Svix"),
+        # lowered below the default --fail-on even where context would raise it
+        ("secret", "test", keys.body(42, seed=8), "NEXT_PUBLIC_CLERK_SECRET_KEY=", (), "low",
+         "names Clerk"),
+        # Stripe's own structure is never lowered, whatever the context says
+        ("secret", "live", STRUCTURED, "CLERK_SECRET_KEY=", ("paystack", "clerk"), "critical", None),
+        ("secret", "test", LEGACY, "PAYSTACK_SECRET_KEY=", ("paystack",), "medium", None),
+        ("restricted", "live", STRUCTURED, "WORKOS_KEY=", ("workos",), "high", None),
+        # the hint must name the vendor of this key type; a bare body shape is not enough
+        ("secret", "live", keys.body(42, seed=8), "KEY=", ("svix",), "critical", None),
+        ("webhook", None, keys.body(32, seed=8), "CLERK_WEBHOOK=", (), "high", None),
+        ("webhook", None, keys.body(64, seed=8, alphabet=HEX), "k=", ("svix",), "high", None),
+    ],
+    ids=["workos-body", "clerk-live", "clerk-test", "paystack-nonhex", "paystack-hex",
+         "workos-name", "svix-import", "clerk-next-public", "structured-99", "legacy-24",
+         "structured-rk", "other-vendor-hint", "whsec-no-svix", "whsec-hex-cli"],
+)  # fmt: skip
+def test_lookalike_evidence_lowers_only_keys_without_stripe_structure(
+    kind, mode, body, before, hints, severity, note
+):
+    prefix = "wh" + "sec_" if kind == "webhook" else keys.PREFIXES[(kind, mode)]
+    rule_id = "stripe.webhook-secret" if kind == "webhook" else RULE_ID[(kind, mode)]
+    v = classify(RULES, RULES.rule(rule_id), prefix + body, "app.py", before, frozenset(hints))
+    assert v is not None and v.severity.label == severity
+    assert (v.confidence == Confidence.LOW) == (note is not None)
+    assert note is None or any(note in n for n in v.notes), v.notes
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("TESTtest" * 3, "repeats a 4-character unit"),
+        ("a" * 99 + "Extra", "a run of 12 or more of one character"),
+        ("Q9z" + "k" * 11 + "Lm4Tx7Pw2Rb5", None),
+    ],
+    ids=["case-alternating", "filler-then-junk", "run-of-11"],
+)
+def test_filler_placeholders(body, reason):
+    assert placeholder_reason(body, RULES.placeholders) == reason
+
+
+def test_lookalike_hints_are_found_case_insensitively_once_per_content():
+    from leakscan.classify import lookalike_hints
+
+    text = b"from svix.webhooks import Webhook\nrequests.post('https://API.Paystack.co/x')\n"
+    assert lookalike_hints(RULES, text) == {"svix", "paystack"}
+    assert lookalike_hints(RULES, b"import stripe\n") == frozenset()

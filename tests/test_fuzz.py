@@ -102,7 +102,8 @@ VALUES = st.recursive(
 )
 RULE_FIELDS = ["id", "title", "description", "key_type", "mode", "severity", "regex", "keywords",
                "remediation", "references", "examples", "negative_examples", "stripe", "bogus"]  # fmt: skip
-TOP_FIELDS = ["version", "rules", "documentation_samples", "placeholders", "lookalikes", "extra"]
+TOP_FIELDS = ["version", "rules", "documentation_samples", "placeholders", "lookalikes",
+              "structured_bodies", "extra"]  # fmt: skip
 VALID_RULE = {
     "id": "acme.x",
     "title": "X",

@@ -84,6 +84,15 @@ def test_rule_example_lines_carry_allow_comment():
             "rules:\n  - id: stripe.secret-key.live\n    title: T\n    severity: high\n    keywords: [x]\n    regex: x\n",
             "already defined",
         ),
+        (
+            "rules: []\nlookalikes:\n  - {name: V, body: x, note: n, severity: none}\n",
+            "lookalike V: unknown severity 'none'",
+        ),
+        (
+            "rules: []\nlookalikes:\n  - {name: V, body: x, note: n, hints: ['']}\n",
+            "lookalike V: `hints` must not contain an empty string",
+        ),
+        ("rules: []\nstructured_bodies: ['51(']\n", "structured_bodies: bad regex '51('"),
     ],
 )
 def test_bad_rule_file_fails_with_a_sentence(tmp_path, content, message):

@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from leakscan.match.literals import derive_anchors, derive_starts_with_secret
-from leakscan.model import Rule, RuleSet
+from leakscan.model import Lookalike, Rule, RuleSet, Severity
 from leakscan.settings.builtin import (
     BUILTIN_FILES,
     builtin_documents,
@@ -44,7 +44,14 @@ def table_source(rules: RuleSet, crc32: int) -> str:
         )
         return f"    Rule(\n{args}    ),\n"
 
-    looks = "".join(f"    {look!r},\n" for look in rules.lookalikes)
+    def lookalike(look: Lookalike) -> str:
+        args = ", ".join(
+            f"{name}=Severity.{value.name}" if isinstance(value, Severity) else f"{name}={value!r}"
+            for name, value in look._asdict().items()
+        )
+        return f"    Lookalike({args}),\n"
+
+    looks = "".join(lookalike(look) for look in rules.lookalikes)
     return (
         f"{_header()}"
         "from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity\n\n"
@@ -53,7 +60,8 @@ def table_source(rules: RuleSet, crc32: int) -> str:
         f"  documentation_sample_hashes=frozenset({sorted(rules.documentation_sample_hashes)!r}),\n"
         f"  sample_note={rules.sample_note!r},\n"
         f"  placeholders={rules.placeholders!r},\n"
-        f"  lookalikes=(\n{looks}  ),\n)\n"
+        f"  lookalikes=(\n{looks}  ),\n"
+        f"  structured_bodies={rules.structured_bodies!r},\n)\n"
     )
 
 

@@ -60,6 +60,7 @@ class BlobHits(NamedTuple):
     encoding: str = "plain"
     timeouts: tuple[str, ...] = ()
     binary: bool = False
+    hints: frozenset[str] = frozenset()  # look-alike hints the whole content holds (classify)
 
 
 _PLAIN_NOTHING = BlobHits(())
@@ -104,7 +105,9 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
                 layer is not None and layer.split,
             )
         )
-    return BlobHits(tuple(hits), encoding, timeouts)
+    from leakscan.classify import lookalike_hints  # as in place(): only content with a match
+
+    return BlobHits(tuple(hits), encoding, timeouts, hints=lookalike_hints(settings.rules, text))
 
 
 def _marker_end(text: bytes, line_end: int, layer: LayeredMatch | None) -> int:
@@ -147,7 +150,9 @@ def place(
     out = []
     for hit in found.hits:
         rule = settings.rules.rule(hit.rule_id)
-        verdict = classify.classify(settings.rules, rule, hit.secret, path, hit.line_before)
+        verdict = classify.classify(
+            settings.rules, rule, hit.secret, path, hit.line_before, found.hints
+        )
         if verdict is None:
             continue
         if hit.split:

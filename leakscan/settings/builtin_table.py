@@ -3,7 +3,7 @@
 # fmt: off
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
 
-SOURCE_CRC32 = 0xc4c3f12e
+SOURCE_CRC32 = 0x0a31aba0
 
 RULES = RuleSet(
   rules=(
@@ -154,9 +154,15 @@ RULES = RuleSet(
   ),
   documentation_sample_hashes=frozenset(['1dccea8deb6c3bbc92cd27ecf0f424d27a87af32421ef47be1dfac36bd783b1e', '2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326', '5895b89c8fb33402a5bfc23aad5aaf863fbb438a51e1a0bb02b0ce618c8fdf9d', '7e8de44ea9ecf6d53415c90f5b249a8591f7abafbf7d65a2c0d855afeca3ec09', 'b1471f544ceeea31333bde7e1ecbaad6eac0d4a749412ad29bd66ef895b81c6b', 'f2d6ca16515033e5dce14eba840b979d27b5cbae24bb3e5bf484339667f86397']),
   sample_note="Stripe's published documentation sample key; it is public and grants nothing. Replace it with your own key from the environment.",
-  placeholders=Placeholders(max_distinct_characters=2, max_period=4, min_sequential_run=8, words_anywhere=('example', 'replace', 'placeholder', 'redacted', 'changeme', 'dummy', 'sample', 'insert', 'xxxxxx'), words_at_start=('your', 'fake', 'todo', 'secret', 'mock')),
+  placeholders=Placeholders(max_distinct_characters=2, max_period=4, min_sequential_run=8, min_repeated_run=12, words_anywhere=('example', 'replace', 'placeholder', 'redacted', 'changeme', 'dummy', 'sample', 'insert', 'xxxxxx'), words_at_start=('your', 'fake', 'todo', 'secret', 'mock')),
   lookalikes=(
-    Lookalike(name='Paystack', key_types=('secret', 'publishable'), body='^[0-9a-f]{40}$', note='The body is 40 lower-case hex characters, the shape of a Paystack key; check which service issued it.', decoded='', reject=False),
-    Lookalike(name='Clerk', key_types=('publishable',), body='[A-Za-z0-9]+', note='The body is base64 of a host name ending in `$`, the shape of a Clerk publishable key; not a Stripe key.', decoded='[A-Za-z0-9.-]+\\.[A-Za-z]{2,}\\$', reject=True),
+    Lookalike(name='Paystack', key_types=('secret', 'publishable'), body='^[0-9a-f]{40}$', note='The body is 40 lower-case hex characters, the shape of a Paystack key; check which service issued it.', decoded='', reject=False, hints=(), severity=None),
+    Lookalike(name='Paystack (in context)', key_types=('secret', 'publishable'), body='[A-Za-z0-9]+', note="The file or line names Paystack (api.paystack.co, PAYSTACK_…) and the body lacks Stripe's structure; most likely a Paystack key, check which service issued it.", decoded='', reject=False, hints=('paystack',), severity=Severity.LOW),
+    Lookalike(name='Clerk', key_types=('publishable',), body='[A-Za-z0-9]+', note='The body is base64 of a host name ending in `$`, the shape of a Clerk publishable key; not a Stripe key.', decoded='[A-Za-z0-9.-]+\\.[A-Za-z]{2,}\\$', reject=True, hints=(), severity=None),
+    Lookalike(name='Clerk (in context)', key_types=('secret', 'publishable'), body='[A-Za-z0-9]+', note="The file or line names Clerk (CLERK_SECRET_KEY, @clerk/…) and the body lacks Stripe's structure; most likely a Clerk key, check which service issued it.", decoded='', reject=False, hints=('clerk',), severity=Severity.LOW),
+    Lookalike(name='WorkOS or Highnote', key_types=('secret',), body='[A-Za-z0-9]+', note="The body is base64 of `key_…`, the shape of a WorkOS or Highnote key, and lacks Stripe's structure; check which service issued it.", decoded='key_[A-Za-z0-9]+', reject=False, hints=(), severity=Severity.LOW),
+    Lookalike(name='WorkOS (in context)', key_types=('secret',), body='[A-Za-z0-9]+', note="The file or line names WorkOS (WORKOS_API_KEY, @workos-inc/…) and the body lacks Stripe's structure; most likely a WorkOS key, check which service issued it.", decoded='', reject=False, hints=('workos',), severity=Severity.LOW),
+    Lookalike(name='Svix (in context)', key_types=('webhook_secret',), body='[A-Za-z0-9]{32}', note='The file or line names Svix (an import of svix, SVIX_…), whose signing secrets are base64; most likely a Svix secret, check which service issued it.', decoded='', reject=False, hints=('svix',), severity=Severity.LOW),
   ),
+  structured_bodies=('[A-Za-z0-9]{24}', '51[A-Za-z0-9]{97,}'),
 )

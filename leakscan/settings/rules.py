@@ -26,7 +26,9 @@ _RULE_FIELDS = {
     "id", "title", "description", "key_type", "mode", "severity", "regex", "keywords", "remediation",
     "references", "examples", "negative_examples", "stripe",
 }  # fmt: skip
-_TOP_FIELDS = {"version", "rules", "documentation_samples", "placeholders", "lookalikes"}
+_TOP_FIELDS = {
+    "version", "rules", "documentation_samples", "placeholders", "lookalikes", "structured_bodies",
+}  # fmt: skip
 
 
 def load_rule_file(path: StrPath) -> RuleSet:
@@ -64,6 +66,7 @@ def merge(sets: Iterable[RuleSet]) -> RuleSet:
             if rs.placeholders != Placeholders()
             else merged.placeholders,
             lookalikes=merged.lookalikes + rs.lookalikes,
+            structured_bodies=merged.structured_bodies + rs.structured_bodies,
         )
     return merged._replace(rules=tuple(rules), documentation_sample_hashes=frozenset(samples))
 
@@ -113,6 +116,7 @@ def parse_rule_doc(doc: Any, origin: str, *, builtin: bool) -> RuleSet:
         sample_note=str(samples.get("note") or ""),
         placeholders=_parse_placeholders(doc.get("placeholders"), origin),
         lookalikes=tuple(_parse_lookalike(item, origin) for item in lookalikes),
+        structured_bodies=_parse_structured(doc.get("structured_bodies"), origin),
     )
 
 
@@ -194,6 +198,7 @@ def _parse_placeholders(value: Any, origin: str) -> Placeholders:
             max_distinct_characters=int(value.get("max_distinct_characters", 2)),
             max_period=int(value.get("max_period", 4)),
             min_sequential_run=int(value.get("min_sequential_run", 8)),
+            min_repeated_run=int(value.get("min_repeated_run", 0)),
             words_anywhere=tuple(str(w).lower() for w in value.get("words_anywhere", ())),
             words_at_start=tuple(str(w).lower() for w in value.get("words_at_start", ())),
         )
@@ -210,6 +215,9 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
     except (re.error, OverflowError, ValueError, RecursionError) as exc:
         raise RuleError(f"{origin}: lookalike {item['name']}: bad regex: {exc}.") from None
     where = f"{origin}: lookalike {item['name']}"
+    hints = tuple(h.lower() for h in _string_list(item.get("hints") or [], where, "hints"))
+    if not all(hints):
+        raise RuleError(f"{where}: `hints` must not contain an empty string.")
     return Lookalike(
         name=str(item["name"]),
         key_types=_string_list(item.get("key_types") or [], where, "key_types"),
@@ -217,4 +225,25 @@ def _parse_lookalike(item: Any, origin: str) -> Lookalike:
         note=str(item["note"]),
         decoded=str(item.get("decoded", "")),
         reject=bool(item.get("reject", False)),
+        hints=hints,
+        severity=_lowered_severity(item.get("severity"), where),
     )
+
+
+def _lowered_severity(value: Any, where: str) -> Severity | None:
+    if value is None:
+        return None
+    try:
+        return Severity.parse(str(value))
+    except ValueError as exc:
+        raise RuleError(f"{where}: {exc}.") from None
+
+
+def _parse_structured(value: Any, origin: str) -> tuple[str, ...]:
+    out = _string_list(value or [], origin, "structured_bodies")
+    for regex in out:
+        try:
+            re.compile(regex)  # classify full-matches each with `re`
+        except (re.error, OverflowError, ValueError, RecursionError) as exc:
+            raise RuleError(f"{origin}: structured_bodies: bad regex {regex!r}: {exc}.") from None
+    return out

@@ -49,6 +49,8 @@ class Case:
     expected: tuple[Key, ...]
     source: str  # where the shape comes from
     ambiguous: tuple[str, ...] = field(default=(), repr=False)
+    reason: str = ""  # why the case is labelled so (look-alikes: the evidence)
+    severity: str | None = None  # look-alike cases: the severity leakscan reports (e2e test)
 
 
 class Maker:
@@ -417,10 +419,70 @@ def _clerk_body(maker: Maker) -> str:
             return enc
 
 
+def lookalike_cases(maker: Maker) -> list[Case]:
+    """Other vendors' keys that leakscan reports below the default --fail-on (ambiguous: neither right
+    nor wrong), filler placeholders (not reported), and Stripe-structured keys beside the same
+    evidence (expected, never lowered). Issue 18; docs/rules.md "Look-alikes"."""
+    live, test, rk_live = "sk_" + "live_", "sk_" + "test_", "rk_" + "live_"
+    body = maker.body
+    workos = live + _workos_body(maker)
+    clerk_live, clerk_test = live + body(42), test + body(42)
+    paystack_nonhex, paystack_hex = live + body(40), test + body(40, HEX)
+    svix = "wh" + "sec_" + "MfKQ9r8GKYqr" + "TwjUPD8ILPZIo2LaLaSw"  # Svix's published docs example
+    structured = live + "51" + body(97)
+    legacy, clerk_beside = test + body(24), test + body(42)
+    paystack_call = "requests.post('https://api.paystack.co/transaction/initialize', headers=h)\n"
+    rows = [
+        ("workos", "workos/.env", f"API_KEY={workos}\n", (), (workos,), "low",
+         "body is base64 of `key_…` (WorkOS/Highnote)"),
+        ("clerk-sk-live", "clerk-sk/.env", f"CLERK_SECRET_KEY={clerk_live}\n", (), (clerk_live,),
+         "low", "variable CLERK_SECRET_KEY, 42-char body"),
+        ("clerk-sk-test", "clerk-sk-test/.env.local", f"CLERK_SECRET_KEY={clerk_test}\n", (),
+         (clerk_test,), "low", "variable CLERK_SECRET_KEY, 42-char body"),
+        ("paystack-nonhex", "paystack-nonhex/pay.py",
+         f"import requests\nKEY = '{paystack_nonhex}'\nh = {{'Authorization': 'Bearer ' + KEY}}\n"
+         + paystack_call, (), (paystack_nonhex,), "low", "file calls api.paystack.co"),
+        ("paystack-hex-call", "paystack-hex-call/pay.js",
+         (f"const key = '{paystack_hex}';\nfetch('https://api.paystack.co/charge', {{headers: "
+          "{Authorization: `Bearer ${key}`}});\n"), (), (paystack_hex,), "low",
+         "40 hex and the file calls api.paystack.co"),
+        ("svix-docs", "svix-docs/hooks.py",
+         f"from svix.webhooks import Webhook\n\nwh = Webhook('{svix}')\n", (), (svix,), "low",
+         "Svix's published example secret beside `from svix.webhooks import Webhook`"),
+        ("ph-case-alternating", "ph-case-alternating/.env",
+         f"KEY={rk_live}{'TEST' + 'test'}{'TEST' + 'test'}{'TEST' + 'test'}\n", (), (), None,
+         "placeholder: a repeated case-alternating word"),
+        ("ph-filler-junk", "ph-filler-junk/.env", f"KEY={live}{'a' * 99}Extra\n", (), (), None,
+         "placeholder: a filler run followed by junk"),
+        ("structured-paystack", "structured-paystack/pay.py",
+         f"STRIPE_KEY = '{structured}'\n" + paystack_call, (Key("secret", "live", structured),),
+         (), "critical", "Stripe structure (99 chars from 51) beside Paystack: never lowered"),
+        ("legacy-clerk", "legacy-clerk/.env",
+         f"CLERK_SECRET_KEY={clerk_beside}\nSTRIPE_SECRET_KEY={legacy}\n",
+         (Key("secret", "test", legacy),), (clerk_beside,), "medium",
+         "legacy 24-char Stripe body in a Clerk file: never lowered"),
+    ]  # fmt: skip
+    return [
+        Case(name, path, text.encode(), expected, "lookalike", ambiguous, reason, severity)
+        for name, path, text, expected, ambiguous, severity, reason in rows
+    ]
+
+
+def _workos_body(maker: Maker) -> str:
+    """WorkOS (and Highnote) secret keys: `sk_live_` + base64 of `key_…`."""
+    while True:
+        enc = b64("key_" + maker.body(26, string.ascii_uppercase + string.digits)).rstrip("=")
+        if enc.isalnum():
+            return enc
+
+
 def build(documentation_samples: tuple[str, ...], seed: int = 6) -> list[Case]:
     maker = Maker(seed)
     return (
-        positive_cases(maker) + special_cases(maker) + negative_cases(maker, documentation_samples)
+        positive_cases(maker)
+        + special_cases(maker)
+        + negative_cases(maker, documentation_samples)
+        + lookalike_cases(maker)  # last: the cases above keep their bodies
     )
 
 
@@ -437,6 +499,7 @@ def materialise(cases: list[Case], root: Path) -> Path:
             "source": case.source,
             "expected": [{"kind": k.kind, "mode": k.mode, "value": k.value} for k in case.expected],
             "ambiguous": list(case.ambiguous),
+            **({"reason": case.reason} if case.reason else {}),
         }
     path = root.parent / f"{root.name}.truth.json"
     path.write_text(json.dumps(truth, indent=1, sort_keys=True))
