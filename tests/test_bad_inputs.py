@@ -222,10 +222,18 @@ def test_utf16_without_bom_is_decoded(tmp_path):
 
 
 def test_nul_heavy_binary_is_counted_not_scanned(tmp_path):
-    plant(tmp_path, "blob.bin", bytes(range(256)) * 64 + keys.key().encode())
+    plant(tmp_path, "blob.bin", bytes(range(256)) * 64 + keys.body().encode())  # no key prefix
     code, doc, _ = scan_json(str(tmp_path))
     assert code == 0 and doc["findings"] == []
     assert doc["scan"]["notes"] == ["1 binary file(s) not scanned"]
+
+
+def test_nul_heavy_binary_with_a_key_in_ascii_is_matched_raw(tmp_path):
+    plant(tmp_path, "blob.bin", bytes(range(256)) * 64 + keys.key().encode())
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 1 and doc["scan"]["notes"] == []
+    (loc,) = doc["findings"][0]["locations"]
+    assert loc["encoding"] == "plain"
 
 
 def test_path_with_newline_and_non_utf8_bytes_is_escaped(tmp_path):

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leakscan.match.engine import compile_matcher, find_matches
-from leakscan.match.text import text_for_scan
+from leakscan.match.text import utf16_text
 from leakscan.scan import tree as parallel
 from leakscan.scan.content import scan_items
 from leakscan.settings import Settings
@@ -83,13 +83,12 @@ def _reference(root: Path) -> set[tuple[str, str, int, int]]:
     found = set()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts):
         with open(path, "rb") as fh:
-            prepared = text_for_scan(fh.read())
-        if prepared is None:
-            continue
-        for rule_id, pattern in patterns:
-            for m in pattern.finditer(prepared[0]):
-                span = m.span("secret")
-                found.add((path.relative_to(root).as_posix(), rule_id, *span))
+            data = fh.read()
+        for text in _readings(data):
+            for rule_id, pattern in patterns:
+                for m in pattern.finditer(text):
+                    span = m.span("secret")
+                    found.add((path.relative_to(root).as_posix(), rule_id, *span))
     return found
 
 
@@ -98,12 +97,16 @@ def _fast(root: Path, settings: Settings | None = None) -> set[tuple[str, str, i
     plan = worktree.plan([str(root)], root)
     found = set()
     for item in worktree.files(plan, include_ignored=False, max_size=1 << 30, excludes=()):
-        prepared = text_for_scan(item.data) if hasattr(item, "data") else None
-        if prepared is None:
-            continue
-        for m in find_matches(matcher, prepared[0]).matches:
-            found.add((item.path, m.rule_id, m.start, m.end))
+        for text in _readings(item.data) if hasattr(item, "data") else ():
+            for m in find_matches(matcher, text).matches:
+                found.add((item.path, m.rule_id, m.start, m.end))
     return found
+
+
+def _readings(data: bytes) -> list[bytes]:
+    """The raw bytes, and the UTF-16 reading when there is one (the engine's matches in each)."""
+    utf16 = utf16_text(data)
+    return [data] if utf16 is None else [data, utf16[0]]
 
 
 def test_matches_equal_a_plain_full_regex_scan(tmp_path):

@@ -151,10 +151,12 @@ def test_utf16_files_are_read():
         assert fs[0].locations[0].line == 2
 
 
-def test_binary_is_skipped():
+def test_binary_is_skipped_unless_a_key_prefix_is_in_its_bytes():
     k = keys.key("secret", "live")
-    report = scan_blob(SETTINGS, Blob("b.bin", b"\x00\x01\x02" * 100 + k.encode()))
+    report = scan_blob(SETTINGS, Blob("b.bin", b"\x00\x01\x02" * 100 + k[3:].encode()))
     assert report.binary and report.occurrences == ()
+    report = scan_blob(SETTINGS, Blob("b.bin", b"\x00\x01\x02" * 100 + k.encode()))
+    assert not report.binary and [o.secret for o in report.occurrences] == [k]
 
 
 def test_repr_never_holds_the_raw_key():

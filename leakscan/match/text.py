@@ -1,4 +1,6 @@
-"""Pure: which bytes of a file or blob to scan. Binary is skipped cheaply; UTF-16 text is decoded."""
+"""Pure: how content is read. Plain content is matched as it is; content that looks like UTF-16 also
+has a decoded reading, matched besides its raw bytes (never instead: two bytes of BOM must not hide a
+key written in ASCII)."""
 
 from __future__ import annotations
 
@@ -8,15 +10,15 @@ SNIFF = 8192  # bytes looked at to tell text from binary
 
 
 def is_plain(data: bytes) -> bool:
-    """True when `text_for_scan` matches `data` as it is: no UTF-16 BOM, no NUL in the first bytes."""
+    """True for most content: no UTF-16 BOM and no NUL in the first bytes, so its raw bytes are its only
+    reading (`utf16_text` is not even asked)."""
     bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     return not bom and data.find(b"\x00", 0, SNIFF) < 0
 
 
-def text_for_scan(data: bytes) -> tuple[bytes, str] | None:
-    """(UTF-8-compatible bytes to match, the file's encoding label), or None for binary content."""
-    if is_plain(data):
-        return data, "plain"
+def utf16_text(data: bytes) -> tuple[bytes, str] | None:
+    """(the UTF-16 reading as UTF-8-compatible bytes, its encoding label) when `data` starts with a
+    UTF-16 BOM or has the NUL pattern of UTF-16, else None (binary, when `is_plain` said no)."""
     if data.startswith(codecs.BOM_UTF16_LE) and not data.startswith(codecs.BOM_UTF32_LE):
         return _decoded(data[2:], "utf-16-le")
     if data.startswith(codecs.BOM_UTF16_BE):
@@ -39,6 +41,6 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _decoded(data: bytes, codec: str) -> tuple[bytes, str] | None:
+def _decoded(data: bytes, codec: str) -> tuple[bytes, str]:
     text = data[: len(data) - len(data) % 2].decode(codec, "replace")
     return text.encode("utf-8", "surrogatepass"), codec.replace("-le", "le").replace("-be", "be")

@@ -132,9 +132,9 @@ def scan_chunk(chunks: Chunks, oids: list[str]) -> BlobScan:
 
 
 def _may_match(settings: Settings, data: bytes) -> bool:
-    """The cheap prefilter: binary-looking content goes to `match_blob` (it may be UTF-16 text, or is
-    counted as binary); other content only when a keyword sits where a key could start (`sk_test_`,
-    not `run_test_case`: docs/decisions.md)."""
+    """The cheap prefilter: content that is not plain goes to `match_blob` (it may be UTF-16 text, whose
+    decoded reading has no keyword in the raw bytes; binary is counted there); plain content only when
+    a keyword sits where a key could start (`sk_test_`, not `run_test_case`: docs/decisions.md)."""
     return not is_plain(data) or has_anchored_keyword(settings.matcher, data)
 
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan import suppress
 from leakscan.findings import Occurrence, from_occurrences
-from leakscan.match.engine import find_matches
+from leakscan.match.engine import find_matches, has_anchored_keyword
 from leakscan.match.lines import locate
-from leakscan.match.text import text_for_scan
+from leakscan.match.text import is_plain, utf16_text
 from leakscan.match.views import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.model import (
     Blob,
@@ -69,11 +69,27 @@ _BINARY = BlobHits((), binary=True)
 
 def match_blob(settings: Settings, data: bytes) -> BlobHits:
     """Match one content, in its own text and inside encodings (leakscan.match.views): no path, no
-    commit, no classification yet."""
-    prepared = text_for_scan(data)
-    if prepared is None:
+    commit, no classification yet. Raw bytes are always matched (docs/accuracy.md, "Sniffing"); a
+    UTF-16 reading is matched besides them; binary without a key prefix in its bytes is skipped."""
+    if is_plain(data):  # most content: its bytes are its only reading, nothing else is looked at
+        return _match_text(settings, data, "plain")
+    utf16 = utf16_text(data)
+    if utf16 is None and not has_anchored_keyword(settings.matcher, data):
         return _BINARY
-    text, encoding = prepared
+    raw = _match_text(settings, data, "plain")
+    return raw if utf16 is None else _merged(raw, _match_text(settings, *utf16))
+
+
+def _merged(raw: BlobHits, decoded: BlobHits) -> BlobHits:
+    """Both readings' hits; a key found in both is reported once, where the raw bytes have it."""
+    seen = {(h.rule_id, h.secret) for h in raw.hits}
+    extra = tuple(h for h in decoded.hits if (h.rule_id, h.secret) not in seen)
+    timeouts = tuple(sorted({*raw.timeouts, *decoded.timeouts}))
+    return BlobHits(raw.hits + extra, decoded.encoding, timeouts)
+
+
+def _match_text(settings: Settings, text: bytes, encoding: str) -> BlobHits:
+    """Match one reading of a content (`encoding`: `plain` for its raw bytes, or `utf-16le`/`be`)."""
     found = find_matches(settings.matcher, text)
     layered = find_layered(settings.matcher, text, found)
     if not (found.matches or layered or found.timeouts):  # most content: nothing more to do
