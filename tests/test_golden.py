@@ -10,8 +10,8 @@ What the files say, checked by hand: line and column of each key (columns in cod
 hooks.js is one column, the CRLF of restricted.env none), the end column of the base64 text for the
 encoded key, the one-step raise of the test key under NEXT_PUBLIC_ (medium -> high, SARIF `error`),
 publishable keys staying info, the inline-allowed key listed as suppressed, the removed key as
-history-only in its first commit. The encoded key is absent from the history reports: history scans
-decode only blobs holding a key prefix (docs/decisions.md, "Known gap: encoded keys in history").
+history-only in its first commit, and the base64 key in the history reports too, with the same
+severity and encoding as in the working tree's (issue 18).
 
 To regenerate the files under tests/golden/ after an intended change, run
     LEAKSCAN_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
@@ -110,7 +110,7 @@ def test_golden_files_hold_previews_and_hashes_never_a_raw_key():
         for what, key in PLANTED.items():
             assert key not in text, (name, what)
             assert key[8:-4] not in text, (name, what)  # not even the body without its ends
-    only = {"history": "history", "encoded": "worktree"}  # see the module docstring
+    only = {"history": "history"}  # see the module docstring
     for what, key in PLANTED.items():
         shown = {n for n, t in texts.items() if preview(key) in t and secret_sha256(key) in t}
         modes = [only[what]] if what in only else list(MODES)

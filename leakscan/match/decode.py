@@ -14,6 +14,7 @@ import re
 from array import array
 from typing import NamedTuple
 
+from leakscan.match.needles import NEEDLES, NESTED_NEEDLES
 from leakscan.model import masked_repr
 
 
@@ -170,34 +171,19 @@ def _alignment(encoded: bytes) -> int | None:
     many 40-character runs of letters and digits; 36 `find`s each cost stripe-python's tree 0.5 s)."""
     if _ANY_NEEDLE.search(encoded) is None:
         return None
-    for needle, first in _NEEDLES:
+    for needle, first in NEEDLES:
         at = encoded.find(needle)
         if at >= 0:
             return (at - first) % 4
     if len(encoded) <= NESTED_RUN:
-        for needle in _NESTED_NEEDLES:
+        for needle in NESTED_NEEDLES:
             if needle in encoded:
                 return 0
     return None
 
 
-def _needles(keyword: bytes) -> tuple[tuple[bytes, int], ...]:
-    """The base64 characters that encode `keyword` alone at each of the 3 byte alignments, each with
-    its distance from the start of its 4-character group."""
-    out = []
-    for shift in range(3):
-        enc = binascii.b2a_base64(b"\x00" * shift + keyword, newline=False)
-        first = -(-shift * 8 // 6)
-        last = (shift + len(keyword)) * 8 // 6
-        out.append((enc[first:last], first))
-    return tuple(out)
-
-
-_KEYWORDS = (b"_live_", b"_test_", b"whsec_")
-_NEEDLES = tuple(n for kw in _KEYWORDS for n in _needles(kw))
-_NESTED_NEEDLES = tuple(nn for n, _ in _NEEDLES for nn, _ in _needles(n))
 _ANY_NEEDLE = re.compile(
-    b"|".join(re.escape(n) for n in (*(n for n, _ in _NEEDLES), *_NESTED_NEEDLES))
+    b"|".join(re.escape(n) for n in (*(n for n, _ in NEEDLES), *NESTED_NEEDLES))
 )
 
 

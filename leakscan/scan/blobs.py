@@ -2,9 +2,9 @@
 
 The blob list (in delta-chain order, so deltas resolve from git's small cache) is cut into contiguous
 chunks; each worker process (`workers.blobpool`; this process alone for small scans) streams its
-chunks through its own `git cat-file --batch`, prefilters them with the keyword literals, and sends
-only blobs that can match through the rules. Workers return the hits of the few blobs that matched,
-never blob bytes, so memory stays at a constant plus the largest blob.
+chunks through its own `git cat-file --batch`, prefilters them with the keyword literals (plain or
+encoded), and sends only blobs that can match through the rules. Workers return the hits of the
+few blobs that matched, never blob bytes, so memory stays at a constant plus the largest blob.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from leakscan.errors import SourceError
 from leakscan.match.engine import has_anchored_keyword
+from leakscan.match.needles import has_encoded_keyword
 from leakscan.match.text import is_plain
 from leakscan.scan.content import BlobHits, match_blob
 from leakscan.settings import Settings
@@ -132,10 +133,15 @@ def scan_chunk(chunks: Chunks, oids: list[str]) -> BlobScan:
 
 
 def _may_match(settings: Settings, data: bytes) -> bool:
-    """The cheap prefilter: content that is not plain goes to `match_blob` (it may be UTF-16 text, whose
-    decoded reading has no keyword in the raw bytes; binary is counted there); plain content only when
-    a keyword sits where a key could start (`sk_test_`, not `run_test_case`: docs/decisions.md)."""
-    return not is_plain(data) or has_anchored_keyword(settings.matcher, data)
+    """The cheap prefilter: binary-looking content goes to `match_blob` (it may be UTF-16 text, a binary
+    holding a key prefix, or is counted as binary); other content only when a keyword sits where a key could start (`sk_test_`,
+    not `run_test_case`: docs/decisions.md), or a keyword is there encoded (base64, an escaped `_`:
+    match.needles), so that the decoders find in history every key they find in a tree."""
+    return (
+        not is_plain(data)
+        or has_anchored_keyword(settings.matcher, data)
+        or has_encoded_keyword(data)
+    )
 
 
 def merge(parts: Sequence[BlobScan]) -> BlobScan:
