@@ -14,8 +14,7 @@ single literal (docs/performance.md).
 from __future__ import annotations
 
 import binascii
-
-import ahocorasick_rs
+from typing import Any
 
 KEYWORDS = (b"_live_", b"_test_", b"whsec_")  # every built-in rule's keyword holds one of these
 
@@ -54,11 +53,19 @@ ENCODED_LITERALS = (
     *NESTED_NEEDLES,
     *(lit for kw in KEYWORDS for lit in escape_literals(kw)),
 )
-_ENCODED = ahocorasick_rs.BytesAhoCorasick(
-    list(ENCODED_LITERALS), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
-)
+# Built on first use: only the history prefilter searches for them, and building the automaton
+# (with its import) costs a pre-commit scan ~2 ms it would never use.
+_SEARCHER: list[Any] = []
 
 
 def has_encoded_keyword(data: bytes) -> bool:
     """Does `data` hold a keyword in base64 (or base64 of base64) or with an escaped `_`?"""
-    return bool(_ENCODED.find_matches_as_indexes(data))
+    if not _SEARCHER:
+        import ahocorasick_rs
+
+        _SEARCHER.append(
+            ahocorasick_rs.BytesAhoCorasick(
+                list(ENCODED_LITERALS), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_FIRST
+            )
+        )
+    return bool(_SEARCHER[0].find_matches_as_indexes(data))
