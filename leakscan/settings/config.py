@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.errors import ConfigError, quoted_names
 from leakscan.model import Severity
+from leakscan.sources.files import read_user_file
 
 if TYPE_CHECKING:
     from typing import Any
@@ -52,13 +53,7 @@ def load_config(path: StrPath | None) -> Config:
     if path is None:
         return Config()
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc}).") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text.") from None
+    text = read_user_file(path, "config file", ConfigError)
     import yaml
 
     try:

@@ -11,6 +11,7 @@ from leakscan.errors import RuleError, quoted_names
 from leakscan.fingerprint import secret_sha256
 from leakscan.match.engine import compile_rule_regex
 from leakscan.model import Lookalike, Placeholders, Rule, RuleSet, Severity
+from leakscan.sources.files import read_user_file
 
 if TYPE_CHECKING:
     from typing import Any
@@ -34,14 +35,7 @@ _TOP_FIELDS = {
 def load_rule_file(path: StrPath) -> RuleSet:
     """A user rule file, in the same format as `rules/stripe.yaml`."""
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise RuleError(f"{path}: cannot read the rule file ({exc.strerror or exc}).") from None
-    except UnicodeDecodeError:
-        raise RuleError(f"{path}: the rule file is not UTF-8 text.") from None
-    return parse_rule_file(text, path, builtin=False)
+    return parse_rule_file(read_user_file(path, "rule file", RuleError), path, builtin=False)
 
 
 def merge(sets: Iterable[RuleSet]) -> RuleSet:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
+from leakscan.errors import LeakscanError
 from leakscan.model import Blob, Skipped
 from leakscan.units import human_size
 
@@ -63,3 +64,14 @@ def _read_all(fd: int, size: int, max_size: int) -> bytes:
         total += len(chunks[-1])
         step = 1 << 22
     return chunks[0] if len(chunks) <= 2 and not chunks[-1] else b"".join(chunks)
+
+
+def read_user_file(path: str, what: str, error: type[LeakscanError]) -> str:
+    """A config or rule file the user named, as text; what goes wrong is `error`, one sentence."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or exc}).") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: the {what} is not UTF-8 text.") from None
