@@ -14,6 +14,7 @@ from leakscan.match.engine import DEFAULT_TIMEOUT
 DEFAULT_MAX_FILE_SIZE = "50MiB"
 FORMATS = ("text", "json", "sarif", "github")
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
+COLOR_CHOICES = ("auto", "always", "never")
 
 
 class ScanRequest(NamedTuple):
@@ -43,7 +44,9 @@ class ScanRequest(NamedTuple):
     output: str | None = None
     fail_on: str | None = None  # None: the config's, then medium
     show_secrets: bool = False
-    no_color: bool = False
+    no_color: bool = False  # same as color="never"
+    color: str = "auto"  # auto: a terminal, unless NO_COLOR (commands/scan.py:use_color)
+    redact: bool = False  # gitleaks' flag, accepted and ignored: redaction is the default
     # baseline
     baseline_path: str | None = None
     no_baseline: bool = False

@@ -34,6 +34,13 @@ GIT_ENV = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _no_forced_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's FORCE_COLOR or CLICOLOR_FORCE would colour reports the tests read as plain."""
+    for name in ("FORCE_COLOR", "CLICOLOR_FORCE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
     full_env = {**os.environ, **GIT_ENV, "HOME": str(repo.parent), **(env or {})}
     out = subprocess.run(

@@ -50,6 +50,9 @@ HOOK_LINES = [
     ["scan", ".", "--verify", "--verify-timeout", "2", "--verify-max-requests", "0",
      "--verify-concurrency", "16", "--stripe-context", "acct_1", "--report-stale"],
     ["scan", "--config", "c.yaml", "--include-ignored", "--baseline", "base.json", "-"],
+    # gitleaks' habits (issue 21)
+    ["scan", "-c", "c.yaml", "-b", "base.json", "-f", "json", "--redact", "--color", "always"],
+    ["scan", "--report-format=sarif", "--report-path=x.sarif", "--color=never", "--no-color"],
 ]  # fmt: skip
 
 
@@ -74,6 +77,9 @@ LEFT_TO_CLICK = [
     ["scan", "--output", "."],  # a directory
     ["scan", "--verify-concurrency", "17"],
     ["scan", "--nope"],
+    ["scan", "-f=json"],  # click reads the value "=json"
+    ["scan", "--color", "ALWAYS"],
+    ["scan", "--config", "."],  # a directory
     ["baseline", "."],
     ["--version"],
     [],
@@ -89,7 +95,7 @@ TOKENS = st.sampled_from(
     [flag for o in SCAN_OPTIONS for flag in o.flags]
     + ["json", "JSON", "xml", "text", "high", "Never", "0", "1", "17", "-1", "0.001", "2.5", "nan",
        "inf", "1_0", " 3", "a.py", "", "-", "--", "-x", "-qv", ".", "missing/dir", "=", "--format=json",
-       "--jobs=2", "-j=2", "--quiet=1", "--rules=", "scan", "HEAD~1..HEAD"]
+       "--jobs=2", "-j=2", "always", "ALWAYS", "--color=auto", "--quiet=1", "--rules=", "scan", "HEAD~1..HEAD"]
 )  # fmt: skip
 
 

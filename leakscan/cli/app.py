@@ -3,6 +3,7 @@ does is in `leakscan/commands/`; `cli/fast.py` runs a plain `scan` without click
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -10,13 +11,15 @@ import click
 
 from leakscan import __version__
 from leakscan.baseline.file import FILE_NAME as BASELINE_FILE
-from leakscan.cli.console import EXIT_CLEAN, guarded
+from leakscan.cli.console import EXIT_CLEAN, echo, guarded
 from leakscan.commands.baseline import run_baseline
+from leakscan.commands.completion import SHELLS, completion_script
 from leakscan.commands.event import MODES
 from leakscan.commands.rules import check_rules, list_rules
 from leakscan.commands.scan import run_scan
 from leakscan.match.engine import DEFAULT_TIMEOUT
 from leakscan.request import (
+    COLOR_CHOICES,
     DEFAULT_MAX_FILE_SIZE,
     FAIL_ON_CHOICES,
     FORMATS,
@@ -34,8 +37,23 @@ class _Cli(click.Group):
         ctx.exit(outcome if isinstance(outcome, int) else EXIT_CLEAN)
 
 
+class _Aliased(click.Option):
+    """An option that also answers to `aliases` (gitleaks' names for it), which `--help` does not
+    list: users coming from gitleaks keep their command lines, and the help stays as it was."""
+
+    def __init__(self, *args: Any, aliases: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.aliases = aliases
+        self.opts.extend(aliases)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown = copy.copy(self)
+        shown.opts = [o for o in self.opts if o not in self.aliases]
+        return click.Option.get_help_record(shown, ctx)
+
+
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="leakscan")
+@click.version_option(__version__, "-V", "--version", prog_name="leakscan")
 def cli() -> None:
     """Find leaked Stripe credentials in files, working trees and git histories."""
 
@@ -49,7 +67,7 @@ def _apply(options: list[Callable[..., object]], f: Callable[..., object]) -> Ca
 def _settings_options(f: Callable[..., object]) -> Callable[..., object]:
     """Config, rules, limits and verbosity: every scanning command has them."""
     return _apply([
-        click.option("--config", "config_path", type=str,
+        click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
                      help="Config file (default: $LEAKSCAN_CONFIG, then .leakscan.yaml at the root)."),
         click.option("--rules", "rule_files", multiple=True, type=click.Path(dir_okay=False),
                      help="Extra rule file (same format as rules/stripe.yaml); repeatable."),
@@ -89,21 +107,29 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
 
 def _report_options(f: Callable[..., object]) -> Callable[..., object]:
     return _apply([
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-                     help="Report format."),
+        click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
+                     cls=_Aliased, aliases=("--report-format",), help="Report format."),
         click.option("-o", "--output", type=click.Path(dir_okay=False),
+                     cls=_Aliased, aliases=("--report-path",),
                      help="Write the report to FILE (atomically) instead of stdout."),
         click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
                      help="Exit 1 when a finding at or above this severity is not suppressed "
                      "[default: medium]."),
         click.option("--show-secrets", is_flag=True, help="Print raw keys. Off by default."),
         click.option("--no-color", is_flag=True, help="No colour, even on a terminal."),
+        click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto",
+                     help="always: in a pipe too; never: as --no-color."),
     ], f)  # fmt: skip
+
+
+def _redact_option(f: Callable[..., object]) -> Callable[..., object]:
+    """gitleaks' --redact, accepted so its command lines work: leakscan always redacts."""
+    return click.option("--redact", is_flag=True, hidden=True)(f)
 
 
 def _baseline_options(f: Callable[..., object]) -> Callable[..., object]:
     return _apply([
-        click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+        click.option("-b", "--baseline", "baseline_path", type=click.Path(dir_okay=False),
                      help="Baseline file of known findings (default: `baseline:` in the config, "
                      f"then {BASELINE_FILE} at the root)."),
         click.option("--no-baseline", is_flag=True, help="Ignore any baseline file."),
@@ -133,6 +159,7 @@ def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
 @_report_options
 @_baseline_options
 @_verify_options
+@_redact_option
 @click.pass_context
 def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: Any) -> None:
     """Scan PATHS (default: the current directory) for Stripe keys."""
@@ -272,6 +299,7 @@ def ci() -> None:
 @_settings_options
 @_report_options
 @_baseline_options
+@_redact_option
 @click.pass_context
 def ci_github(ctx: click.Context, /, path: str, mode: str, base: str | None, head: str | None,
               sarif_file: str, **opts: Any) -> None:  # fmt: skip
@@ -291,6 +319,7 @@ def hook() -> None:
 @_settings_options
 @_report_options
 @_baseline_options
+@_redact_option
 @click.pass_context
 def hook_pre_push(ctx: click.Context, /, **opts: Any) -> None:
     """Scan the commits being pushed: $PRE_COMMIT_FROM_REF..$PRE_COMMIT_TO_REF.
@@ -300,6 +329,13 @@ def hook_pre_push(ctx: click.Context, /, **opts: Any) -> None:
     from leakscan.commands.ci import run_pre_push  # sarif-om (40-90 ms): the CI commands only
 
     ctx.exit(run_pre_push(ScanRequest(**opts)))
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(SHELLS))
+def completion(shell: str) -> None:
+    """Print the SHELL completion script, e.g. `eval "$(leakscan completion bash)"`."""
+    echo(completion_script(cli, shell), nl=False)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from leakscan.cli.console import guarded
 from leakscan.commands.scan import run_scan
 from leakscan.match.engine import DEFAULT_TIMEOUT
 from leakscan.request import (
+    COLOR_CHOICES,
     DEFAULT_MAX_FILE_SIZE,
     FAIL_ON_CHOICES,
     FORMATS,
@@ -42,7 +43,7 @@ class Option(NamedTuple):
 
 
 SCAN_OPTIONS = (
-    Option("config_path", ("--config",), "text"),
+    Option("config_path", ("-c", "--config"), "path"),
     Option("rule_files", ("--rules",), "paths", ()),
     Option("include_ignored", ("--include-ignored",), "flag", False),
     Option("max_file_size", ("--max-file-size",), "text", DEFAULT_MAX_FILE_SIZE),
@@ -56,12 +57,13 @@ SCAN_OPTIONS = (
     Option("since", ("--since",), "text"),
     Option("staged", ("--staged",), "flag", False),
     Option("jobs", ("-j", "--jobs"), "int", low=1),
-    Option("fmt", ("--format",), "choice", "text", choices=FORMATS),
-    Option("output", ("-o", "--output"), "path"),
+    Option("fmt", ("-f", "--format", "--report-format"), "choice", "text", choices=FORMATS),
+    Option("output", ("-o", "--output", "--report-path"), "path"),
     Option("fail_on", ("--fail-on",), "ichoice", choices=FAIL_ON_CHOICES),
     Option("show_secrets", ("--show-secrets",), "flag", False),
     Option("no_color", ("--no-color",), "flag", False),
-    Option("baseline_path", ("--baseline",), "path"),
+    Option("color", ("--color",), "choice", "auto", choices=COLOR_CHOICES),
+    Option("baseline_path", ("-b", "--baseline"), "path"),
     Option("no_baseline", ("--no-baseline",), "flag", False),
     Option("report_stale", ("--report-stale",), "flag", False),
     Option("verify", ("--verify",), "flag", False),
@@ -69,6 +71,7 @@ SCAN_OPTIONS = (
     Option("verify_max_requests", ("--verify-max-requests",), "int", 100, low=0),
     Option("verify_concurrency", ("--verify-concurrency",), "int", 4, low=1, high=16),
     Option("stripe_context", ("--stripe-context",), "text"),
+    Option("redact", ("--redact",), "flag", False),  # gitleaks' flag; a note, no effect
 )
 _BY_FLAG = {flag: option for option in SCAN_OPTIONS for flag in option.flags}
 

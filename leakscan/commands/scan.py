@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan import __version__
@@ -245,13 +245,7 @@ def clear_progress(request: ScanRequest) -> None:
 def finish(result: ScanResult, settings: Settings, config: Config, request: ScanRequest) -> int:
     """Render, write, summarise; return the exit code."""
     fail_on = resolve_fail_on(request, config)
-    color = (
-        request.fmt == "text"
-        and not request.no_color
-        and "NO_COLOR" not in os.environ
-        and request.output is None
-        and sys.stdout.isatty()
-    )
+    color = use_color(request, os.environ, sys.stdout.isatty())
     options = RenderOptions(
         request.show_secrets, color, fail_on, __version__, show_suppressed=request.verbose
     )
@@ -281,6 +275,21 @@ def finish(result: ScanResult, settings: Settings, config: Config, request: Scan
     return EXIT_FINDINGS if failing(result.findings, fail_on) else EXIT_CLEAN
 
 
+def use_color(request: ScanRequest, environ: Mapping[str, str], tty: bool) -> bool:
+    """Colour the text report on stdout? The first that speaks decides: --no-color or --color,
+    then NO_COLOR (no-color.org), then FORCE_COLOR (force-color.org) or CLICOLOR_FORCE other than
+    0 (bixense.com/clicolors), then whether stdout is a terminal. Empty variables say nothing."""
+    if request.fmt != "text" or request.output is not None:
+        return False  # a report file, and the machine formats, are never coloured
+    if request.no_color or request.color != "auto":
+        return not request.no_color and request.color == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR") or environ.get("CLICOLOR_FORCE", "") not in ("", "0"):
+        return True
+    return tty
+
+
 def _unreadable(result: ScanResult) -> list[Skipped]:
     return [k for k in result.summary.skipped if k.reason.startswith("unreadable")]
 
@@ -290,6 +299,9 @@ def _say_summary(
 ) -> None:
     """The lines on stderr after the report: config, excludes, skips, the summary line."""
     s = result.summary
+    if request.redact and not request.quiet:
+        echo("leakscan: note: --redact is not needed; leakscan redacts keys unless "
+             "--show-secrets is given.", err=True)  # fmt: skip
     if config.origin and not request.quiet:
         echo(config_line(config), err=True)
     if config.exclude_paths and s.files == 0 and s.blobs == 0:

@@ -1,4 +1,4 @@
-"""Human report: one block per finding, worst first; colour only when asked (a TTY, no NO_COLOR)."""
+"""Human report: one block per finding, worst first; colour when `commands/scan.py:use_color` says."""
 
 from __future__ import annotations
 
