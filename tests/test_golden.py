@@ -1,4 +1,5 @@
-"""Exact output of the text, JSON and SARIF reports for one fixed repository, working tree and history.
+"""Exact output of every report format (text, JSON, SARIF, gitleaks JSON, CSV, JUnit) for one fixed
+repository, working tree and history.
 
 The repository is built in tmp_path with fixed names, e-mails, dates and contents, and its keys from a
 seeded random generator, so commit SHAs and reports are the same on every run. Before comparing, only
@@ -34,7 +35,10 @@ from tests.conftest import b64, git, make_repo, plant, run
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("LEAKSCAN_UPDATE_GOLDEN") == "1"
 FORMATS = {"text": ("--format", "text", "--no-color"), "json": ("--format", "json"),
-           "sarif": ("--format", "sarif")}  # fmt: skip
+           "sarif": ("--format", "sarif"), "gitleaks-json": ("--format", "gitleaks-json"),
+           "csv": ("--format", "csv"), "junit": ("--format", "junit")}  # fmt: skip
+HASHED = ("json", "sarif", "csv", "junit")  # the formats that show preview and hash together
+SUFFIXES = {"text": "txt", "gitleaks-json": "gitleaks.json", "junit": "junit.xml"}
 MODES = {"worktree": (), "history": ("--history",)}
 
 # Fixed bodies: a seed per key, so the repository, its SHAs and the reports never change.
@@ -86,7 +90,7 @@ def normalise(text: str, repo: Path) -> str:
 
 
 def golden_path(mode: str, fmt: str) -> Path:
-    return GOLDEN / f"{mode}.{'txt' if fmt == 'text' else fmt}"
+    return GOLDEN / f"{mode}.{SUFFIXES.get(fmt, fmt)}"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -114,4 +118,4 @@ def test_golden_files_hold_previews_and_hashes_never_a_raw_key():
     for what, key in PLANTED.items():
         shown = {n for n, t in texts.items() if preview(key) in t and secret_sha256(key) in t}
         modes = [only[what]] if what in only else list(MODES)
-        assert shown == {f"{m}.{f}" for m in modes for f in ("json", "sarif")}, what
+        assert shown == {golden_path(m, f).name for m in modes for f in HASHED}, what

@@ -32,9 +32,30 @@ def _github(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
     return github.render(result, rules, options)
 
 
+def _gitleaks_json(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import gitleaks
+
+    return gitleaks.render(result, rules, options)
+
+
+def _csv(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import csv
+
+    return csv.render(result, rules, options)
+
+
+def _junit(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import junit
+
+    return junit.render(result, rules, options)
+
+
 RENDERERS: dict[str, Renderer] = {
     "text": text.render,
     "json": _json,
     "sarif": _sarif,
     "github": _github,
+    "gitleaks-json": _gitleaks_json,
+    "csv": _csv,
+    "junit": _junit,
 }
