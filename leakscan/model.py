@@ -162,6 +162,19 @@ class Skipped(NamedTuple):
     incomplete: bool = False  # the content was partly read or matched: the scan did not finish
 
 
+class HistoryStats(NamedTuple):
+    """What a history scan read, left out and spent its time on (`--verbose`; not in JSON)."""
+
+    refs: int  # refs (HEAD not counted)
+    commits: int  # commits in the object database
+    listed: int  # blobs in the object database
+    listed_bytes: int
+    unreachable: int = 0  # blobs read and matched, then dropped: no ref reaches them
+    unreachable_bytes: int = 0
+    full_scans: int = 0  # blobs that held a keyword and went through the rules
+    timings: tuple[tuple[str, float], ...] = ()  # (phase, seconds), in the order they ran
+
+
 class ScanSummary(NamedTuple):
     target: str
     mode: str  # worktree | staged | history | range | paths
@@ -172,6 +185,7 @@ class ScanSummary(NamedTuple):
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     stale_baseline: tuple[BaselineEntry, ...] | None = None  # with --report-stale only
+    history: HistoryStats | None = None  # history scans only
 
 
 class ScanResult(NamedTuple):

@@ -12,7 +12,10 @@ hooks.js is one column, the CRLF of restricted.env none), the end column of the 
 encoded key, the one-step raise of the test key under NEXT_PUBLIC_ (medium -> high, SARIF `error`),
 publishable keys staying info, the inline-allowed key listed as suppressed, the removed key as
 history-only in its first commit, and the base64 key in the history reports too, with the same
-severity and encoding as in the working tree's (issue 18).
+severity and encoding as in the working tree's (issue 18); the removed key's three history locations
+listed oldest author date first (its introducing commit first, though two paths sort before it and
+one later date sorts before another as text), and in the text report each remediation printed once,
+in "What to do", after the findings that share it (issue 21).
 
 To regenerate the files under tests/golden/ after an intended change, run
     LEAKSCAN_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
@@ -76,6 +79,16 @@ def build(repo: Path) -> Path:
     plant(repo, "allowed.py", f"EXAMPLE = '{k['allowed']}'  # leakscan:allow\n")
     plant(repo, "deploy/values.yaml", f"stripe:\n  token: {b64(k['encoded'])}\n")
     commit_all(repo, "add the shop", "2024-01-03T03:04:05+00:00")
+    # The removed key comes back twice, in later commits, under paths that sort before old.env; the
+    # copy's author writes from UTC+5, so its date sorts after the archive's as text though it is
+    # earlier: the text report lists the introducing commit first, then the others by date.
+    plant(repo, "backup/old.env", f"# copy\nSTRIPE_KEY={k['history']}\n")
+    commit_all(repo, "keep a copy", "2024-01-05T01:04:05+05:00")
+    (repo / "backup/old.env").unlink()
+    plant(repo, "archive/old.env", f"# archived\n\nSTRIPE_KEY={k['history']}\n")
+    commit_all(repo, "archive the copy", "2024-01-04T23:04:05+00:00")
+    (repo / "archive/old.env").unlink()
+    commit_all(repo, "drop the copy", "2024-01-06T03:04:05+00:00")
     return repo
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -127,6 +128,39 @@ def test_deleted_branch_found_only_with_unreachable(repo):
     assert any("object database" in n for n in doc["scan"]["notes"])
 
 
+def test_summary_and_verbose_say_what_a_history_scan_read_and_dropped(repo):
+    """The progress bar counts every blob read (the unreachable ones too); the summary says the
+    difference, and --verbose what was read, dropped and where the time went (issue 21)."""
+    k = keys.key("secret", "live")
+    commit_file(repo, "README.md", "hello\n", "start")
+    commit_on_branch(repo, "oops", "leak.py", f"K = '{k}'\n", "oops")
+    git(repo, "branch", "-q", "-D", "oops")
+    lost = len(f"K = '{k}'\n")
+    result = run("scan", "--history", str(repo), "--verbose", "--no-color", "--jobs", "1")
+    assert result.exit_code == 0 and k not in result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[1:4] == [
+        f"leakscan: history: 1 ref(s), 2 commit(s); 2 blobs ({6 + lost} B) in the object database",
+        (
+            "leakscan: history: 2 blobs read and matched once each, 1 of them through the rules (they "
+            "held a keyword)"
+        ),
+        (
+            f"leakscan: history: 1 blobs (6 B) scanned; 1 unreachable blobs ({lost} B) read and not "
+            "reported (--unreachable reports them)"
+        ),
+    ]
+    phases = r"listing [\d.]+s, reading and matching [\d.]+s, waiting for the walk [\d.]+s, " \
+        r"attributing [\d.]+s"  # fmt: skip
+    assert re.fullmatch(f"leakscan: history: time: {phases}", lines[4])
+    assert lines[-1] == (
+        "leakscan: 0 finding(s); 1 blobs, 6 B scanned; 1 unreachable blobs read and not reported "
+        "(--unreachable reports them) — passing (--fail-on medium)"
+    )
+    everything = run("scan", "--history", "--unreachable", str(repo), "--no-color", "--jobs", "1")
+    assert "unreachable blobs read" not in everything.stderr
+
+
 def test_blob_in_no_commit_found_with_unreachable(repo):
     k = keys.key("secret", "live")
     commit_file(repo, "README.md", "hello\n", "start")
@@ -155,7 +189,7 @@ def test_no_blob_is_read_or_scanned_twice(repo):
     rules = load_rules(())
     settings = Settings(rules, compile_matcher(rules.rules))
     r = history.open_repo(repo)
-    blobs, _ = history.all_objects(r)
+    blobs = history.all_objects(r).blobs
     expected = unique_blobs(repo)
     assert sorted(b.oid for b in blobs) == sorted(expected)
     # two worker processes, one blob per chunk: the most chances to read something twice
@@ -281,7 +315,7 @@ def test_oversized_blobs_are_skipped_with_a_note(repo):
 def test_blob_ref_sizes_come_from_git(repo):
     commit_file(repo, "a.txt", "abc\n")
     r = history.open_repo(repo)
-    blobs, _ = history.all_objects(r)
+    blobs = history.all_objects(r).blobs
     assert blobs == [BlobRef(git(repo, "rev-parse", "HEAD:a.txt"), 4)]
 
 

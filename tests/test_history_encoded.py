@@ -136,7 +136,7 @@ def test_blobs_without_an_encoded_keyword_never_reach_the_decoders(repo):
     rules = load_rules(())
     settings = Settings(rules, compile_matcher(rules.rules))
     r = history.open_repo(repo)
-    blobs, _ = history.all_objects(r)
+    blobs = history.all_objects(r).blobs
     scanned = scan_blobs(settings, r.git_dir, blobs, jobs=1)
     assert scanned.reads == 5 and scanned.full_scans == 1 and len(scanned.hits) == 1
 

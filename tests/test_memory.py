@@ -75,7 +75,7 @@ def test_blobs_are_listed_with_every_delta_after_its_base(repo):
         commit_file(repo, f"other{i % 3}.txt", text[: 2000 + i * 50])
     git(repo, "gc", "-q", "--aggressive")  # a pack with delta chains
     r = history.open_repo(repo)
-    blobs, _ = history.all_objects(r)
+    blobs = history.all_objects(r).blobs
     out = git(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype) "
               "%(deltabase)")  # fmt: skip
     base_of = {

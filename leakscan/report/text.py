@@ -6,6 +6,8 @@ from leakscan.findings import failing
 from leakscan.model import (
     BaselineEntry,
     Finding,
+    HistoryStats,
+    Location,
     RuleSet,
     ScanResult,
     ScanSummary,
@@ -24,12 +26,17 @@ _COLORS = {
 }
 _RESET = "\033[0m"
 MAX_LOCATIONS = 10  # per finding; the rest are counted
+MAX_NAMED = 6  # findings named above one remediation in "What to do"; the rest are counted
 
 
 def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
-    """A block per finding; suppressed ones are counted in one line unless asked for (--verbose)."""
+    """A block per finding; suppressed ones are counted in one line unless asked for (--verbose);
+    then "What to do": each distinct remediation once, after the findings it applies to."""
     shown = [f for f in result.findings if options.show_suppressed or f.suppressed is None]
-    blocks = [_block(f, rules, options) for f in shown]
+    advice = list(dict.fromkeys(f.remediation for f in shown if f.suppressed is None))
+    blocks = [_block(f, rules, options, advice) for f in shown]
+    if advice:
+        blocks.append(_what_to_do(shown, rules, advice))
     hidden = [f.suppressed.kind for f in result.findings if f not in shown and f.suppressed]
     if hidden:
         kinds = ", ".join(f"{hidden.count(k)} {k}" for k in sorted(set(hidden)))
@@ -38,24 +45,15 @@ def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
     return "".join(blocks)
 
 
-def _block(f: Finding, rules: RuleSet, options: RenderOptions) -> str:
+def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]) -> str:
     rule = rules.rule(f.rule_id)
     label = f.severity.label.upper()
     if options.color:
         label = f"{_COLORS[f.severity]}{label}{_RESET}"
     shown = f.secret if options.show_secrets else f.preview
     lines = [f"{label}  {rule.title}  {shown}  [{f.rule_id}]"]
-    for loc in f.locations[:MAX_LOCATIONS]:
-        where = f"{safe(loc.path)}:{loc.line}:{loc.column}"
-        if loc.repository is not None:
-            where = f"{safe(loc.repository)}: {where}"
-        if loc.commit:
-            where += f"  commit {loc.commit[:12]}"
-            if loc.author_date:
-                where += f" ({loc.author_date})"
-        if loc.encoding != "plain":
-            where += f"  [{loc.encoding}]"
-        lines.append(f"  at {where}")
+    for loc in f.locations[:MAX_LOCATIONS]:  # the introducing commit first (findings.py)
+        lines.append(f"  at {_where(loc)}")
     if len(f.locations) > MAX_LOCATIONS:
         lines.append(f"  … and {len(f.locations) - MAX_LOCATIONS} more place(s)")
     kind = f"{f.key_type}, {f.mode} mode" if f.mode else f.key_type
@@ -70,13 +68,39 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions) -> str:
     if f.suppressed is not None:
         lines.append(f"  suppressed ({f.suppressed.kind}): {f.suppressed.reason}")
     else:
-        import textwrap  # text reports only: a JSON or SARIF run does without it
-
-        wrapped = textwrap.fill(
-            f.remediation, width=100, initial_indent="  what to do: ", subsequent_indent="    "
-        )
-        lines.append(wrapped)
+        lines.append(f"  what to do: [{advice.index(f.remediation) + 1}] below")
     return "\n".join(lines) + "\n\n"
+
+
+def _where(loc: Location) -> str:
+    where = f"{safe(loc.path)}:{loc.line}:{loc.column}"
+    if loc.repository is not None:
+        where = f"{safe(loc.repository)}: {where}"
+    if loc.commit:
+        where += f"  commit {loc.commit[:12]}"
+        if loc.author_date:
+            where += f" ({loc.author_date})"
+    if loc.encoding != "plain":
+        where += f"  [{loc.encoding}]"
+    return where
+
+
+def _what_to_do(shown: list[Finding], rules: RuleSet, advice: list[str]) -> str:
+    """Each remediation once, numbered as the findings' pointers say, headed by the findings it is
+    for (rule title and preview; never the raw key, even with --show-secrets)."""
+    import textwrap  # text reports only: a JSON or SARIF run does without it
+
+    parts = ["What to do\n"]
+    for number, text in enumerate(advice, 1):
+        applies = [f for f in shown if f.suppressed is None and f.remediation == text]
+        named = [f"{rules.rule(f.rule_id).title} {f.preview}" for f in applies[:MAX_NAMED]]
+        if len(applies) > MAX_NAMED:
+            named.append(f"{len(applies) - MAX_NAMED} more")
+        head = textwrap.fill(f"[{number}] for {', '.join(named)}:", width=100,
+                             subsequent_indent="    ")  # fmt: skip
+        body = textwrap.fill(text, width=100, initial_indent="    ", subsequent_indent="    ")
+        parts.append(f"\n{head}\n{body}\n")
+    return "".join(parts) + "\n"
 
 
 def summary_line(result: ScanResult, fail_on: Severity | None) -> str:
@@ -99,6 +123,8 @@ def summary_line(result: ScanResult, fail_on: Severity | None) -> str:
         parts.append(f"verified: {tally}")
     if s.skipped:
         parts.append(f"{len(s.skipped)} skipped (see --verbose)")
+    if s.history is not None and s.history.unreachable:
+        parts.append(unreachable_phrase(s.history))
     verdict = "failing" if failing(result.findings, fail_on) else "passing"
     threshold = f"--fail-on {fail_on.label}" if fail_on is not None else "--fail-on never"
     return f"leakscan: {'; '.join(parts)} — {verdict} ({threshold})"
@@ -106,9 +132,36 @@ def summary_line(result: ScanResult, fail_on: Severity | None) -> str:
 
 def verbose_lines(summary: ScanSummary) -> list[str]:
     lines = [f"leakscan: scanned {summary.target} ({summary.mode}) in {summary.seconds:.2f}s"]
+    if summary.history is not None:
+        lines += history_lines(summary, summary.history)
     lines += [f"leakscan: note: {n}" for n in summary.notes]
     lines += [f"leakscan: skipped {safe(k.path)}: {k.reason}" for k in summary.skipped]
     return lines
+
+
+def history_lines(summary: ScanSummary, h: HistoryStats) -> list[str]:
+    """What a history scan read, what it left out and why, and where its time went (what it did not
+    read, binary and large blobs, is in the notes that follow)."""
+    listed = f"{h.listed} blobs ({human_size(h.listed_bytes)})"
+    read = f"{summary.blobs + h.unreachable} blobs read and matched once each"
+    lines = [
+        f"leakscan: history: {h.refs} ref(s), {h.commits} commit(s); {listed} in the object database",
+        f"leakscan: history: {read}, {h.full_scans} of them through the rules (they held a keyword)",
+    ]
+    if h.unreachable:
+        scanned = f"{summary.blobs} blobs ({human_size(summary.bytes)}) scanned"
+        dropped = f"{h.unreachable} unreachable blobs ({human_size(h.unreachable_bytes)})"
+        lines.append(f"leakscan: history: {scanned}; {dropped} read and not reported "
+                     "(--unreachable reports them)")  # fmt: skip
+    times = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in h.timings)
+    lines.append(f"leakscan: history: time: {times}")
+    return lines
+
+
+def unreachable_phrase(h: HistoryStats) -> str:
+    """Why the progress bar counted more blobs than the summary: every object was read while the walk
+    found which ones a ref reaches."""
+    return f"{h.unreachable} unreachable blobs read and not reported (--unreachable reports them)"
 
 
 def safe(text: str) -> str:

@@ -11,14 +11,14 @@ from typing import NamedTuple
 from leakscan.errors import UsageError
 from leakscan.findings import Occurrence, from_occurrences
 from leakscan.match.needles import has_encoded_keyword
-from leakscan.model import ScanResult, ScanSummary, Skipped
+from leakscan.model import HistoryStats, ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
 from leakscan.settings import Settings
 from leakscan.sources import history
 from leakscan.sources.attribution import Seen, introductions
 from leakscan.sources.git import BlobRef, cat_blobs
-from leakscan.sources.history import Reachable, Repo
+from leakscan.sources.history import Objects, Reachable, Repo
 from leakscan.units import excluded, human_size
 
 # (total blobs, total bytes) -> the callback to report progress to, or None for no progress bar
@@ -52,26 +52,47 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     if not history.has_refs(repo) and not unreachable:
         notes.append("empty repository: there are no commits to scan")
         return _empty(repo, "history", notes, started)
+    refs = sum(name != "HEAD" for name, _ in history.ref_tips(repo))
     walk = None if unreachable else history.start_walk(repo, ["--all"])
     try:
-        blobs, commits = history.all_objects(repo, with_commits=unreachable)
-        wanted, big = _by_size(blobs, options.max_size)
+        listed = history.all_objects(repo, with_commits=unreachable)
+        wanted, big = _by_size(listed.blobs, options.max_size)
+        laps = [started, time.monotonic()]
         scanned = _scan_all(settings, repo, wanted, options)
+        laps.append(time.monotonic())
         reachable = history.finish_walk(repo, walk) if walk is not None else None
+        laps.append(time.monotonic())
     finally:
         if walk is not None:
             history.stop_walk(walk)
     dangling: list[str] = []
+    dropped: list[BlobRef] = []
     if reachable is not None:
-        scanned = _only(scanned, reachable, [b for b in wanted if b.oid not in reachable])
+        dropped = [b for b in wanted if b.oid not in reachable]
+        scanned = _only(scanned, reachable, dropped)
         big = [b for b in big if b.oid in reachable]
     elif scanned.hits:
-        dangling = history.unreachable_commits(repo, commits)
+        dangling = history.unreachable_commits(repo, listed.commits)
     if unreachable:
         notes.append("included every object in the object database, also those no ref reaches")
     notes += _size_note(big, options)
     plan = Plan(("--all",), history.resolve_commit(repo, "HEAD"), tuple(notes))
-    return _result(settings, repo, "history", scanned, plan, options, started, dangling)
+    stats = _stats(refs, listed, dropped, scanned, laps)
+    return _result(settings, repo, "history", scanned, plan, options, started, dangling, stats)
+
+
+def _stats(
+    refs: int, listed: Objects, dropped: list[BlobRef], scanned: BlobScan, laps: Sequence[float]
+) -> HistoryStats:
+    """What `scan_history` read and dropped; `laps` are its clock readings: listing (the walk starts
+    with it, on another core), reading and matching, then what was left of the walk."""
+    phases = ("listing", "reading and matching", "waiting for the walk")
+    return HistoryStats(
+        refs=refs, commits=listed.commit_count, listed=len(listed.blobs),
+        listed_bytes=sum(b.size for b in listed.blobs), unreachable=len(dropped),
+        unreachable_bytes=sum(b.size for b in dropped), full_scans=scanned.full_scans,
+        timings=tuple((name, end - start) for name, start, end in zip(phases, laps, laps[1:])),
+    )  # fmt: skip
 
 
 def _only(scanned: BlobScan, reachable: Reachable, dropped: list[BlobRef]) -> BlobScan:
@@ -186,10 +207,15 @@ def _result(
     options: Options,
     started: float,
     dangling: Sequence[str] = (),
+    stats: HistoryStats | None = None,
 ) -> ScanResult:
     notes = list(plan.notes) + _scan_notes(scanned)
+    attributing = time.monotonic()
     seen = introductions(repo, set(scanned.hits), plan.revs, dangling)
     occurrences, skipped, at_head = _place_all(settings, repo, scanned, seen, plan, options)
+    if stats is not None:
+        spent = ("attributing", time.monotonic() - attributing)
+        stats = stats._replace(timings=(*stats.timings, spent))
     if plan.head is not None:
         _, gitlinks = history.head_tree(repo, plan.head)
         if gitlinks:
@@ -199,7 +225,7 @@ def _result(
     summary = ScanSummary(
         target=repo.root, mode=mode, files=0, blobs=scanned.reads, bytes=scanned.bytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),
-        seconds=time.monotonic() - started,
+        seconds=time.monotonic() - started, history=stats,
     )  # fmt: skip
     return ScanResult(
         summary,
@@ -273,7 +299,7 @@ def blobs_of(repo: Repo, revs: Sequence[str] | None) -> list[BlobRef]:
         if not history.has_refs(repo):
             return []
         reachable = history.reachable_ids(repo, ["--all"])
-        return [b for b in history.all_objects(repo)[0] if b.oid in reachable]
+        return [b for b in history.all_objects(repo).blobs if b.oid in reachable]
     return history.range_blobs(repo, revs)
 
 

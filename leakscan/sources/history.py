@@ -135,7 +135,16 @@ def count_commits(repo: Repo, revs: Sequence[str]) -> int:
     return int(out.strip() or 0)
 
 
-def all_objects(repo: Repo, with_commits: bool = True) -> tuple[list[BlobRef], list[str]]:
+class Objects(NamedTuple):
+    """What the object database holds: its blobs (delta-chain order, with sizes), its commit ids (if
+    asked for) and how many commits there are (always)."""
+
+    blobs: list[BlobRef]
+    commits: list[str]
+    commit_count: int
+
+
+def all_objects(repo: Repo, with_commits: bool = True) -> Objects:
     """Every blob (in delta-chain order, with sizes) and every commit id (if `with_commits`) in the
     object database. Streamed: only those are kept, never the listing of every object."""
     lines = git_lines(
@@ -150,6 +159,7 @@ def all_objects(repo: Repo, with_commits: bool = True) -> tuple[list[BlobRef], l
     parent = array("l")  # parent[i]: index of blobs[i]'s delta base among blobs, or -1
     later: list[tuple[int, str]] = []  # deltas whose base was not listed yet (rare)
     commits: list[str] = []
+    commit_count = 0
     for line in lines:
         fields = line.split()
         kind = fields[1] if len(fields) > 1 else b""
@@ -162,14 +172,16 @@ def all_objects(repo: Repo, with_commits: bool = True) -> tuple[list[BlobRef], l
             index[oid] = len(blobs)
             parent.append(j)
             blobs.append(BlobRef(oid, int(fields[2])))
-        elif kind == b"commit" and with_commits:
-            commits.append(fields[0].decode("ascii"))
+        elif kind == b"commit":
+            commit_count += 1
+            if with_commits:
+                commits.append(fields[0].decode("ascii"))
         elif kind == b"missing":
             raise SourceError(unreadable_object(repo, fields[0].decode("ascii", "replace")))
     for i, base in later:
         parent[i] = index.get(base, -1)
     del index
-    return delta_order(blobs, parent), commits
+    return Objects(delta_order(blobs, parent), commits, commit_count)
 
 
 def delta_order(blobs: Sequence[BlobRef], parent: Sequence[int]) -> list[BlobRef]:
@@ -279,7 +291,7 @@ def range_blobs(
     if not ids:
         return []
     if len(ids) > pack_order_above:
-        blobs, commits = all_objects(repo)
+        blobs, commits, _ = all_objects(repo)
         in_pack_order = [b for b in blobs if b.oid in ids]  # delta-chain order
         leftover = ids - {b.oid for b in in_pack_order} - set(commits)
         _check_objects(repo, leftover)  # tags, or blobs that are missing: say so
