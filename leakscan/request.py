@@ -43,6 +43,7 @@ class ScanRequest(NamedTuple):
     fmt: str = "text"
     output: str | None = None
     fail_on: str | None = None  # None: the config's, then medium
+    strict: bool = False  # any skipped file, blob or submodule makes the scan exit 2
     show_secrets: bool = False
     no_color: bool = False  # same as color="never"
     color: str = "auto"  # auto: a terminal, unless NO_COLOR (commands/scan.py:use_color)

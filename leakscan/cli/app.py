@@ -160,6 +160,8 @@ def _verify_options(f: Callable[..., object]) -> Callable[..., object]:
 @_baseline_options
 @_verify_options
 @_redact_option
+@click.option("--strict", is_flag=True,
+              help="Exit 2 when anything was skipped (too large, unreadable, a submodule, ...).")  # fmt: skip
 @click.pass_context
 def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: Any) -> None:
     """Scan PATHS (default: the current directory) for Stripe keys."""

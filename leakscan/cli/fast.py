@@ -60,6 +60,7 @@ SCAN_OPTIONS = (
     Option("fmt", ("-f", "--format", "--report-format"), "choice", "text", choices=FORMATS),
     Option("output", ("-o", "--output", "--report-path"), "path"),
     Option("fail_on", ("--fail-on",), "ichoice", choices=FAIL_ON_CHOICES),
+    Option("strict", ("--strict",), "flag", False),
     Option("show_secrets", ("--show-secrets",), "flag", False),
     Option("no_color", ("--no-color",), "flag", False),
     Option("color", ("--color",), "choice", "auto", choices=COLOR_CHOICES),

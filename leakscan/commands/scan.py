@@ -272,6 +272,13 @@ def finish(result: ScanResult, settings: Settings, config: Config, request: Scan
             "leakscan: error: nothing could be read; check the permissions of the target.", err=True
         )
         return EXIT_ERROR
+    if request.strict and s.skipped:
+        echo(
+            f"leakscan: error: --strict: {text_report.skipped_phrase(s.skipped)}; "
+            "run with --verbose to list them.",
+            err=True,
+        )
+        return EXIT_ERROR
     return EXIT_FINDINGS if failing(result.findings, fail_on) else EXIT_CLEAN
 
 

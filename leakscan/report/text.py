@@ -12,6 +12,7 @@ from leakscan.model import (
     ScanResult,
     ScanSummary,
     Severity,
+    Skipped,
     Verification,
 )
 from leakscan.report.options import RenderOptions
@@ -122,12 +123,42 @@ def summary_line(result: ScanResult, fail_on: Severity | None) -> str:
         tally = ", ".join(f"{verified.count(s)} {s}" for s in ("live", "revoked", "unknown"))
         parts.append(f"verified: {tally}")
     if s.skipped:
-        parts.append(f"{len(s.skipped)} skipped (see --verbose)")
+        parts.append(skipped_phrase(s.skipped))
     if s.history is not None and s.history.unreachable:
         parts.append(unreachable_phrase(s.history))
     verdict = "failing" if failing(result.findings, fail_on) else "passing"
     threshold = f"--fail-on {fail_on.label}" if fail_on is not None else "--fail-on never"
     return f"leakscan: {'; '.join(parts)} — {verdict} ({threshold})"
+
+
+# What a skip's reason starts with -> the kind the summary line counts it under.
+SKIP_KINDS = (
+    ("larger than", "too large"),
+    ("unreadable", "unreadable"),
+    ("not a regular file", "not a regular file"),
+    ("symlink", "symlink"),
+    ("submodule not checked out", "submodule not checked out"),
+    ("submodule not scanned", "submodule not scanned"),
+    ("a submodule or nested repository", "nested repository"),
+)
+
+
+def skip_kind(reason: str) -> str:
+    """The kind of a skip as the summary line names it; an unknown reason is its own kind."""
+    for start, kind in SKIP_KINDS:
+        if reason.startswith(start):
+            return kind
+    return "incomplete" if "timed out" in reason else reason.split(":", 1)[0].split(" (", 1)[0]
+
+
+def skipped_phrase(skipped: tuple[Skipped, ...]) -> str:
+    """`3 skipped (2 too large, 1 symlink)`: every kind of skip named and counted, most first."""
+    counts: dict[str, int] = {}
+    for k in skipped:
+        kind = skip_kind(k.reason)
+        counts[kind] = counts.get(kind, 0) + 1
+    kinds = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return f"{len(skipped)} skipped ({', '.join(f'{n} {safe(kind)}' for kind, n in kinds)})"
 
 
 def verbose_lines(summary: ScanSummary) -> list[str]:

@@ -198,6 +198,18 @@ def _scan_all(
     return scan_blobs(settings, repo.git_dir, wanted, options.jobs, progress)
 
 
+def _submodules(repo: Repo, revs: Sequence[str]) -> list[Skipped]:
+    """Each submodule the scanned commits record, once, with its newest recorded commit."""
+    commits: dict[str, list[str]] = {}
+    for path, commit in history.gitlinks(repo, revs):
+        commits.setdefault(path, []).append(commit)
+    return [
+        Skipped(path, f"submodule not scanned (commit {ids[0]}"
+                + (f", and {len(ids) - 1} other recorded commit(s))" if len(ids) > 1 else ")"))
+        for path, ids in commits.items()
+    ]  # fmt: skip
+
+
 def _result(
     settings: Settings,
     repo: Repo,
@@ -222,6 +234,8 @@ def _result(
             notes.append(
                 f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own"
             )
+    if plan.revs:
+        skipped += _submodules(repo, plan.revs)
     summary = ScanSummary(
         target=repo.root, mode=mode, files=0, blobs=scanned.reads, bytes=scanned.bytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),

@@ -334,6 +334,28 @@ def head_tree(repo: Repo, commit: str) -> tuple[set[str], int]:
     return blobs, gitlinks
 
 
+def gitlinks(repo: Repo, revs: Sequence[str]) -> list[tuple[str, str]]:
+    """(path, commit) of every submodule the commits of `revs` record, newest first, once each. Only
+    histories that ever had a `.gitmodules` are diffed: the check is one path-limited walk, a
+    full diff of every commit is not (a gitlink added without `.gitmodules` is not listed)."""
+    probe = [*repo.rev_list(), "-1", *revs, "--", ".gitmodules"]
+    if not run_git(repo.git_dir, probe, "look for submodules").strip():
+        return []
+    out = run_git(repo.git_dir, ["log", "--format=", "--raw", "-z", "--no-abbrev", "--no-renames",
+                                 "--root", "-m", "--no-ext-diff", "--no-textconv", *revs],
+                  "list the submodules")  # fmt: skip
+    found: dict[tuple[str, str], None] = {}
+    fields = iter(out.split(b"\0"))
+    for meta in fields:
+        parts = meta.lstrip(b"\n").split(b" ")
+        if not parts[0].startswith(b":") or len(parts) != 5:
+            continue
+        path = next(fields, b"")
+        if parts[1] == GITLINK.encode() and not parts[4].startswith(b"D"):
+            found.setdefault((display_path(os.fsdecode(path)), parts[3].decode("ascii")), None)
+    return list(found)
+
+
 def tree_blobs(repo: Repo, commit: str) -> list[tuple[str, str]]:
     """(oid, path) of every file in `commit`'s tree."""
     out = run_git(repo.git_dir, ["ls-tree", "-r", "-z", "--full-tree", commit], "read HEAD's tree")

@@ -76,15 +76,15 @@ def entries(
 ) -> Iterator[Entry | Skipped]:
     """Every file the plan covers, once, in a stable order, without reading any of them."""
     seen: set[str] = set()
-    unreadable_dirs: dict[str, str] = {}
+    skips: dict[str, str] = {}  # path -> why it was listed and not read
     for target in plan.targets:
-        for full, rel in _listed(plan, target, include_ignored, unreadable_dirs):
+        for full, rel in _listed(plan, target, include_ignored, skips):
             shown = display_path(rel) if rel is not None else _shown(full, plan.root)
             if shown in seen or (excludes and excluded(shown, excludes)):
                 continue
             seen.add(shown)
-            if full in unreadable_dirs:  # reported as such, never silently empty
-                yield Skipped(shown, f"unreadable: {unreadable_dirs[full]}")
+            if full in skips:  # reported as such, never silently empty
+                yield Skipped(shown, skips[full])
             else:
                 yield Entry(full, shown, rel is None and full == target)
 
@@ -99,40 +99,40 @@ def read_entry(entry: Entry, max_size: int) -> Blob | Skipped:
 
 
 def _listed(
-    plan: Plan, target: str, include_ignored: bool, unreadable: dict[str, str]
+    plan: Plan, target: str, include_ignored: bool, skips: dict[str, str]
 ) -> Iterator[tuple[str, str | None]]:
     """(path to open, path relative to the plan's root when known cheaply, else None)."""
     if target != plan.root or not os.path.isdir(target) or os.path.islink(target):
-        yield from ((full, None) for full in _expand(target, include_ignored, unreadable))
+        yield from ((full, None) for full in _expand(target, include_ignored, skips))
         return
     top = os.path.normpath(target)
     if plan.mode == "worktree":  # the root is a git work tree: git lists paths relative to it
-        for name in _git_files(target, include_ignored):
+        for name in _repo_files(top, "", include_ignored, skips):
             yield os.path.join(top, name), name
         return
     prefix = top + os.sep
     cut = len(prefix)
-    for path in _walk_paths(top, unreadable):
+    for path in _walk_paths(top, skips):
         yield path, path[cut:] if path.startswith(prefix) else None
 
 
-def _expand(target: str, include_ignored: bool, unreadable: dict[str, str]) -> Iterator[str]:
+def _expand(target: str, include_ignored: bool, skips: dict[str, str]) -> Iterator[str]:
     if not os.path.isdir(target) or os.path.islink(target):
         yield target
         return
     if git_toplevel(target) is not None:
-        names = _git_files(target, include_ignored)
+        names = _repo_files(target, "", include_ignored, skips)
         yield from (_clean(os.path.join(target, name)) for name in names)
     else:
-        yield from _walk_paths(target, unreadable)
+        yield from _walk_paths(target, skips)
 
 
-def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
+def _walk_paths(top: str, skips: dict[str, str]) -> Iterator[str]:
     """Files (and symlinked directories) under `top`, sorted per directory, depth first as `os.walk`
     visits them; strings, no pathlib. One `scandir` per directory, no `lstat` per entry and no
     `os.path.join` (each entry's `path` is `directory/name` already): a third of what `os.walk` plus
     `islink` cost. Directories that cannot be listed are yielded last, with their error recorded in
-    `unreadable`."""
+    `skips`."""
     errors: list[OSError] = []
     stack = [top]
     while stack:
@@ -159,7 +159,7 @@ def _walk_paths(top: str, unreadable: dict[str, str]) -> Iterator[str]:
     for err in errors:
         if err.filename:
             name = os.fsdecode(err.filename)
-            unreadable[name] = err.strerror or str(err)
+            skips[name] = f"unreadable: {err.strerror or err}"
             yield name
 
 
@@ -215,15 +215,42 @@ def _git(directory: StrPath, *args: str) -> Completed:
     return run(["-C", os.fspath(directory), *args])
 
 
-def _git_files(directory: str, include_ignored: bool) -> list[str]:
+def _repo_files(top: str, sub: str, include_ignored: bool, skips: dict[str, str]) -> list[str]:
+    """The files of the repository at `top/sub` as git lists them, relative to `top`, with each
+    checked-out submodule's files (as its own git lists them) in place of its gitlink; a submodule
+    with no checkout is recorded in `skips`."""
+    directory = os.path.join(top, sub) if sub else top
+    names, links = _git_files(directory, include_ignored)
+    found = [sub + name for name in names]
+    for link in links:
+        path = sub + link
+        full = os.path.join(top, path)
+        if os.path.lexists(os.path.join(full, ".git")) and not os.path.islink(full):
+            found += _repo_files(top, path + "/", include_ignored, skips)
+        else:
+            skips[full] = skips[_clean(full)] = (
+                "submodule not checked out"  # as either lister names it
+            )
+            found.append(path)
+    return sorted(set(found))
+
+
+def _git_files(directory: str, include_ignored: bool) -> tuple[list[str], list[str]]:
+    """(files, submodule paths): tracked and untracked (not ignored, unless `include_ignored`)."""
     exclude = () if include_ignored else ("--exclude-standard",)
     out = _git(directory, "ls-files", "-z", "--cached", "--others", *exclude)
-    if out.returncode != 0:
+    links = _git(directory, "ls-files", "-z", "--stage") if out.returncode == 0 else out
+    if out.returncode != 0 or links.returncode != 0:
         message = os.fsdecode(out.stderr).strip().splitlines()
         detail = message[-1] if message else f"exit {out.returncode}"
         raise SourceError(f"{directory}: git could not list the files ({detail}).")
-    names = [os.fsdecode(n) for n in out.stdout.split(b"\0") if n]
-    return sorted(set(names))
+    gitlinks = {
+        os.fsdecode(entry.split(b"\t", 1)[1])
+        for entry in links.stdout.split(b"\0")
+        if entry.startswith(b"160000 ")
+    }
+    names = {os.fsdecode(n) for n in out.stdout.split(b"\0") if n} - gitlinks
+    return sorted(names), sorted(gitlinks)
 
 
 def _git_problem(path: str) -> str:
