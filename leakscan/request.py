@@ -39,6 +39,10 @@ class ScanRequest(NamedTuple):
     since: str | None = None
     staged: bool = False
     jobs: int | None = None  # None: as many as the scan can use
+    fetch_missing: bool = (
+        False  # a partial clone: download its missing objects (one fetch), scan them
+    )
+    no_fetch: bool = False  # the default said explicitly: missing objects stop the scan (exit 2)
     # report
     fmt: str = "text"
     output: str | None = None

@@ -360,20 +360,51 @@ def test_submodules_are_skipped_with_a_note(repo, tmp_path):
     assert any("1 submodule(s) at HEAD not scanned" in n for n in doc["scan"]["notes"])
 
 
-def test_partial_clone_is_noted_and_nothing_is_fetched(repo, tmp_path):
-    k = keys.key("secret", "live")
-    commit_file(repo, "a.py", f"K = '{k}'\n", "old key")
-    commit_file(repo, "a.py", "K = None\n", "removed")
+def partial_clone(repo: Path, tmp_path: Path) -> Path:
+    """A `--filter=blob:none` clone of `repo`, whose history holds a live key in a deleted file."""
+    commit_file(repo, "README.md", "start\n", "start")
+    commit_file(repo, "a.py", f"K = '{keys.key('secret', 'live')}'\n", "old key")
+    git(repo, "rm", "-q", "a.py")
+    commit_file(repo, "NEWS.md", "hi\n", "removed")
     git(repo, "config", "uploadpack.allowFilter", "true")
     partial = tmp_path / "partial"
-    subprocess.run(["git", "clone", "-q", "--filter=blob:none", f"file://{repo}", str(partial)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(["git", "-c", "protocol.file.allow=always", "clone", "-q", "--filter=blob:none",
+                    f"file://{repo}", str(partial)], check=True, capture_output=True)  # fmt: skip
+    return partial
+
+
+def test_partial_clone_missing_blobs_stop_the_scan_and_nothing_is_fetched(repo, tmp_path):
+    partial = partial_clone(repo, tmp_path)
     before = git(partial, "count-objects", "-v")
-    code, doc, _ = scan_json("--history", str(partial), jobs=1)
-    assert code == 0 and any(n.startswith("partial clone") for n in doc["scan"]["notes"])
+    for args in (("--history",), ("--history", "--no-fetch"), ("--range", "HEAD~2..HEAD")):
+        result = run("scan", *args, str(partial), "--jobs", "1")
+        assert result.exit_code == 2, args
+        assert "1 object(s) of this partial clone were never downloaded" in result.stderr
+        assert "--fetch-missing" in result.stderr and "passing" not in result.stderr
     assert git(partial, "count-objects", "-v") == before  # the old blob was not fetched
-    code, doc, _ = scan_json("--range", "HEAD~1..HEAD", str(partial), jobs=1)
-    assert code == 0 and git(partial, "count-objects", "-v") == before
+    code, doc, _ = scan_json(
+        "--range", "HEAD~1..HEAD", str(partial), jobs=1
+    )  # needs only present ones
+    assert (
+        code == 0
+        and "partial clone: every object the scan reads was present" in doc["scan"]["notes"]
+    )
+
+
+def test_partial_clone_fetch_missing_downloads_once_and_finds_the_key(repo, tmp_path):
+    partial = partial_clone(repo, tmp_path)
+    code, doc, err = scan_json("--history", "--fetch-missing", str(partial), jobs=1)
+    assert code == 1 and [f["rule_id"] for f in doc["findings"]] == ["stripe.secret-key.live"]
+    assert "fetched 1 missing object(s) (" in err
+    assert "partial clone: 1 missing object(s) fetched from its promisor remote and scanned" in doc[
+        "scan"]["notes"]  # fmt: skip
+    code, doc, err = scan_json("--history", str(partial), jobs=1)  # now present: no fetch, no stop
+    assert code == 1 and "fetched" not in err
+
+
+def test_fetch_missing_and_no_fetch_together_are_a_usage_error(repo):
+    result = run("scan", "--history", "--fetch-missing", "--no-fetch", str(repo))
+    assert result.exit_code == 2 and "contradict each other" in result.stderr
 
 
 def test_a_documentation_sample_gone_from_head_is_not_told_to_rotate(repo):
@@ -387,3 +418,13 @@ def test_a_documentation_sample_gone_from_head_is_not_told_to_rotate(repo):
     leaked = by_preview[key[:8] + "…" + key[-4:]]
     assert not public["present_at_head"] and public["remediation"].startswith("Nothing to rotate")
     assert leaked["remediation"].startswith("This key is in the repository's history only")
+
+
+def test_fetch_missing_never_runs_the_repositorys_upload_pack_or_helpers(repo, tmp_path):
+    partial = partial_clone(repo, tmp_path)
+    marker = tmp_path / "ran"
+    hostile = f"sh -c 'touch {marker}; exec git-upload-pack \"$@\"' x"
+    git(partial, "config", "remote.origin.uploadpack", hostile)
+    git(partial, "config", "credential.helper", f"!touch {marker}")
+    code, _doc, err = scan_json("--history", "--fetch-missing", str(partial), jobs=1)
+    assert code == 1 and "fetched 1 missing object(s)" in err and not marker.exists()

@@ -101,6 +101,12 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("-j", "--jobs", type=click.IntRange(min=1),
                      help="Worker processes [default: the number of CPUs; one for small "
                      "working-tree scans]."),
+        click.option("--fetch-missing", is_flag=True,
+                     help="A partial clone (--filter=blob:none): download the objects the history "
+                     "needs that it never had, in one fetch from its promisor remote, and scan them."),
+        click.option("--no-fetch", is_flag=True,
+                     help="The default, said explicitly: a partial clone's missing objects stop the "
+                     "scan (exit 2) instead of being fetched."),
         _settings_options,
     ], f)  # fmt: skip
 

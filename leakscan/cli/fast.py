@@ -57,6 +57,8 @@ SCAN_OPTIONS = (
     Option("since", ("--since",), "text"),
     Option("staged", ("--staged",), "flag", False),
     Option("jobs", ("-j", "--jobs"), "int", low=1),
+    Option("fetch_missing", ("--fetch-missing",), "flag", False),
+    Option("no_fetch", ("--no-fetch",), "flag", False),
     Option("fmt", ("-f", "--format", "--report-format"), "choice", "text", choices=FORMATS),
     Option("output", ("-o", "--output", "--report-path"), "path"),
     Option("fail_on", ("--fail-on",), "ichoice", choices=FAIL_ON_CHOICES),

@@ -28,7 +28,7 @@ from leakscan.scan.content import scan_items
 from leakscan.scan.interrupt import interrupt_guard, until_interrupted
 from leakscan.settings import load_settings, resolve_fail_on
 from leakscan.settings.config import FILE_NAME, Config
-from leakscan.units import display_path, parse_size
+from leakscan.units import display_path, human_size, parse_size
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -76,6 +76,8 @@ def scan_sources(request: ScanRequest, *, use_baseline: bool) -> Scanned:
         )
     if request.unreachable and not request.history:
         raise UsageError("--unreachable only applies to --history.")
+    if request.fetch_missing and request.no_fetch:
+        raise UsageError("--fetch-missing and --no-fetch contradict each other; choose one.")
     if request.staged:
         return scan_staged(request, use_baseline=use_baseline)
     if any(chosen):
@@ -146,6 +148,8 @@ def collect_git(
         max_size=parse_size(request.max_file_size),
         excludes=loaded.config.exclude_paths,
         start_progress=progress_starter(request),
+        fetch_missing=request.fetch_missing,
+        on_fetched=say_fetched,
     )
     try:
         with interrupt_guard():
@@ -210,6 +214,11 @@ def verify_findings(result: ScanResult, settings: Settings, request: ScanRequest
         echo(text_report.verify_warning(len(secrets), options.base_url), err=True)
     results = client.verify_keys(secrets, options)
     return result._replace(findings=policy.apply(result.findings, results))
+
+
+def say_fetched(objects: int, nbytes: int) -> None:
+    echo(f"leakscan: fetched {objects} missing object(s) ({human_size(nbytes)}) of the partial "
+         "clone from its promisor remote", err=True)  # fmt: skip
 
 
 def progress_starter(request: ScanRequest) -> ProgressStarter | None:

@@ -8,14 +8,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from leakscan.errors import UsageError
+from leakscan.errors import SourceError, UsageError
 from leakscan.findings import Occurrence, from_occurrences
 from leakscan.match.needles import has_encoded_keyword
 from leakscan.model import HistoryStats, ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
 from leakscan.settings import Settings
-from leakscan.sources import history
+from leakscan.sources import history, promisor
 from leakscan.sources.attribution import Seen, introductions
 from leakscan.sources.git import BlobRef, cat_blobs
 from leakscan.sources.history import Objects, Reachable, Repo
@@ -30,6 +30,10 @@ class Options(NamedTuple):
     max_size: int
     excludes: tuple[str, ...] = ()
     start_progress: StartProgress | None = None
+    fetch_missing: bool = (
+        False  # a partial clone: download the objects it never had, then scan them
+    )
+    on_fetched: Callable[[int, int], None] | None = None  # (objects, bytes) once they are fetched
 
 
 class Plan(NamedTuple):
@@ -48,7 +52,7 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     has few or none, and the walk no longer delays the scan)."""
     started = time.monotonic()
     repo = history.open_repo(path)
-    notes = _repo_notes(repo)
+    notes = _repo_notes(repo, _download(repo, ("--all",), options))
     if not history.has_refs(repo) and not unreachable:
         notes.append("empty repository: there are no commits to scan")
         return _empty(repo, "history", notes, started)
@@ -107,7 +111,8 @@ def scan_range(settings: Settings, path: Path, spec: str, options: Options) -> S
     started = time.monotonic()
     repo = history.open_repo(path)
     plan = plan_range(repo, spec)
-    notes = _repo_notes(repo) + list(plan.notes)
+    fetched = _download(repo, plan.revs, options) if plan.revs else 0
+    notes = _repo_notes(repo, fetched) + list(plan.notes)
     plan = Plan(plan.revs, plan.head, tuple(notes))
     if not plan.revs:
         return _empty(repo, "range", notes, started)
@@ -161,11 +166,35 @@ def _new_branch(repo: Repo, head: str, what: str) -> Plan:
     return Plan((head,), head, (note,))
 
 
-def _repo_notes(repo: Repo) -> list[str]:
+def _download(repo: Repo, revs: Sequence[str], options: Options) -> int:
+    """A partial clone's objects that `revs` reach and it never downloaded: fetched in one batch with
+    `fetch_missing` (how many), else the scan stops with a sentence (exit 2), never a pass. A second
+    batch only if a fetched tree names blobs that are missing too (a `tree:0` clone)."""
+    fetched = 0
+    missing = promisor.missing_objects(repo, revs)
+    for _ in range(2):
+        if not missing or not options.fetch_missing:
+            break
+        nbytes = promisor.fetch_objects(repo, missing)
+        fetched += len(missing)
+        if options.on_fetched is not None:
+            options.on_fetched(len(missing), nbytes)
+        missing = promisor.missing_objects(repo, revs)
+    if not missing:
+        return fetched
+    raise SourceError(promisor.not_downloaded(repo, len(missing)))
+
+
+def _repo_notes(repo: Repo, fetched: int | None = None) -> list[str]:
+    """`fetched`: how many missing objects `_download` fetched (None: it was not asked)."""
     notes = []
-    if repo.partial:
+    if repo.partial and fetched is None:
         notes.append("partial clone: objects that were never downloaded are not scanned (leakscan "
                      "does not fetch them)")  # fmt: skip
+    elif repo.partial:
+        notes.append(f"partial clone: {fetched} missing object(s) fetched from its promisor remote "
+                     "and scanned" if fetched else "partial clone: every object the scan reads "
+                     "was present")  # fmt: skip
     if repo.shallow:
         notes.append("shallow clone: history is partial; only the commits present were scanned "
                      "(`git fetch --unshallow` for all of them)")  # fmt: skip
