@@ -446,3 +446,85 @@ def test_repository_config_cannot_run_commands(repo, tmp_path):
     git(repo, "config", "core.fsmonitor", f"touch {marker}; false")
     assert run("scan", str(repo)).exit_code == 0
     assert not marker.exists()
+
+
+# --- matrix rows of issue 20 ---------------------------------------------------------------------
+
+
+def test_output_to_a_directory_is_a_sentence(tmp_path):
+    plant(tmp_path / "target", "a.py", f"K = '{keys.key()}'\n")
+    (tmp_path / "out").mkdir()
+    proc = subprocess.run(
+        [*LEAKSCAN, "scan", str(tmp_path / "target"), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert "is a directory" in proc.stderr and list((tmp_path / "out").iterdir()) == []
+
+
+def test_output_into_a_read_only_directory_is_a_sentence(world_dir):
+    plant(world_dir / "target", "a.py", f"K = '{keys.key()}'\n")
+    out = world_dir / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    proc = scan_unprivileged(str(world_dir / "target"), "-o", str(out / "r.json"))
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert proc.stderr.endswith("cannot write the report (Permission denied).\n")
+    assert proc.stderr.count("\n") == 1 and list(out.iterdir()) == []
+
+
+def test_output_to_dev_full_is_a_sentence(tmp_path):
+    plant(tmp_path, "a.py", f"K = '{keys.key()}'\n")
+    for fmt in ("text", "json", "sarif"):
+        result = run("scan", str(tmp_path), "--format", fmt, "-o", "/dev/full")
+        assert result.exit_code == 2, (fmt, result.stderr)
+        assert result.stderr.endswith(
+            "leakscan: error: /dev/full: cannot write the report (No space left on device).\n"
+        )
+
+
+def terminate_mid_scan(*args: str) -> tuple[int, str, str]:
+    proc = subprocess.Popen(
+        [*LEAKSCAN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _cpu_seconds(proc.pid) < 1.0:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    return proc.returncode, out, err
+
+
+def test_sigterm_mid_scan_exits_143_and_writes_no_report(repo, tmp_path):
+    rule = plant(tmp_path / "rules", "slow.yaml", CATASTROPHIC_RULE)
+    for i in range(40):
+        plant(repo, f"f{i:02}.txt", "a" * 40 + f"!{i}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "slow")
+    (tmp_path / "out").mkdir()
+    report = tmp_path / "out" / "r.json"
+    for scan_args in ([], ["--history", "-j", "1"], ["--history", "-j", "2"]):
+        code, out, err = terminate_mid_scan(
+            "scan", *scan_args, str(repo), "--rules", str(rule), "--rule-timeout", "0.2",
+            "--format", "json", "-o", str(report),
+        )  # fmt: skip
+        assert code == 143, (scan_args, err)
+        assert err.endswith("leakscan: interrupted; no report was written.\n") and out == ""
+        assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_sigpipe_ends_quietly(tmp_path):
+    body = keys.key()[:-6]
+    for i in range(3000):
+        plant(tmp_path, f"k{i:04}.py", f"K = '{body}{i:06}'\n")
+    proc = subprocess.run(
+        f"{' '.join(LEAKSCAN)} scan {tmp_path} | head -1",
+        shell=True, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "Broken pipe" not in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr
