@@ -528,3 +528,46 @@ def test_sigpipe_ends_quietly(tmp_path):
     assert proc.returncode == 0 and proc.stdout.count("\n") == 1
     assert "Traceback" not in proc.stderr and "Broken pipe" not in proc.stderr, proc.stderr
     assert "internal error" not in proc.stderr
+
+
+def _bomb(levels: int = 9) -> list[str]:
+    """Billion-laughs anchors as YAML list items: 9**levels strings once expanded."""
+    lines = ["  - &l0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    for i in range(1, levels):
+        lines.append(f"  - &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return lines
+
+
+@pytest.mark.parametrize(
+    "name, option, head",
+    [
+        (".leakscan.yaml", None, "exclude-paths:"),
+        ("rules.yaml", "--rules", "rules:"),
+        ("config.yaml", "--config", "allow-secrets:"),
+    ],
+)
+def test_yaml_bomb_is_a_quick_sentence(tmp_path, name, option, head):
+    target = tmp_path / "target"
+    plant(target, "a.py", "x = 1\n")
+    bomb = plant(target if option is None else tmp_path, name, "\n".join([head, *_bomb()]) + "\n")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [*LEAKSCAN, "scan", str(target), *([option, str(bomb)] if option else [])],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"leakscan: error: {bomb}: ") and "internal error" not in line
+
+
+def test_deeply_nested_json_baseline_is_a_sentence(tmp_path):
+    plant(tmp_path / "target", "a.py", "x = 1\n")
+    baseline = plant(tmp_path, "baseline.json", "[" * 200_000 + "]" * 200_000)
+    result = run("scan", str(tmp_path / "target"), "--baseline", str(baseline))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"leakscan: error: {baseline}: the baseline file is nested too deeply to be a baseline; "
+        + result.stderr.split("baseline; ", 1)[1]
+    )
+    assert "internal error" not in result.stderr and result.stderr.count("\n") == 1
