@@ -5,6 +5,7 @@ Each test is one row of the table in docs/security.md; keep the two in step.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -571,3 +572,42 @@ def test_deeply_nested_json_baseline_is_a_sentence(tmp_path):
         + result.stderr.split("baseline; ", 1)[1]
     )
     assert "internal error" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_head_pointing_to_a_missing_ref(repo):
+    key = keys.key()
+    commit_file(repo, "a.py", f"K = '{key}'\n")
+    git(repo, "symbolic-ref", "HEAD", "refs/heads/nowhere")
+    for scan_args in ([], ["--history"]):
+        code, doc, err = scan_json(*scan_args, str(repo))
+        assert code == 1, (scan_args, err)
+        assert [f["secret_sha256"] for f in doc["findings"]] == [
+            hashlib.sha256(key.encode()).hexdigest()
+        ]
+
+
+def test_replaced_object_is_scanned_as_stored(repo, tmp_path):
+    key = keys.key()
+    commit_file(repo, "a.py", f"K = '{key}'\n")
+    original = git(repo, "rev-parse", "HEAD:a.py")
+    decoy = plant(tmp_path, "decoy", "x = 1\n")
+    git(repo, "replace", original, git(repo, "hash-object", "-w", str(decoy)))
+    assert git(repo, "cat-file", "-p", "HEAD:a.py") == "x = 1"  # what plain git shows
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    assert [f["secret_sha256"] for f in doc["findings"]] == [
+        hashlib.sha256(key.encode()).hexdigest()
+    ]
+
+
+def test_graft_that_hides_a_commit_does_not_hide_its_key(repo):
+    key = keys.key()
+    commit_file(repo, "a.py", f"K = '{key}'\n")
+    commit_file(repo, "a.py", "K = None\n")
+    git(repo, "replace", "--graft", "HEAD")  # HEAD now shows no parent: the key's commit is gone
+    assert git(repo, "rev-list", "--count", "HEAD") == "1"
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    assert [f["secret_sha256"] for f in doc["findings"]] == [
+        hashlib.sha256(key.encode()).hexdigest()
+    ]
