@@ -611,3 +611,40 @@ def test_graft_that_hides_a_commit_does_not_hide_its_key(repo):
     assert [f["secret_sha256"] for f in doc["findings"]] == [
         hashlib.sha256(key.encode()).hexdigest()
     ]
+
+
+def test_keys_at_the_engines_window_edges_are_found(tmp_path):
+    from leakscan.match.engine import WINDOW_BACK, WINDOW_FORWARD
+
+    key = keys.key()
+    lines = []
+    for edge in (WINDOW_BACK, WINDOW_FORWARD, WINDOW_FORWARD + len(key)):
+        for shift in range(-len(key) - 2, 3):
+            first = keys.key(seed=len(lines))
+            gap = max(1, edge + shift - len(first))
+            second = keys.key(seed=10_000 + len(lines))
+            lines.append(f"{first}{' ' * gap}{second}")  # the second straddles the first's window
+            lines.append(f"{'x ' * ((edge + shift) // 2)}{second[:-4]}{len(lines):04}")
+    planted = {k for line in lines for k in line.split() if k.startswith(key[:8])}
+    plant(tmp_path, "edges.txt", "\n".join(lines) + "\n")
+    code, doc, err = scan_json(str(tmp_path))
+    assert code == 1, err
+    found = {f["secret_sha256"] for f in doc["findings"]}
+    assert found == {hashlib.sha256(k.encode()).hexdigest() for k in planted}
+
+
+def test_keys_at_the_cat_file_window_edges_are_found(repo):
+    from leakscan.sources.git import WINDOW
+
+    planted = {}
+    for i in range(2 * WINDOW + 2):
+        planted[i] = (
+            keys.key(seed=i) if i in {WINDOW - 1, WINDOW, WINDOW + 1, 2 * WINDOW + 1} else None
+        )
+        plant(repo, f"f{i:04}.py", f"K = '{planted[i]}'\n" if planted[i] else f"n = {i}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "many blobs")
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    found = {f["secret_sha256"] for f in doc["findings"]}
+    assert found == {hashlib.sha256(k.encode()).hexdigest() for k in planted.values() if k}
