@@ -648,3 +648,32 @@ def test_keys_at_the_cat_file_window_edges_are_found(repo):
     assert code == 1, err
     found = {f["secret_sha256"] for f in doc["findings"]}
     assert found == {hashlib.sha256(k.encode()).hexdigest() for k in planted.values() if k}
+
+
+def test_100000_files_in_one_directory(tmp_path):
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(100_000):
+        (many / f"f{i:06}").touch()
+    plant(many, "zz.py", f"K = '{keys.key()}'\n")
+    started = time.monotonic()
+    code, doc, err = scan_json(str(tmp_path))
+    assert code == 1, err
+    assert doc["scan"]["files"] == 100_001 and len(doc["findings"]) == 1
+    assert time.monotonic() - started < 60
+
+
+def test_4096_byte_path(tmp_path):
+    """PATH_MAX is 4,096 bytes with its NUL: a file path of 4,095 made of 200-byte folders."""
+    deep = tmp_path
+    while len(str(deep)) < 4096 - 250:
+        deep /= "d" * 200
+    deep.mkdir(parents=True)
+    target = deep / ("k" * (4095 - len(str(deep)) - 1))
+    target.write_text(f"K = '{keys.key()}'\n")
+    assert len(str(target)) == 4095
+    code, doc, err = scan_json(str(tmp_path))
+    assert code == 1, err
+    assert [loc["path"] for f in doc["findings"] for loc in f["locations"]] == [
+        str(target.relative_to(tmp_path))
+    ]
