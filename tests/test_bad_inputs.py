@@ -677,3 +677,20 @@ def test_4096_byte_path(tmp_path):
     assert [loc["path"] for f in doc["findings"] for loc in f["locations"]] == [
         str(target.relative_to(tmp_path))
     ]
+
+
+def test_sparse_checkout(repo):
+    """A key in a folder outside the sparse cone: not on disk, so the tree scan cannot see it;
+    the history scan reads the objects and finds it."""
+    key = keys.key()
+    commit_file(repo, "kept/a.py", "x = 1\n")
+    commit_file(repo, "hidden/b.py", f"K = '{key}'\n")
+    git(repo, "sparse-checkout", "set", "kept")
+    assert not (repo / "hidden").exists()
+    code, doc, err = scan_json(str(repo))
+    assert code == 0 and doc["findings"] == [], err
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    assert [f["secret_sha256"] for f in doc["findings"]] == [
+        hashlib.sha256(key.encode()).hexdigest()
+    ]
