@@ -5,6 +5,7 @@ Each test is one row of the table in docs/security.md; keep the two in step.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -446,3 +447,250 @@ def test_repository_config_cannot_run_commands(repo, tmp_path):
     git(repo, "config", "core.fsmonitor", f"touch {marker}; false")
     assert run("scan", str(repo)).exit_code == 0
     assert not marker.exists()
+
+
+# --- matrix rows of issue 20 ---------------------------------------------------------------------
+
+
+def test_output_to_a_directory_is_a_sentence(tmp_path):
+    plant(tmp_path / "target", "a.py", f"K = '{keys.key()}'\n")
+    (tmp_path / "out").mkdir()
+    proc = subprocess.run(
+        [*LEAKSCAN, "scan", str(tmp_path / "target"), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert "is a directory" in proc.stderr and list((tmp_path / "out").iterdir()) == []
+
+
+def test_output_into_a_read_only_directory_is_a_sentence(world_dir):
+    plant(world_dir / "target", "a.py", f"K = '{keys.key()}'\n")
+    out = world_dir / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    proc = scan_unprivileged(str(world_dir / "target"), "-o", str(out / "r.json"))
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert proc.stderr.endswith("cannot write the report (Permission denied).\n")
+    assert proc.stderr.count("\n") == 1 and list(out.iterdir()) == []
+
+
+def test_output_to_dev_full_is_a_sentence(tmp_path):
+    plant(tmp_path, "a.py", f"K = '{keys.key()}'\n")
+    for fmt in ("text", "json", "sarif"):
+        result = run("scan", str(tmp_path), "--format", fmt, "-o", "/dev/full")
+        assert result.exit_code == 2, (fmt, result.stderr)
+        assert result.stderr.endswith(
+            "leakscan: error: /dev/full: cannot write the report (No space left on device).\n"
+        )
+
+
+def terminate_mid_scan(*args: str) -> tuple[int, str, str]:
+    proc = subprocess.Popen(
+        [*LEAKSCAN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _cpu_seconds(proc.pid) < 1.0:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    return proc.returncode, out, err
+
+
+def test_sigterm_mid_scan_exits_143_and_writes_no_report(repo, tmp_path):
+    rule = plant(tmp_path / "rules", "slow.yaml", CATASTROPHIC_RULE)
+    for i in range(40):
+        plant(repo, f"f{i:02}.txt", "a" * 40 + f"!{i}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "slow")
+    (tmp_path / "out").mkdir()
+    report = tmp_path / "out" / "r.json"
+    for scan_args in ([], ["--history", "-j", "1"], ["--history", "-j", "2"]):
+        code, out, err = terminate_mid_scan(
+            "scan", *scan_args, str(repo), "--rules", str(rule), "--rule-timeout", "0.2",
+            "--format", "json", "-o", str(report),
+        )  # fmt: skip
+        assert code == 143, (scan_args, err)
+        assert err.endswith("leakscan: interrupted; no report was written.\n") and out == ""
+        assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_sigpipe_ends_quietly(tmp_path):
+    body = keys.key()[:-6]
+    for i in range(3000):
+        plant(tmp_path, f"k{i:04}.py", f"K = '{body}{i:06}'\n")
+    proc = subprocess.run(
+        f"{' '.join(LEAKSCAN)} scan {tmp_path} | head -1",
+        shell=True, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "Broken pipe" not in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+def _bomb(levels: int = 9) -> list[str]:
+    """Billion-laughs anchors as YAML list items: 9**levels strings once expanded."""
+    lines = ["  - &l0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    for i in range(1, levels):
+        lines.append(f"  - &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return lines
+
+
+@pytest.mark.parametrize(
+    "name, option, head",
+    [
+        (".leakscan.yaml", None, "exclude-paths:"),
+        ("rules.yaml", "--rules", "rules:"),
+        ("config.yaml", "--config", "allow-secrets:"),
+    ],
+)
+def test_yaml_bomb_is_a_quick_sentence(tmp_path, name, option, head):
+    target = tmp_path / "target"
+    plant(target, "a.py", "x = 1\n")
+    bomb = plant(target if option is None else tmp_path, name, "\n".join([head, *_bomb()]) + "\n")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [*LEAKSCAN, "scan", str(target), *([option, str(bomb)] if option else [])],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"leakscan: error: {bomb}: ") and "internal error" not in line
+
+
+def test_deeply_nested_json_baseline_is_a_sentence(tmp_path):
+    plant(tmp_path / "target", "a.py", "x = 1\n")
+    baseline = plant(tmp_path, "baseline.json", "[" * 200_000 + "]" * 200_000)
+    result = run("scan", str(tmp_path / "target"), "--baseline", str(baseline))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"leakscan: error: {baseline}: the baseline file is nested too deeply to be a baseline; "
+        + result.stderr.split("baseline; ", 1)[1]
+    )
+    assert "internal error" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_head_pointing_to_a_missing_ref(repo):
+    key = keys.key()
+    commit_file(repo, "a.py", f"K = '{key}'\n")
+    git(repo, "symbolic-ref", "HEAD", "refs/heads/nowhere")
+    for scan_args in ([], ["--history"]):
+        code, doc, err = scan_json(*scan_args, str(repo))
+        assert code == 1, (scan_args, err)
+        assert [f["secret_sha256"] for f in doc["findings"]] == [
+            hashlib.sha256(key.encode()).hexdigest()
+        ]
+
+
+def test_replaced_object_is_scanned_as_stored(repo, tmp_path):
+    key = keys.key()
+    commit_file(repo, "a.py", f"K = '{key}'\n")
+    original = git(repo, "rev-parse", "HEAD:a.py")
+    decoy = plant(tmp_path, "decoy", "x = 1\n")
+    git(repo, "replace", original, git(repo, "hash-object", "-w", str(decoy)))
+    assert git(repo, "cat-file", "-p", "HEAD:a.py") == "x = 1"  # what plain git shows
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    assert [f["secret_sha256"] for f in doc["findings"]] == [
+        hashlib.sha256(key.encode()).hexdigest()
+    ]
+
+
+def test_graft_that_hides_a_commit_does_not_hide_its_key(repo):
+    key = keys.key()
+    commit_file(repo, "a.py", f"K = '{key}'\n")
+    commit_file(repo, "a.py", "K = None\n")
+    git(repo, "replace", "--graft", "HEAD")  # HEAD now shows no parent: the key's commit is gone
+    assert git(repo, "rev-list", "--count", "HEAD") == "1"
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    assert [f["secret_sha256"] for f in doc["findings"]] == [
+        hashlib.sha256(key.encode()).hexdigest()
+    ]
+
+
+def test_keys_at_the_engines_window_edges_are_found(tmp_path):
+    from leakscan.match.engine import WINDOW_BACK, WINDOW_FORWARD
+
+    key = keys.key()
+    lines = []
+    for edge in (WINDOW_BACK, WINDOW_FORWARD, WINDOW_FORWARD + len(key)):
+        for shift in range(-len(key) - 2, 3):
+            first = keys.key(seed=len(lines))
+            gap = max(1, edge + shift - len(first))
+            second = keys.key(seed=10_000 + len(lines))
+            lines.append(f"{first}{' ' * gap}{second}")  # the second straddles the first's window
+            lines.append(f"{'x ' * ((edge + shift) // 2)}{second[:-4]}{len(lines):04}")
+    planted = {k for line in lines for k in line.split() if k.startswith(key[:8])}
+    plant(tmp_path, "edges.txt", "\n".join(lines) + "\n")
+    code, doc, err = scan_json(str(tmp_path))
+    assert code == 1, err
+    found = {f["secret_sha256"] for f in doc["findings"]}
+    assert found == {hashlib.sha256(k.encode()).hexdigest() for k in planted}
+
+
+def test_keys_at_the_cat_file_window_edges_are_found(repo):
+    from leakscan.sources.git import WINDOW
+
+    planted = {}
+    for i in range(2 * WINDOW + 2):
+        planted[i] = (
+            keys.key(seed=i) if i in {WINDOW - 1, WINDOW, WINDOW + 1, 2 * WINDOW + 1} else None
+        )
+        plant(repo, f"f{i:04}.py", f"K = '{planted[i]}'\n" if planted[i] else f"n = {i}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "many blobs")
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    found = {f["secret_sha256"] for f in doc["findings"]}
+    assert found == {hashlib.sha256(k.encode()).hexdigest() for k in planted.values() if k}
+
+
+def test_100000_files_in_one_directory(tmp_path):
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(100_000):
+        (many / f"f{i:06}").touch()
+    plant(many, "zz.py", f"K = '{keys.key()}'\n")
+    started = time.monotonic()
+    code, doc, err = scan_json(str(tmp_path))
+    assert code == 1, err
+    assert doc["scan"]["files"] == 100_001 and len(doc["findings"]) == 1
+    assert time.monotonic() - started < 60
+
+
+def test_4096_byte_path(tmp_path):
+    """PATH_MAX is 4,096 bytes with its NUL: a file path of 4,095 made of 200-byte folders."""
+    deep = tmp_path
+    while len(str(deep)) < 4096 - 250:
+        deep /= "d" * 200
+    deep.mkdir(parents=True)
+    target = deep / ("k" * (4095 - len(str(deep)) - 1))
+    target.write_text(f"K = '{keys.key()}'\n")
+    assert len(str(target)) == 4095
+    code, doc, err = scan_json(str(tmp_path))
+    assert code == 1, err
+    assert [loc["path"] for f in doc["findings"] for loc in f["locations"]] == [
+        str(target.relative_to(tmp_path))
+    ]
+
+
+def test_sparse_checkout(repo):
+    """A key in a folder outside the sparse cone: not on disk, so the tree scan cannot see it;
+    the history scan reads the objects and finds it."""
+    key = keys.key()
+    commit_file(repo, "kept/a.py", "x = 1\n")
+    commit_file(repo, "hidden/b.py", f"K = '{key}'\n")
+    git(repo, "sparse-checkout", "set", "kept")
+    assert not (repo / "hidden").exists()
+    code, doc, err = scan_json(str(repo))
+    assert code == 0 and doc["findings"] == [], err
+    code, doc, err = scan_json("--history", str(repo))
+    assert code == 1, err
+    assert [f["secret_sha256"] for f in doc["findings"]] == [
+        hashlib.sha256(key.encode()).hexdigest()
+    ]

@@ -85,6 +85,10 @@ def load(path: StrPath) -> tuple[BaselineEntry, ...]:
         raise BaselineError(
             f"{path}: the baseline file is not valid JSON (line {exc.lineno}); {_REGENERATE}."
         ) from None
+    except RecursionError:  # a hostile file of deeply nested arrays: json's C parser gives up
+        raise BaselineError(
+            f"{path}: the baseline file is nested too deeply to be a baseline; {_REGENERATE}."
+        ) from None
     return parse(doc, path)
 
 

@@ -15,11 +15,12 @@ from typing import TypeVar
 from leakscan.errors import LeakscanError
 from leakscan.fingerprint import redact
 from leakscan.match.engine import compile_matcher, find_matches
+from leakscan.scan.interrupt import Terminated
 from leakscan.settings.builtin import load_builtin
 
 T = TypeVar("T")
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
@@ -49,7 +50,7 @@ def _is_ascii(encoding: str) -> bool:
 
 
 def guarded(run: Callable[[], T], passthrough: tuple[type[BaseException], ...] = ()) -> T | int:
-    """Run a command: LeakscanError is exit 2 with its sentence, Ctrl-C is 130, a bug is exit 2
+    """Run a command: LeakscanError is exit 2 with its sentence, Ctrl-C is 130 (SIGTERM 143), a bug is exit 2
     without a traceback (which could quote scanned content). `passthrough` exceptions propagate."""
     try:
         return run()
@@ -58,9 +59,9 @@ def guarded(run: Callable[[], T], passthrough: tuple[type[BaseException], ...] =
     except LeakscanError as exc:
         echo(f"leakscan: error: {redact_keys(str(exc))}", err=True)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         echo("leakscan: interrupted; no report was written.", err=True)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:
         if os.environ.get("LEAKSCAN_DEBUG"):
             raise

@@ -1,4 +1,4 @@
-"""Ctrl-C that always stops a scan, even while the `regex` engine runs (cli.py maps it to exit 130).
+"""Ctrl-C (and SIGTERM) that always stops a scan, even while the `regex` engine runs (cli/console.py maps them to exit 130 and 143).
 
 Neither `threading` nor `contextlib` is imported for this: a flag and a class with `__enter__` do
 the same, and every scan starts ~3 ms sooner (docs/performance.md). `signal` is the stdlib's (the C
@@ -21,19 +21,29 @@ if TYPE_CHECKING:
     Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
-class Interrupted:
-    """Set when Ctrl-C arrives; checked between files and at the end of a scan."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stops a scan as Ctrl-C does (no report written); the exit code is 143."""
 
-    __slots__ = ("_set",)
+
+class Interrupted:
+    """Set when Ctrl-C or SIGTERM arrives; checked between files and at the end of a scan."""
+
+    __slots__ = ("_kind", "_set")
 
     def __init__(self) -> None:
         self._set = False
+        self._kind: type[KeyboardInterrupt] = KeyboardInterrupt
 
-    def set(self) -> None:
+    def set(self, kind: type[KeyboardInterrupt] = KeyboardInterrupt) -> None:
         self._set = True
+        if kind is Terminated:
+            self._kind = Terminated
 
     def is_set(self) -> bool:
         return self._set
+
+    def error(self) -> KeyboardInterrupt:
+        return self._kind()
 
 
 class interrupt_guard:  # a lower-case name: it reads as the function it replaced
@@ -44,7 +54,7 @@ class interrupt_guard:  # a lower-case name: it reads as the function it replace
 
     def __init__(self) -> None:
         self.interrupted = Interrupted()
-        self.previous: tuple[Handler, Handler] | None = None
+        self.previous: tuple[Handler, Handler, Handler] | None = None
 
     def __enter__(self) -> Interrupted:
         event = self.interrupted
@@ -53,20 +63,21 @@ class interrupt_guard:  # a lower-case name: it reads as the function it replace
             return frame is not None and frame.f_code.co_filename == match.__file__
 
         def on_sigint(signum: int, frame: FrameType | None) -> None:
-            event.set()
+            event.set(Terminated if signum == signal.SIGTERM else KeyboardInterrupt)
             if in_matcher(frame):
                 signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
-            raise KeyboardInterrupt
+            raise event.error()
 
         def on_tick(signum: int, frame: FrameType | None) -> None:
             if in_matcher(frame):
-                raise KeyboardInterrupt
+                raise event.error()
 
         try:
             sigint = signal.signal(signal.SIGINT, on_sigint)
         except ValueError:  # not the main thread
             return event
-        self.previous = sigint, signal.signal(signal.SIGALRM, on_tick)
+        sigterm = signal.signal(signal.SIGTERM, on_sigint)
+        self.previous = sigint, signal.signal(signal.SIGALRM, on_tick), sigterm
         return event
 
     def __exit__(
@@ -76,14 +87,15 @@ class interrupt_guard:  # a lower-case name: it reads as the function it replace
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGINT, self.previous[0])
             signal.signal(signal.SIGALRM, self.previous[1])
+            signal.signal(signal.SIGTERM, self.previous[2])
         if kind is None and self.interrupted.is_set():
-            raise KeyboardInterrupt
+            raise self.interrupted.error()
 
 
 def until_interrupted(items: Iterable[T], interrupted: Interrupted) -> Iterator[T]:
     for item in items:
         if interrupted.is_set():
-            raise KeyboardInterrupt
+            raise interrupted.error()
         yield item
     if interrupted.is_set():
-        raise KeyboardInterrupt
+        raise interrupted.error()

@@ -111,4 +111,6 @@ def _strings(doc: dict[str, Any], name: str, path: str) -> tuple[str, ...]:
     value = doc.get(name) or []
     if isinstance(value, str) or not isinstance(value, list):
         raise ConfigError(f"{path}: `{name}` must be a list.")
+    if any(isinstance(v, (list, dict)) for v in value):  # never str() one: a YAML bomb is huge
+        raise ConfigError(f"{path}: `{name}` must be a list of strings.")
     return tuple(str(v) for v in value)

@@ -51,6 +51,7 @@ _ENV = {
     "GIT_NO_LAZY_FETCH": "1",  # a partial clone's missing objects are never fetched (git >= 2.44)
     "GIT_OPTIONAL_LOCKS": "0",  # reading never writes the index
     "GIT_ATTR_NOSYSTEM": "1",
+    "GIT_NO_REPLACE_OBJECTS": "1",  # scan what the objects hold, not what `git replace` or grafts show
 }
 _UNSET = ("GIT_EXTERNAL_DIFF",)
 WINDOW = 256  # object ids in flight in one `cat-file --batch` (bounded so neither pipe fills up)
