@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.baseline import file as baseline_file
-from leakscan.match.engine import DEFAULT_TIMEOUT, Matcher, compile_matcher
+from leakscan.match.engine import Matcher, compile_matcher
 from leakscan.model import BaselineEntry, RuleSet, Severity
 from leakscan.settings.builtin import load_builtin
 from leakscan.settings.config import Config, find_config, in_directory, load_config, parse_fail_on
@@ -68,7 +68,7 @@ def make_settings(
     config: Config, request: ScanRequest, baseline: frozenset[tuple[str, str]] = frozenset()
 ) -> Settings:
     rules = load_rules(config.rule_files + request.rule_files)
-    matcher = compile_matcher(rules.rules, request.rule_timeout or DEFAULT_TIMEOUT)
+    matcher = compile_matcher(rules.rules, request.rule_timeout)
     return Settings(rules, matcher, Allowed(config.allow_secrets, baseline))
 
 
