@@ -43,6 +43,7 @@ class ScanRequest(NamedTuple):
         False  # a partial clone: download its missing objects (one fetch), scan them
     )
     no_fetch: bool = False  # the default said explicitly: missing objects stop the scan (exit 2)
+    recurse_submodules: bool = False  # --history: also each local submodule's history
     # report
     fmt: str = "text"
     output: str | None = None

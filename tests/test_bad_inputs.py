@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from leakscan.model import Blob, Skipped
 from tests import keys
 from tests.conftest import LEAKSCAN, commit_file, git, plant, run, scan_json
 
@@ -689,8 +690,64 @@ def test_sparse_checkout(repo):
     assert not (repo / "hidden").exists()
     code, doc, err = scan_json(str(repo))
     assert code == 0 and doc["findings"] == [], err
+    assert skipped(doc) == {
+        "hidden/b.py": "not checked out (outside the sparse checkout; --history reads it from git)"
+    }
+    result = run("scan", str(repo))
+    assert result.exit_code == 0
+    assert ("1 file(s) outside the sparse checkout are not on disk and were not scanned; "
+            "`leakscan scan --history` reads them from git.") in result.stderr  # fmt: skip
+    assert "1 skipped (1 outside the sparse checkout)" in result.stderr
+    assert run("scan", "--strict", str(repo)).exit_code == 2
     code, doc, err = scan_json("--history", str(repo))
     assert code == 1, err
     assert [f["secret_sha256"] for f in doc["findings"]] == [
         hashlib.sha256(key.encode()).hexdigest()
     ]
+
+
+def test_skip_worktree_file_on_disk_is_still_scanned(repo):
+    """`git update-index --skip-worktree` on a file that is there (a local override of a tracked
+    config): git tags it like a sparse one, but it is on disk, so it is read."""
+    commit_file(repo, "settings.py", "K = None\n")
+    git(repo, "update-index", "--skip-worktree", "settings.py")
+    plant(repo, "settings.py", f"K = '{keys.key()}'\n")
+    code, doc, err = scan_json(str(repo))
+    assert code == 1, err
+    assert skipped(doc) == {}
+
+
+def test_lfs_pointer_in_a_working_tree_is_noted(repo):
+    """A checkout without git-lfs leaves the pointer on disk: the file it stands for is not here."""
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "b" * 64 + "\nsize 9\n"
+    commit_file(repo, "model.bin", pointer)
+    code, doc, _ = scan_json(str(repo))
+    assert code == 0
+    [note] = [n for n in doc["scan"]["notes"] if "LFS" in n]
+    assert note.startswith("1 Git LFS pointer file(s): the files they point to are in LFS storage")
+
+
+def test_files_that_vanish_or_grow_between_listing_and_reading(tmp_path):
+    """A tree scan lists every file, then reads them: a file deleted in between is a skip (never a
+    crash, never silent: --strict exits 2), one that grew is read to its new end, key included."""
+    from leakscan.sources import worktree
+
+    plant(tmp_path, "gone.txt", "x\n")
+    plant(tmp_path, "grows.txt", "x = 1\n")
+    listed = {
+        e.shown: e
+        for e in worktree.entries(
+            worktree.plan([str(tmp_path)], tmp_path), include_ignored=False, excludes=()
+        )
+        if isinstance(e, worktree.Entry)
+    }
+    (tmp_path / "gone.txt").unlink()
+    key = keys.key()
+    with open(tmp_path / "grows.txt", "a") as fh:
+        fh.write(f"K = '{key}'\n" * 5000)
+    gone = worktree.read_entry(listed["gone.txt"], 1 << 20)
+    assert gone == Skipped("gone.txt", "unreadable: No such file or directory")
+    grown = worktree.read_entry(listed["grows.txt"], 1 << 20)
+    assert isinstance(grown, Blob) and grown.data.count(key.encode()) == 5000
+    capped = worktree.read_entry(listed["grows.txt"], 1024)
+    assert capped == Skipped("grows.txt", "larger than --max-file-size (1.0 KiB)")

@@ -283,3 +283,29 @@ def test_progress_shows_on_a_terminal(tmp_path):
     text = shown.decode()
     assert "1/3 repositories" in text and "3/3 repositories" in text and "/s" in text
     assert SHARED not in text
+
+
+def test_incremental_run_across_a_force_push_finds_the_rewritten_commits_key(tmp_path):
+    """A force-push replaces the branch tip the state remembers with a rewritten commit holding a
+    new key: the next --state run scans what the new tip has that the old one did not, and
+    finds it (the old tip is no ancestor of the new one)."""
+    top = tmp_path / "org"
+    org(top, 2, SHARED)
+    state = tmp_path / "state.json"
+    code, _, _ = scan_json(str(top), "--state", str(state), "--jobs", "1", command="scan-many")
+    assert code == 1
+    repo = top / "repo01"
+    old_tip = subprocess.run(["git", "-C", str(repo), "rev-parse", "main"], capture_output=True,
+                             text=True, check=True).stdout.strip()  # fmt: skip
+    subprocess.run(["git", "-C", str(repo), "update-ref", "refs/heads/main", "main~1"], check=True)
+    new = keys.key("secret", "live", seed=123)
+    fast_repo(repo, [{"settings.py": f"STRIPE_KEY = '{new}'\n"}], start=30)
+    assert subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", old_tip, "main"],
+                          capture_output=True).returncode == 1  # fmt: skip
+    code, second, err = scan_json(
+        str(top), "--state", str(state), "--jobs", "1", command="scan-many"
+    )
+    assert code == 1, err
+    found = {f["secret_sha256"]: f for f in second["findings"]}
+    assert sha256(new) in found
+    assert [loc["repository"] for loc in found[sha256(new)]["locations"]] == ["repo01"]

@@ -186,3 +186,21 @@ def test_range_blobs_are_the_same_in_pack_order(repo):
     packed = history.range_blobs(r, revs, pack_order_above=0)
     assert sorted(small, key=lambda b: b.oid) == sorted(packed, key=lambda b: b.oid)
     assert {b.oid for b in small} == {git(repo, "rev-parse", f"HEAD:{n}") for n in ("b.py", "c.py")}
+
+
+def test_range_in_a_shallow_clone_whose_base_is_cut_off_exits_2(repo, tmp_path):
+    """A shallow clone that lacks BASE cannot tell what the range added: exit 2 with the fix,
+    never `0 commit(s)` scanned and a pass."""
+    commit_file(repo, "a.py", "a = 1\n")
+    base = commit_file(repo, "b.py", "b = 1\n")
+    commit_file(repo, "c.py", f"K = '{keys.key('secret', 'live')}'\n")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)],
+                   check=True, capture_output=True)  # fmt: skip
+    result = run("scan", "--range", f"{base}..HEAD", str(shallow))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"leakscan: error: --range: base {base} is not in this shallow clone, so what the range "
+        "added cannot be told apart; fetch the history (`git fetch --unshallow`, or "
+        "`fetch-depth: 0` on actions/checkout) and scan again.\n"
+    )

@@ -4,6 +4,7 @@ every skip is named in the summary line, and --strict makes any skip exit 2."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from tests import keys
@@ -87,3 +88,56 @@ def test_strict_turns_a_skip_into_exit_two(tmp_path):
                str(tmp_path)).exit_code == 2  # fmt: skip
     plant(tmp_path, "big.txt", "x")
     assert run("scan", "--strict", "--max-file-size", "1KiB", str(tmp_path)).exit_code == 0
+
+
+def test_recurse_submodules_scans_the_history_of_a_local_submodule(tmp_path):
+    """--recurse-submodules: the submodule's history (a key added and removed in it, so not at any
+    checkout) is found under the submodule's path; without the flag it is a skip."""
+    sup = _superproject(tmp_path)
+    inner = sup / "vendor" / "inner"
+    gone = keys.key("secret", "live", seed=7)
+    commit_file(inner, "old.py", f"O = '{gone}'\n")
+    git(inner, "rm", "-q", "old.py")
+    git(inner, "commit", "-q", "-m", "remove")
+    git(sup, "commit", "-q", "-am", "bump")
+    code, doc, _ = scan_json("--history", str(sup), jobs=1)
+    assert code == 0 and doc["findings"] == []
+    code, doc, err = scan_json("--history", "--recurse-submodules", str(sup), jobs=1)
+    assert code == 1, err
+    paths = {loc["path"] for f in doc["findings"] for loc in f["locations"]}
+    assert paths == {"vendor/inner/secret.py", "vendor/inner/old.py"}
+    assert doc["scan"]["skipped"] == []
+    assert any("scanned the history of 1 submodule(s)" in n for n in doc["scan"]["notes"])
+
+
+def test_recurse_submodules_lists_a_submodule_that_is_not_here(tmp_path):
+    sup = _superproject(tmp_path)
+    git(sup, "submodule", "deinit", "-q", "-f", "vendor/inner")
+    shutil.rmtree(sup / ".git" / "modules")
+    code, doc, _ = scan_json("--history", "--recurse-submodules", "--strict", str(sup), jobs=1)
+    assert code == 2
+    [skip] = doc["scan"]["skipped"]
+    assert skip["path"] == "vendor/inner" and skip["reason"].startswith("submodule not scanned")
+
+
+def test_recurse_submodules_says_when_recorded_commits_are_missing(tmp_path):
+    """The superproject records a commit the local submodule repository does not have (pushed by
+    someone else, never fetched): what is here is scanned, the gap is a skip."""
+    sup = _superproject(tmp_path)
+    commit_file(tmp_path / "inner", "later.py", f"L = '{keys.key('secret', 'live', seed=8)}'\n")
+    later = git(tmp_path / "inner", "rev-parse", "HEAD").strip()
+    git(sup, "update-index", "--cacheinfo", f"160000,{later},vendor/inner")
+    git(sup, "commit", "-q", "-m", "record a commit this clone never fetched")
+    code, doc, _ = scan_json("--history", "--recurse-submodules", str(sup), jobs=1)
+    assert code == 1
+    assert {loc["path"] for f in doc["findings"] for loc in f["locations"]} == {
+        "vendor/inner/secret.py"
+    }
+    [skip] = doc["scan"]["skipped"]
+    assert skip["reason"].startswith("submodule partly scanned: 1 recorded commit(s)")
+
+
+def test_recurse_submodules_is_for_history_scans(tmp_path):
+    result = run("scan", "--recurse-submodules", str(tmp_path))
+    assert result.exit_code == 2
+    assert "--recurse-submodules only applies to --history." in result.stderr

@@ -107,6 +107,9 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--no-fetch", is_flag=True,
                      help="The default, said explicitly: a partial clone's missing objects stop the "
                      "scan (exit 2) instead of being fetched."),
+        click.option("--recurse-submodules", is_flag=True,
+                     help="With --history: also scan the history of each submodule whose "
+                     "repository is present locally."),
         _settings_options,
     ], f)  # fmt: skip
 

@@ -59,6 +59,7 @@ SCAN_OPTIONS = (
     Option("jobs", ("-j", "--jobs"), "int", low=1),
     Option("fetch_missing", ("--fetch-missing",), "flag", False),
     Option("no_fetch", ("--no-fetch",), "flag", False),
+    Option("recurse_submodules", ("--recurse-submodules",), "flag", False),
     Option("fmt", ("-f", "--format", "--report-format"), "choice", "text", choices=FORMATS),
     Option("output", ("-o", "--output", "--report-path"), "path"),
     Option("fail_on", ("--fail-on",), "ichoice", choices=FAIL_ON_CHOICES),

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from leakscan.request import ScanRequest
     from leakscan.settings import Settings
 
+SPARSE_KIND = "outside the sparse checkout"
 PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be readable
 PROGRESS_EVERY = 0.2  # seconds between redraws
 ProgressStarter = Callable[[int, int], Callable[[int, int], None] | None]
@@ -76,6 +77,8 @@ def scan_sources(request: ScanRequest, *, use_baseline: bool) -> Scanned:
         )
     if request.unreachable and not request.history:
         raise UsageError("--unreachable only applies to --history.")
+    if request.recurse_submodules and not request.history:
+        raise UsageError("--recurse-submodules only applies to --history.")
     if request.fetch_missing and request.no_fetch:
         raise UsageError("--fetch-missing and --no-fetch contradict each other; choose one.")
     if request.staged:
@@ -150,6 +153,7 @@ def collect_git(
         start_progress=progress_starter(request),
         fetch_missing=request.fetch_missing,
         on_fetched=say_fetched,
+        recurse_submodules=request.recurse_submodules,
     )
     try:
         with interrupt_guard():
@@ -334,6 +338,11 @@ def _say_summary(
             "(run with --verbose to list them).",
             err=True,
         )
+    sparse = [k for k in s.skipped if text_report.skip_kind(k.reason) == SPARSE_KIND]
+    if sparse:
+        echo(f"leakscan: warning: {len(sparse)} file(s) outside the sparse checkout are not on "
+             "disk and were not scanned; `leakscan scan --history` reads them from git.",
+             err=True)  # fmt: skip
     echo(text_report.summary_line(result, fail_on), err=True)
 
 

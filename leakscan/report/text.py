@@ -138,6 +138,7 @@ SKIP_KINDS = (
     ("not a regular file", "not a regular file"),
     ("symlink", "symlink"),
     ("submodule not checked out", "submodule not checked out"),
+    ("not checked out (outside the sparse checkout", "outside the sparse checkout"),
     ("submodule not scanned", "submodule not scanned"),
     ("a submodule or nested repository", "nested repository"),
 )

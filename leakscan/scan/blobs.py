@@ -17,7 +17,7 @@ from leakscan.errors import SourceError
 from leakscan.match.engine import has_anchored_keyword
 from leakscan.match.needles import has_encoded_keyword
 from leakscan.match.text import is_plain
-from leakscan.scan.content import BlobHits, match_blob
+from leakscan.scan.content import BlobHits, is_lfs_pointer, match_blob
 from leakscan.settings import Settings
 from leakscan.sources.git import BlobRef, Reader, cat_file
 from leakscan.workers import Executor, Job, Lost
@@ -28,7 +28,6 @@ MIN_CHUNK = 1 << 20
 MAX_CHUNK = 64 << 20
 MAX_CHUNK_BLOBS = 4096
 CHUNKS_PER_JOB = 16  # enough chunks that both workers finish together and the progress bar moves
-LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 Progress = Callable[[int, int], None]  # (blobs done, bytes done), called as chunks finish
 
 
@@ -120,8 +119,7 @@ def scan_chunk(chunks: Chunks, oids: list[str]) -> BlobScan:
         assert data is not None  # no size limit here: oversized blobs are never dispatched
         reads += 1
         nbytes += len(data)
-        if len(data) < 1024 and data.startswith(LFS_POINTER):
-            lfs += 1
+        lfs += is_lfs_pointer(data)
         if not _may_match(settings, data):
             continue
         full += 1

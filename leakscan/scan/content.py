@@ -198,6 +198,18 @@ def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
     return place(settings, found, blob.path, blob.commit, blob.author_date)
 
 
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+LFS_NOTE = (
+    "Git LFS pointer file(s): the files they point to are in LFS storage, not here, and were not "
+    "scanned (`git lfs pull`, then scan again)"
+)
+
+
+def is_lfs_pointer(data: bytes) -> bool:
+    """A Git LFS pointer: the file it stands for is in LFS storage, not in git or on this disk."""
+    return len(data) < 1024 and data.startswith(LFS_POINTER)
+
+
 class ItemOutcome(NamedTuple):
     """What one source item (a read file, or a Skipped record) added to a scan; picklable for workers."""
 
@@ -206,6 +218,7 @@ class ItemOutcome(NamedTuple):
     files: int = 0
     nbytes: int = 0
     binary: bool = False
+    lfs_pointer: bool = False
 
 
 def scan_item(settings: Settings, item: Blob | Skipped) -> ItemOutcome:
@@ -213,7 +226,8 @@ def scan_item(settings: Settings, item: Blob | Skipped) -> ItemOutcome:
         return ItemOutcome(skipped=(item,))
     report = scan_blob(settings, item)
     extra = (report.skipped,) if report.skipped else ()
-    return ItemOutcome(report.occurrences, extra, 1, len(item.data), report.binary)
+    lfs = is_lfs_pointer(item.data)
+    return ItemOutcome(report.occurrences, extra, 1, len(item.data), report.binary, lfs)
 
 
 def summarise(
@@ -228,14 +242,17 @@ def summarise(
     """Outcomes in source order -> the result (the order only decides ties inside a finding)."""
     occurrences: list[Occurrence] = []
     skipped: list[Skipped] = []
-    files = nbytes = binary = 0
+    files = nbytes = binary = lfs = 0
     for out in outcomes:
         occurrences.extend(out.occurrences)
         skipped.extend(out.skipped)
         files += out.files
         nbytes += out.nbytes
         binary += out.binary
+        lfs += out.lfs_pointer
     notes += (f"{binary} binary file(s) not scanned",) if binary else ()
+    if lfs:
+        notes += (f"{lfs} {LFS_NOTE}",)
     summary = ScanSummary(
         target=target, mode=mode, files=files, blobs=0, bytes=nbytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=notes,

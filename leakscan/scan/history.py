@@ -3,15 +3,16 @@ few blobs that matched -> Findings). The per-blob work is scan.py's; the git I/O
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from leakscan.errors import SourceError, UsageError
-from leakscan.findings import Occurrence, from_occurrences
+from leakscan.findings import Occurrence, from_occurrences, merge_findings
 from leakscan.match.needles import has_encoded_keyword
-from leakscan.model import HistoryStats, ScanResult, ScanSummary, Skipped
+from leakscan.model import Finding, HistoryStats, ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
 from leakscan.settings import Settings
@@ -34,6 +35,7 @@ class Options(NamedTuple):
         False  # a partial clone: download the objects it never had, then scan them
     )
     on_fetched: Callable[[int, int], None] | None = None  # (objects, bytes) once they are fetched
+    recurse_submodules: bool = False  # --history: also the history of each submodule present here
 
 
 class Plan(NamedTuple):
@@ -82,7 +84,60 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     notes += _size_note(big, options)
     plan = Plan(("--all",), history.resolve_commit(repo, "HEAD"), tuple(notes))
     stats = _stats(refs, listed, dropped, scanned, laps)
-    return _result(settings, repo, "history", scanned, plan, options, started, dangling, stats)
+    result = _result(settings, repo, "history", scanned, plan, options, started, dangling, stats)
+    if options.recurse_submodules:
+        result = _with_submodules(settings, repo, result, options, seen={repo.git_dir})
+    return result
+
+
+def _with_submodules(
+    settings: Settings, repo: Repo, result: ScanResult, options: Options, seen: set[str]
+) -> ScanResult:
+    """`result` with the history of each submodule whose repository is here scanned too (and theirs,
+    each repository once), its locations under the submodule's path. A submodule that is not here,
+    or lacks recorded commits, stays listed as a skip."""
+    summary = result.summary
+    parts: list[Sequence[Finding]] = [result.findings]
+    skipped: list[Skipped] = []
+    notes = [n for n in summary.notes if "submodule(s) at HEAD not scanned" not in n]
+    blobs, nbytes = summary.blobs, summary.bytes
+    recorded = _recorded(repo, ("--all",))
+    for skip in summary.skipped:
+        where = history.submodule_dir(repo, skip.path) if skip.path in recorded else None
+        if where is None or os.path.realpath(where) in seen:
+            skipped.append(skip)
+            continue
+        sub = history.open_repo(Path(where))
+        seen.add(os.path.realpath(where))
+        inner = scan_history(
+            settings, Path(where), False, options._replace(recurse_submodules=False)
+        )
+        inner = _with_submodules(settings, sub, inner, options, seen)
+        parts.append(_under(skip.path, inner.findings))
+        skipped += [k._replace(path=f"{skip.path}/{k.path}") for k in inner.summary.skipped]
+        notes += [f"submodule {skip.path}: {n}" for n in inner.summary.notes]
+        blobs, nbytes = blobs + inner.summary.blobs, nbytes + inner.summary.bytes
+        present = set(history.has_commits(sub, recorded[skip.path]))
+        lacking = [c for c in recorded[skip.path] if c not in present]
+        if lacking:
+            skipped.append(Skipped(skip.path, f"submodule partly scanned: {len(lacking)} recorded "
+                                   "commit(s) are not in its local repository (`git submodule "
+                                   "update` fetches them)"))  # fmt: skip
+    entered = len(parts) - 1
+    notes += [f"--recurse-submodules: scanned the history of {entered} submodule(s) present here"]
+    summary = summary._replace(blobs=blobs, bytes=nbytes, notes=tuple(notes),
+                               skipped=tuple(sorted(skipped, key=lambda k: k.path)))  # fmt: skip
+    return ScanResult(summary, merge_findings(settings.rules, parts))
+
+
+def _under(prefix: str, found: Sequence[Finding]) -> list[Finding]:
+    """Findings of a submodule's repository, located under its path in the superproject."""
+    return [
+        f._replace(
+            locations=tuple(loc._replace(path=f"{prefix}/{loc.path}") for loc in f.locations)
+        )
+        for f in found
+    ]
 
 
 def _stats(
@@ -138,6 +193,10 @@ def plan_range(repo: Repo, spec: str) -> Plan:
     if base is None and not history.OBJECT_ID.fullmatch(base_text):
         raise UsageError(f"--range: {base_text!r} does not name a readable commit in {repo.root}; "
                          "check the name.")  # fmt: skip
+    if base is None and repo.shallow:  # cut off by the shallow clone: what to compare with is gone
+        raise SourceError(f"--range: base {base_text} is not in this shallow clone, so what the "
+                          "range added cannot be told apart; fetch the history (`git fetch "
+                          "--unshallow`, or `fetch-depth: 0` on actions/checkout) and scan again.")  # fmt: skip
     if base is None:  # an id from a push or CI event that this clone does not have
         return _new_branch(repo, head, f"base {base_text} is not in this repository (a force-push, "
                            f"or a shallow clone?): scanned {short}")  # fmt: skip
@@ -227,15 +286,20 @@ def _scan_all(
     return scan_blobs(settings, repo.git_dir, wanted, options.jobs, progress)
 
 
-def _submodules(repo: Repo, revs: Sequence[str]) -> list[Skipped]:
-    """Each submodule the scanned commits record, once, with its newest recorded commit."""
+def _recorded(repo: Repo, revs: Sequence[str]) -> dict[str, list[str]]:
+    """Each submodule path the scanned commits record -> its recorded commits, newest first."""
     commits: dict[str, list[str]] = {}
     for path, commit in history.gitlinks(repo, revs):
         commits.setdefault(path, []).append(commit)
+    return commits
+
+
+def _submodules(repo: Repo, revs: Sequence[str]) -> list[Skipped]:
+    """Each submodule the scanned commits record, once, with its newest recorded commit."""
     return [
         Skipped(path, f"submodule not scanned (commit {ids[0]}"
                 + (f", and {len(ids) - 1} other recorded commit(s))" if len(ids) > 1 else ")"))
-        for path, ids in commits.items()
+        for path, ids in _recorded(repo, revs).items()
     ]  # fmt: skip
 
 

@@ -367,3 +367,33 @@ def tree_blobs(repo: Repo, commit: str) -> list[tuple[str, str]]:
             if kind == b"blob" and mode.decode() != SYMLINK:
                 found.append((oid.decode("ascii"), display_path(os.fsdecode(path))))
     return found
+
+
+def submodule_dir(repo: Repo, path: str) -> str | None:
+    """The local repository of the submodule at `path`, or None when none is here: the
+    superproject's `modules/NAME` (NAME from `.gitmodules` at HEAD, else the path; where `git
+    submodule` keeps it), or a checkout of it with its own `.git` in the work tree."""
+    names = [path]
+    out = run([f"--git-dir={repo.git_dir}", "config", "--blob", "HEAD:.gitmodules", "-z",
+               "--get-regexp", r"^submodule\..*\.path$"])  # fmt: skip
+    for entry in out.stdout.split(b"\0") if out.returncode == 0 else ():
+        key, _, value = os.fsdecode(entry).partition("\n")
+        if value == path:
+            names.insert(0, key.removeprefix("submodule.").removesuffix(".path"))
+    candidates = [os.path.join(repo.git_dir, "modules", name) for name in names]
+    if not repo.bare:
+        candidates.append(os.path.join(repo.root, path))
+    for where in candidates:
+        marker = "HEAD" if where.startswith(repo.git_dir) else ".git"
+        if os.path.lexists(os.path.join(where, marker)) and not os.path.islink(where):
+            return where
+    return None
+
+
+def has_commits(repo: Repo, commits: Sequence[str]) -> list[str]:
+    """Those of `commits` that are in `repo`."""
+    proc = run([f"--git-dir={repo.git_dir}", "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+               stdin="".join(f"{c}\n" for c in commits).encode("ascii"))  # fmt: skip
+    present = {line.split()[0] for line in proc.stdout.decode("ascii", "replace").splitlines()
+               if line.endswith(" commit")}  # fmt: skip
+    return [c for c in commits if c in present]

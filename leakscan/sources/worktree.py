@@ -56,6 +56,9 @@ def _clean(path: str) -> str:
     return drive + root + os.sep.join(parts) or "."
 
 
+SPARSE = "not checked out (outside the sparse checkout; --history reads it from git)"
+
+
 class Entry(NamedTuple):
     """A file to read: where to open it, how reports show it, and whether a symlink is followed."""
 
@@ -220,8 +223,12 @@ def _repo_files(top: str, sub: str, include_ignored: bool, skips: dict[str, str]
     checked-out submodule's files (as its own git lists them) in place of its gitlink; a submodule
     with no checkout is recorded in `skips`."""
     directory = os.path.join(top, sub) if sub else top
-    names, links = _git_files(directory, include_ignored)
+    names, links, sparse = _git_files(directory, include_ignored)
     found = [sub + name for name in names]
+    for name in sparse:  # in the index, not written to disk: the history still has it
+        full = os.path.join(top, sub + name)
+        if not os.path.lexists(full):  # skip-worktree on a file that is there: read it
+            skips[full] = skips[_clean(full)] = SPARSE
     for link in links:
         path = sub + link
         full = os.path.join(top, path)
@@ -235,10 +242,11 @@ def _repo_files(top: str, sub: str, include_ignored: bool, skips: dict[str, str]
     return sorted(set(found))
 
 
-def _git_files(directory: str, include_ignored: bool) -> tuple[list[str], list[str]]:
-    """(files, submodule paths): tracked and untracked (not ignored, unless `include_ignored`)."""
+def _git_files(directory: str, include_ignored: bool) -> tuple[list[str], list[str], list[str]]:
+    """(files, submodule paths, files a sparse checkout left off the disk): tracked and untracked (not
+    ignored, unless `include_ignored`). `-t` tags each name; `S` is git's skip-worktree bit."""
     exclude = () if include_ignored else ("--exclude-standard",)
-    out = _git(directory, "ls-files", "-z", "--cached", "--others", *exclude)
+    out = _git(directory, "ls-files", "-z", "-t", "--cached", "--others", *exclude)
     links = _git(directory, "ls-files", "-z", "--stage") if out.returncode == 0 else out
     if out.returncode != 0 or links.returncode != 0:
         message = os.fsdecode(out.stderr).strip().splitlines()
@@ -249,8 +257,10 @@ def _git_files(directory: str, include_ignored: bool) -> tuple[list[str], list[s
         for entry in links.stdout.split(b"\0")
         if entry.startswith(b"160000 ")
     }
-    names = {os.fsdecode(n) for n in out.stdout.split(b"\0") if n} - gitlinks
-    return sorted(names), sorted(gitlinks)
+    tagged = [(n[:1], os.fsdecode(n[2:])) for n in out.stdout.split(b"\0") if n]
+    names = {name for _, name in tagged} - gitlinks
+    sparse = sorted(name for tag, name in tagged if tag == b"S" and name in names)
+    return sorted(names), sorted(gitlinks), sparse
 
 
 def _git_problem(path: str) -> str:
