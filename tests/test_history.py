@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -14,7 +15,16 @@ from leakscan.settings import Settings, load_rules
 from leakscan.sources import history
 from leakscan.sources.git import BlobRef
 from tests import keys
-from tests.conftest import commit_file, commit_on_branch, git, make_repo, run, scan_json
+from tests.conftest import (
+    LEAKSCAN,
+    commit_file,
+    commit_on_branch,
+    git,
+    make_repo,
+    read_terminal,
+    run,
+    scan_json,
+)
 
 HISTORY_ONLY_START = "This key is in the repository's history only: deleting the line does not help"
 
@@ -400,6 +410,24 @@ def test_partial_clone_fetch_missing_downloads_once_and_finds_the_key(repo, tmp_
         "scan"]["notes"]  # fmt: skip
     code, doc, err = scan_json("--history", str(partial), jobs=1)  # now present: no fetch, no stop
     assert code == 1 and "fetched" not in err
+
+
+def test_fetch_missing_shows_a_progress_bar_on_a_terminal(repo, tmp_path):
+    """On a terminal the download shows git's received-object count as leakscan's bar, then the
+    line with the count and bytes; nothing of the key."""
+    import pty
+
+    partial = partial_clone(repo, tmp_path)
+    master, slave = pty.openpty()
+    proc = subprocess.run([*LEAKSCAN, "scan", "--history", "--fetch-missing", str(partial),
+                           "--format", "json", "-o", str(tmp_path / "r.json")],
+                          stdout=subprocess.DEVNULL, stderr=slave, timeout=120, check=False)  # fmt: skip
+    os.close(slave)
+    shown = read_terminal(master).decode()
+    os.close(master)
+    assert proc.returncode == 1, shown
+    assert "leakscan: fetching missing objects [" in shown and "100%  1/1" in shown
+    assert "fetched 1 missing object(s) (" in shown and "sk_live_" not in shown
 
 
 def test_fetch_missing_and_no_fetch_together_are_a_usage_error(repo):

@@ -23,7 +23,7 @@ from leakscan.model import BaselineEntry, ScanResult, Severity, Skipped
 from leakscan.report import RENDERERS
 from leakscan.report import text as text_report
 from leakscan.report.options import RenderOptions
-from leakscan.report.progress import progress_line
+from leakscan.report.progress import progress_bar, progress_line
 from leakscan.scan.content import scan_items
 from leakscan.scan.interrupt import interrupt_guard, until_interrupted
 from leakscan.settings import load_settings, resolve_fail_on
@@ -153,6 +153,7 @@ def collect_git(
         start_progress=progress_starter(request),
         fetch_missing=request.fetch_missing,
         on_fetched=say_fetched,
+        fetch_progress=fetch_progress(request),
         recurse_submodules=request.recurse_submodules,
     )
     try:
@@ -223,6 +224,20 @@ def verify_findings(result: ScanResult, settings: Settings, request: ScanRequest
 def say_fetched(objects: int, nbytes: int) -> None:
     echo(f"leakscan: fetched {objects} missing object(s) ({human_size(nbytes)}) of the partial "
          "clone from its promisor remote", err=True)  # fmt: skip
+
+
+def fetch_progress(request: ScanRequest) -> Callable[[int, int], None] | None:
+    """A progress bar on stderr (a terminal only) while a partial clone's objects download."""
+    if request.no_progress or request.quiet or not sys.stderr.isatty():
+        return None
+
+    def update(received: int, total: int) -> None:
+        bar = progress_bar(received / total if total else 1.0)
+        end = "\r\033[K" if received >= total else ""
+        echo(f"\rleakscan: fetching missing objects {bar}  {received}/{total}\033[K{end}",
+             err=True, nl=False)  # fmt: skip
+
+    return update
 
 
 def progress_starter(request: ScanRequest) -> ProgressStarter | None:

@@ -12,13 +12,18 @@ def progress_line(
 ) -> str:
     """`[#######.....]  42%  1234/5678 blobs  1.2 GiB/4.5 GiB  310.0 MiB/s  ETA 0:11`."""
     fraction = nbytes / total_bytes if total_bytes else 1.0
-    filled = int(fraction * BAR_WIDTH)
     rate = nbytes / elapsed if elapsed > 0 else 0.0
     eta = "--:--" if rate <= 0 else _clock((total_bytes - nbytes) / rate)
     return (
-        f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {fraction:4.0%}  {blobs}/{total_blobs} blobs  "
+        f"{progress_bar(fraction)}  {blobs}/{total_blobs} blobs  "
         f"{human_size(nbytes)}/{human_size(total_bytes)}  {human_size(int(rate))}/s  ETA {eta}"
     )
+
+
+def progress_bar(fraction: float) -> str:
+    """`[##########..............]  42%`."""
+    filled = int(fraction * BAR_WIDTH)
+    return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {fraction:4.0%}"
 
 
 def _clock(seconds: float) -> str:

@@ -35,6 +35,7 @@ class Options(NamedTuple):
         False  # a partial clone: download the objects it never had, then scan them
     )
     on_fetched: Callable[[int, int], None] | None = None  # (objects, bytes) once they are fetched
+    fetch_progress: Callable[[int, int], None] | None = None  # (received, to receive) meanwhile
     recurse_submodules: bool = False  # --history: also the history of each submodule present here
 
 
@@ -234,7 +235,7 @@ def _download(repo: Repo, revs: Sequence[str], options: Options) -> int:
     for _ in range(2):
         if not missing or not options.fetch_missing:
             break
-        nbytes = promisor.fetch_objects(repo, missing)
+        nbytes = promisor.fetch_objects(repo, missing, options.fetch_progress)
         fetched += len(missing)
         if options.on_fetched is not None:
             options.on_fetched(len(missing), nbytes)

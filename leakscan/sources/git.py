@@ -120,16 +120,17 @@ def start(
     stderr: IO[bytes] | None = None,
     bounds: Mapping[str, str] = MEMORY_BOUNDS,
     bufsize: int = -1,
+    network: bool = False,
 ) -> Process:
     """A running `git ARGS`: stdin a pipe if `stdin`, else /dev/null; stdout and stderr the files
-    given, else pipes. git missing from PATH raises a sentence."""
+    given, else pipes; `network` as for `run`. git missing from PATH raises a sentence."""
     try:
         return subprocess.Popen(
             ["git", *args],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE if stdout is None else stdout,
             stderr=subprocess.PIPE if stderr is None else stderr,
-            env=git_env(bounds), bufsize=bufsize,
+            env=git_env(bounds, network=network), bufsize=bufsize,
         )  # fmt: skip
     except OSError as exc:
         raise SourceError(_not_runnable(exc)) from None
