@@ -96,6 +96,7 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--range", "range_spec", metavar="BASE..HEAD",
                      help="Scan only what the commits of BASE..HEAD added."),
         click.option("--since", metavar="REF", help="Same as --range REF..HEAD."),
+        _trust_option,
         click.option("--staged", is_flag=True,
                      help="Scan the index (what is about to be committed): all staged files, or PATHS."),
         click.option("-j", "--jobs", type=click.IntRange(min=1),
@@ -109,6 +110,14 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
                      "scan (exit 2) instead of being fetched."),
         _settings_options,
     ], f)  # fmt: skip
+
+
+def _trust_option(f: Callable[..., object]) -> Callable[..., object]:
+    return click.option(
+        "--trust-config-changes", is_flag=True,
+        help="--range and `ci github`: apply the scanned commits' own changes to .leakscan.yaml "
+        "and the rule and baseline files it names (default: use the base commit's).",
+    )(f)  # fmt: skip
 
 
 def _report_options(f: Callable[..., object]) -> Callable[..., object]:
@@ -305,6 +314,7 @@ def ci() -> None:
     help="Where to write the SARIF report for code scanning.",
 )
 @_settings_options
+@_trust_option
 @_report_options
 @_baseline_options
 @_redact_option
