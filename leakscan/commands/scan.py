@@ -255,20 +255,28 @@ def clear_progress(request: ScanRequest) -> None:
         echo("\r\033[K", err=True, nl=False)
 
 
-def finish(result: ScanResult, settings: Settings, config: Config, request: ScanRequest) -> int:
-    """Render, write, summarise; return the exit code."""
+def finish(
+    result: ScanResult,
+    settings: Settings,
+    config: Config,
+    request: ScanRequest,
+    *,
+    write: bool = True,
+) -> int:
+    """Render, write (unless the caller writes its own), summarise; return the exit code."""
     fail_on = resolve_fail_on(request, config)
     color = use_color(request, os.environ, sys.stdout.isatty())
     options = RenderOptions(
         request.show_secrets, color, fail_on, __version__, show_suppressed=request.verbose
     )
-    rendered = RENDERERS[request.fmt](result, settings.rules, options)
-    if request.fmt == "sarif":
-        _warn_if_sarif_capped(result)
-    if request.output:
-        write_atomically(request.output, rendered)
-    else:
-        echo(rendered, nl=False)
+    if write:
+        rendered = RENDERERS[request.fmt](result, settings.rules, options)
+        if request.fmt == "sarif":
+            _warn_if_sarif_capped(result)
+        if request.output:
+            write_atomically(request.output, rendered)
+        else:
+            echo(rendered, nl=False)
     _say_summary(result, config, request, fail_on)
     problem = unfinished(result, request)
     if problem is not None:
