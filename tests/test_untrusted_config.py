@@ -29,7 +29,7 @@ def test_org_config_can_forbid_the_repository_relaxations(repo: Path, tmp_path: 
     assert result.exit_code == 1, result.stderr
     config = repo / ".leakscan.yaml"
     assert f"leakscan: config {trusted} + {config}: fail-on high\n" in result.stderr
-    assert "not applied from .leakscan.yaml: exclude-paths" in result.stderr
+    assert "not applied from .leakscan.yaml: fail-on, exclude-paths" in result.stderr
 
 
 def test_range_that_changes_the_config_uses_the_base_commits(repo: Path, tmp_path: Path):
