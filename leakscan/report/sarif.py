@@ -21,6 +21,7 @@ from jschema_to_python import to_json as jschema
 
 from leakscan.model import Finding, Location, Rule, RuleSet, ScanResult, Severity
 from leakscan.report.options import RenderOptions
+from leakscan.report.sarif_rules import descriptor_rules, variant_rule
 
 if TYPE_CHECKING:
     from typing import Any
@@ -44,11 +45,6 @@ SECURITY_SEVERITY = {
     Severity.HIGH: "8.0",
     Severity.MEDIUM: "5.0",
     Severity.LOW: "3.0",
-}
-VARIANT_TITLES = {
-    "docs-sample": "a Stripe documentation sample",
-    "client-side": "in code shipped to browsers or apps",
-    "lookalike": "possibly another vendor's token",
 }
 SUPPRESSION_KINDS = {"inline": "inSource", "baseline": "external", "config": "external"}
 
@@ -102,54 +98,6 @@ def build_log(result: ScanResult, rules: RuleSet, options: RenderOptions) -> om.
         ),
     )
     return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
-
-
-def unique_rules(rules: RuleSet) -> list[Rule]:
-    """Rules in their loaded order, each id once (a later duplicate never shadows the first)."""
-    seen: dict[str, Rule] = {}
-    for rule in rules.rules:
-        seen.setdefault(rule.id, rule)
-    return list(seen.values())
-
-
-def descriptor_rules(rules: RuleSet, findings: list[Finding]) -> list[Rule]:
-    """Every rule, then one variant for each (rule, severity) of a finding that differs from its
-    rule's, in the order the findings come: what the driver's `rules` list describes."""
-    out = unique_rules(rules)
-    known = {rule.id for rule in out}
-    for f in findings:
-        variant = variant_rule(f, rules.rule(f.rule_id), rules.sample_note)
-        if variant.id not in known:
-            known.add(variant.id)
-            out.append(variant)
-    return out
-
-
-def variant_rule(f: Finding, rule: Rule, sample_note: str) -> Rule:
-    """The rule a result is reported under: its own, or a variant at the finding's severity."""
-    if f.severity == rule.severity:
-        return rule
-    why = _why_not_default(f, rule, sample_note)
-    phrase = VARIANT_TITLES.get(why, f"at {f.severity.label}")
-    expected = {"docs-sample": Severity.INFO, "client-side": rule.severity.raised()}
-    if why not in expected or expected[why] != f.severity:
-        why = f"{why}-{f.severity.label}" if why in VARIANT_TITLES else why
-    return rule._replace(
-        id=f"{rule.id}/{why}",
-        title=f"{rule.title} ({phrase})",
-        description=f"{rule.description or rule.title} Reported at {f.severity.label}: {phrase}.",
-        severity=f.severity,
-    )
-
-
-def _why_not_default(f: Finding, rule: Rule, sample_note: str) -> str:
-    if sample_note and sample_note in f.notes:
-        return "docs-sample"
-    if f.severity > rule.severity and f.context:
-        return "client-side"
-    if f.confidence.value == "low":
-        return "lookalike"
-    return f.severity.label
 
 
 def truncated(result: ScanResult) -> bool:
