@@ -54,7 +54,7 @@ def test_action_install_is_pinned_by_commit_and_hashes():
     assert "setuptools" in pinned  # the build backend, installed from the lock too
     assert set(ACTION["inputs"]) >= {"path", "mode", "base", "head", "fail-on", "format",
                                      "sarif-file", "args"}  # fmt: skip
-    assert set(ACTION["outputs"]) == {"findings", "sarif-file", "exit-code"}
+    assert set(ACTION["outputs"]) == {"findings", "sarif-file", "exit-code", "error"}
     assert ACTION["branding"] == {"icon": "shield", "color": "purple"}
     for step in steps[1:]:  # inputs reach the shell only through env, never pasted into a script
         assert "${{" not in step["run"]
