@@ -120,6 +120,8 @@ class BaselineEntry(NamedTuple):
     key_type: str = ""
     mode: str | None = None
     preview: str = ""
+    verdict: str = ""  # `leakscan baseline --audit`: true positive | false positive | accepted risk
+    reason: str = ""  # what the auditor wrote with the verdict
 
 
 class Finding(NamedTuple):

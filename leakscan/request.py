@@ -36,6 +36,7 @@ class ScanRequest(NamedTuple):
     history: bool = False
     unreachable: bool = False
     range_spec: str | None = None
+    trust_config_changes: bool = False  # a range's own changes to the scan policy are applied
     since: str | None = None
     staged: bool = False
     jobs: int | None = None  # None: as many as the scan can use

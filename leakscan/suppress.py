@@ -12,6 +12,7 @@ class Allowed(NamedTuple):
 
     secrets: frozenset[str] = frozenset()
     baseline: frozenset[tuple[str, str]] = frozenset()
+    reasons: tuple[tuple[str, str], ...] = ()  # (hash, reason) of allow entries that give one
 
 
 INLINE_MARKERS = ("leakscan:allow", "gitleaks:allow", "pragma: allowlist secret")
@@ -28,6 +29,9 @@ def inline(line: str) -> Suppression | None:
 def by_hash(rule_id: str, sha256: str, allowed: Allowed) -> Suppression | None:
     """A secret allowlisted by hash in the config, or known to the baseline."""
     if sha256 in allowed.secrets:
+        why = next((reason for h, reason in allowed.reasons if h == sha256), "")
+        if why:
+            return Suppression("config", f"allowlisted in the config: {why}")
         return Suppression("config", "secret hash allowlisted in the config (allow-secrets)")
     if (rule_id, sha256) in allowed.baseline:
         return Suppression("baseline", "known in the baseline")

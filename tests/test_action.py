@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,27 @@ def test_action_is_composite_and_thin():
     steps = ACTION["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
     assert '"$GITHUB_ACTION_PATH"' in steps[1]["run"]
+
+
+def test_action_install_is_pinned_by_commit_and_hashes():
+    steps = ACTION["runs"]["steps"]
+    # actions/setup-python v5.6.0 by its full commit SHA (a tag can be moved to other code)
+    assert steps[0]["uses"] == "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
+    install = steps[1]["run"]
+    assert "--require-hashes" in install and "tools/action-requirements.txt" in install
+    assert "--no-deps" in install and "--no-build-isolation" in install and "--no-index" in install
+    lock = (ROOT / "tools" / "action-requirements.txt").read_text()
+    pinned = dict(re.findall(r"^([a-z0-9-]+)==(\S+) \\$", lock, re.MULTILINE))
+    blocks = re.split(r"^(?=[a-z0-9-]+==)", lock, flags=re.MULTILINE)[1:]
+    assert blocks and all("--hash=sha256:" in b for b in blocks)  # every pin has its hashes
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        assert name in pinned, f"{name} is a dependency of leakscan but not in the Action's lock"
+    assert "setuptools" in pinned  # the build backend, installed from the lock too
     assert set(ACTION["inputs"]) >= {"path", "mode", "base", "head", "fail-on", "format",
                                      "sarif-file", "args"}  # fmt: skip
-    assert set(ACTION["outputs"]) == {"findings", "sarif-file", "exit-code"}
+    assert set(ACTION["outputs"]) == {"findings", "sarif-file", "exit-code", "error"}
     assert ACTION["branding"] == {"icon": "shield", "color": "purple"}
     for step in steps[1:]:  # inputs reach the shell only through env, never pasted into a script
         assert "${{" not in step["run"]

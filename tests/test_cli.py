@@ -124,9 +124,11 @@ def test_config_excludes_and_precedence(tmp_path, monkeypatch):
     assert run("scan", str(tmp_path)).exit_code == 0
     other = plant(tmp_path / "elsewhere", "c.yaml", "exclude-paths: []\n")
     monkeypatch.setenv("LEAKSCAN_CONFIG", str(other))
-    assert run("scan", str(tmp_path)).exit_code == 1
+    assert run("scan", str(tmp_path)).exit_code == 0  # layered: the repository's excludes add up
+    other.write_text("allow-repo-overrides: false\n")
+    assert run("scan", str(tmp_path)).exit_code == 1  # the org config forbids them
     flag = plant(tmp_path / "elsewhere", "d.yaml", "exclude-paths: ['*.py']\n")
-    assert run("scan", str(tmp_path), "--config", str(flag)).exit_code == 0
+    assert run("scan", str(tmp_path), "--config", str(flag)).exit_code == 0  # the flag beats env
 
 
 def test_bad_config_exits_two_with_a_sentence(tmp_path):

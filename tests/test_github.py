@@ -33,15 +33,30 @@ def test_annotation_properties_and_message_are_escaped():
     assert line.startswith("::error file=dir/a%2Cb%3Ac%25d%0D%0Ae.py,line=1,col=5,endColumn=110,")
     assert "title=Stripe live secret key (critical)::" in line
     message = line.split("::", 2)[2]
-    assert message == "sk_live_…0000.%0AWhat to do: Rotate it now." and "\n" not in line
+    assert message == ("sk_live_…0000: Rotate this key now in the Stripe Dashboard and expire the "
+                       "old one at once (full steps in the job summary).")  # fmt: skip
+    assert "\n" not in line and "%0A" not in message
 
 
-def test_at_most_ten_annotations_then_a_line_for_the_rest():
+def test_annotations_use_each_levels_limit_then_a_line_for_the_rest():
     lines = github.annotation_lines(result_of(*(finding(i) for i in range(13))), RULES)
     assert len(lines) == 11 and all(x.startswith("::error ") for x in lines[:10])
     assert lines[10].startswith("::notice ") and "3 more finding(s)" in lines[10]
     assert github.escape_data("100%\n") == "100%25%0A"
     assert github.escape_property("a:b,c") == "a%3Ab%2Cc"
+    mixed = [finding(i, severity=sev) for sev in (Severity.CRITICAL, Severity.MEDIUM, Severity.LOW)
+             for i in range(12)]  # fmt: skip
+    lines = github.annotation_lines(result_of(*mixed), RULES)
+    levels = [x.split(" ", 1)[0] for x in lines]
+    assert levels.count("::error") == 10 and levels.count("::warning") == 10
+    assert levels.count("::notice") == 10  # 9 findings and the line about the 7 left out
+    assert "7 more finding(s) not annotated" in lines[-1]
+    for x in lines[
+        :-1
+    ]:  # title, location, one line of action; never the ~650-character remediation
+        assert ",title=" in x and "file=" in x and len(x.split("::", 2)[2]) < 200
+    warned = github.annotation_lines(result_of(*mixed[12:22]), RULES, ("::warning ::policy",))
+    assert [x.split(" ", 1)[0] for x in warned].count("::warning") == 10
 
 
 def test_summary_counts_table_and_what_to_do():
@@ -78,7 +93,7 @@ def ci(repo: Path, tmp_path: Path, event_name: str, event: dict, *args: str):
 
 
 def outputs(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines())
+    return dict(line.split("=", 1) for line in path.read_text().splitlines())  # last one wins
 
 
 def test_push_scans_before_to_after_only(repo, tmp_path):
@@ -185,10 +200,52 @@ def test_shallow_checkout_asks_for_fetch_depth_0(repo, tmp_path):
     shallow = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)],
                    check=True, env={**GIT_ENV, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})  # fmt: skip
-    result, out, _, sarif_file = ci(shallow, tmp_path, "push", {"before": before, "after": after})
+    result, out, summary, sarif_file = ci(shallow, tmp_path, "push",
+                                          {"before": before, "after": after})  # fmt: skip
     assert result.exit_code == 2
     assert "fetch-depth: 0" in result.stderr and "Traceback" not in result.stderr
-    assert not sarif_file.exists() and not out.exists()
+    assert not sarif_file.exists()
+    assert outputs(out)["error"].startswith("this checkout is shallow")
+    assert outputs(out)["findings"] == "" and outputs(out)["sarif-file"] == ""
+    text = summary.read_text()
+    assert "## leakscan: the scan did not finish" in text
+    assert "**What failed:** this checkout is shallow" in text
+    assert "**Fix:** Set `fetch-depth: 0` on actions/checkout" in text
+    assert result.stdout.startswith("::error title=leakscan: the scan did not finish::")
+
+
+def test_an_incomplete_scan_writes_summary_and_outputs_too(repo, tmp_path):
+    from tests.test_bad_inputs import CATASTROPHIC_RULE
+
+    rule = tmp_path / "slow.yaml"
+    rule.write_text(CATASTROPHIC_RULE)
+    commit_file(repo, "f.txt", "a" * 40 + "!\n")
+    result, out, summary, sarif_file = ci(repo, tmp_path, "push", {}, "--mode", "tree",
+                                          "--rules", str(rule), "--rule-timeout", "0.05")  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert outputs(out)["error"].startswith("the scan did not finish: f.txt: rule(s) acme.slow")
+    assert outputs(out)["sarif-file"] == str(sarif_file)
+    assert "**What failed:** the scan did not finish: f.txt" in summary.read_text()
+    doc = assert_valid_sarif(sarif_file.read_text())
+    assert doc["runs"][0]["invocations"][0]["executionSuccessful"] is False
+
+
+def test_pull_request_that_changes_the_policy_is_scanned_with_the_base_policy(repo, tmp_path):
+    base = commit_file(repo, "README.md", "hello\n")
+    git(repo, "checkout", "-q", "-b", "pr")
+    commit_file(repo, "app.py", f"K = '{keys.key()}'\n")
+    head = commit_file(repo, ".leakscan.yaml", "fail-on: never\nexclude-paths: ['*']\n")
+    event = {"pull_request": {"base": {"sha": base}, "head": {"sha": head}}}
+    result, out, summary, sarif_file = ci(repo, tmp_path, "pull_request", event)
+    assert result.exit_code == 1, result.stderr
+    assert outputs(out)["findings"] == "1"
+    assert len(assert_valid_sarif(sarif_file.read_text())["runs"][0]["results"]) == 1
+    assert "> **Warning:** the scanned commits try to change the scan policy (.leakscan.yaml)" in (
+        summary.read_text()
+    )
+    assert "\n::warning title=leakscan: scan policy change::the scanned" in result.stdout
+    trusting, out, _, _ = ci(repo, tmp_path, "pull_request", event, "--trust-config-changes")
+    assert trusting.exit_code == 0 and "applied the new version" in trusting.stderr
 
 
 def test_modes_tree_and_range_from_inputs(repo, tmp_path):

@@ -78,6 +78,39 @@ def test_text_report_names_the_repository_and_never_the_key(fleet):
     assert SHARED in shown.stdout
 
 
+def test_sarif_to_a_directory_is_one_log_per_repository(fleet, tmp_path):
+    from tests.sarif_check import assert_valid_sarif
+
+    top, own = fleet
+    out = tmp_path / "sarif"
+    out.mkdir()  # an existing directory is fine
+    result = run("scan-many", str(top), "--jobs", "2", "--format", "sarif", "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert f"wrote {COUNT} SARIF file(s), one per repository, to {out}" in result.stderr
+    files = sorted(out.iterdir())
+    assert [f.name for f in files] == [f"repo{i:02d}.sarif" for i in range(COUNT)]
+    for path in files:
+        name = path.stem
+        doc = assert_valid_sarif(path.read_text())
+        (provenance,) = doc["runs"][0]["versionControlProvenance"]
+        assert provenance["repositoryUri"] == (top / name).as_uri()
+        head = subprocess.run(["git", "-C", str(top / name), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        assert provenance["revisionId"] == head
+        assert provenance["mappedTo"] == {"uriBaseId": "%SRCROOT%"}
+        hashes = {r["partialFingerprints"]["leakscan/secret-sha256/v1"]: r
+                  for r in doc["runs"][0]["results"]}  # fmt: skip
+        expected = {sha256(own[name])} | ({sha256(SHARED)} if int(name[4:]) % 3 == 0 else set())
+        assert set(hashes) == expected
+        for r in hashes.values():  # paths relative to this repository, no other repository's
+            uris = [loc["physicalLocation"]["artifactLocation"]["uri"]
+                    for loc in r["locations"] + r.get("relatedLocations", [])]  # fmt: skip
+            assert set(uris) <= {"settings.py", "deploy/env.sh"} and len(uris) == 1
+            assert "repository" not in json.dumps(r["locations"])
+    merged = run("scan-many", str(top), "--jobs", "2", "--format", "json")
+    assert len(json.loads(merged.stdout)["findings"]) == COUNT + 1  # the merged JSON as it was
+
+
 def test_a_corrupt_repository_and_a_failed_clone_exit_2_and_the_others_are_reported(
     fleet, tmp_path
 ):

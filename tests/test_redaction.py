@@ -107,6 +107,38 @@ def test_staged_scan_prints_no_key(planted: Path):
         (planted / "staged.py").unlink()
 
 
+def test_triage_and_ci_outputs_print_no_key(planted: Path, tmp_path: Path):
+    """Issue 23's new outputs: `allow` (and the config it writes), `ci github` with its policy
+    warning, failure summary and outputs, and `scan-many -o DIR --format sarif`."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(planted, copy)
+    git(copy, "add", "-A")
+    git(copy, "commit", "-q", "-m", "policy and untracked key")
+    config = copy / ".leakscan.yaml"
+    result = run("allow", sha256(KEYS[2])[:12], "--reason", "audited", str(copy))
+    assert (
+        result.exit_code == 0 and leaked(result.stdout + result.stderr + config.read_text()) == []
+    )
+    out, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+    env = {"GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary),
+           "GITHUB_EVENT_NAME": "workflow_dispatch"}  # fmt: skip
+    for args in (["--mode", "range", "--base", "HEAD~1"], ["--mode", "range", "--base", "nope"]):
+        result = run("ci", "github", "--path", str(copy), "--sarif-file", str(tmp_path / "s"),
+                     *args, "--show-secrets", env=env)  # fmt: skip
+        assert result.exit_code in (1, 2), result.stderr
+        annotations = "".join(x for x in result.stdout.splitlines() if x.startswith("::"))
+        written = out.read_text() + summary.read_text() + annotations + result.stderr
+        assert leaked(written) == []
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"{copy}\n")
+    result = run("scan-many", str(listing), "--format", "sarif", "-o", str(tmp_path / "many"))
+    assert result.exit_code == 1, result.stderr
+    files = "".join(f.read_text() for f in (tmp_path / "many").iterdir())
+    assert files and leaked(files + result.stdout + result.stderr) == []
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 

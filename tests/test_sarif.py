@@ -14,7 +14,7 @@ from tests import keys
 from tests.conftest import commit_file, plant, run, sha256
 from tests.sarif_check import assert_valid_sarif
 
-SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.0", "low": "3.0", "info": "0.1"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.0", "low": "3.0", "info": None}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 
 
@@ -40,7 +40,7 @@ def test_every_kind_of_finding_is_valid_redacted_sarif(tmp_path):
     assert set(rules) == {r.id for r in load_rules(()).rules}
     for rule in load_rules(()).rules:
         d = rules[rule.id]
-        assert d["properties"]["security-severity"] == SECURITY_SEVERITY[rule.severity.label]
+        assert d["properties"].get("security-severity") == SECURITY_SEVERITY[rule.severity.label]
         assert "security" in d["properties"]["tags"] and d["properties"]["precision"]
         assert d["help"]["text"] == rule.remediation and rule.remediation in d["help"]["markdown"]
         assert d["helpUri"] == rule.references[0]
@@ -133,3 +133,55 @@ def test_more_than_25000_results_are_capped_and_the_cli_says_so(tmp_path):
     # array trimmed to its ends (each result comes from the same code).
     run_["results"] = run_["results"][:5] + run_["results"][-5:]
     assert_valid_sarif(json.dumps(doc))
+
+
+def github_severity(doc: dict, result: dict) -> str:
+    """The severity GitHub code scanning shows for a result: the RULE's `security-severity` (>= 9.0
+    critical, >= 7.0 high, >= 4.0 medium, > 0 low); without one, the level (`note` -> info here)."""
+    rule = doc["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"]]
+    assert rule["id"] == result["ruleId"]
+    score = rule.get("properties", {}).get("security-severity")
+    if score is None:
+        return {"note": "info", "warning": "medium", "error": "high"}[
+            rule.get("defaultConfiguration", {}).get("level", "warning")
+        ]
+    value = float(score)
+    for floor, label in ((9.0, "critical"), (7.0, "high"), (4.0, "medium")):
+        if value >= floor:
+            return label
+    return "low" if value > 0 else "info"
+
+
+def test_github_shows_the_severity_of_the_report_for_every_finding(tmp_path):
+    sample = next(s for s in keys.documentation_samples() if s.startswith("sk_"))
+    plant(tmp_path, "docs/quickstart.md", f"stripe.api_key = '{sample}'\n")
+    plant(tmp_path, "web/.env", f"NEXT_PUBLIC_STRIPE={keys.key('restricted', 'live')}\n")
+    plant(tmp_path, "web/.env.test", f"NEXT_PUBLIC_STRIPE_TEST={keys.key('secret', 'test')}\n")
+    plant(
+        tmp_path, "pay/paystack.py", f"import paystack\nK = '{keys.key('secret', 'live', n=40)}'\n"
+    )
+    plant(
+        tmp_path,
+        "srv/app.py",
+        f"A = '{keys.key()}'\nB = '{keys.key('restricted', 'test')}'\n"
+        f"C = '{keys.key('secret', 'test')}'\n",
+    )
+    plant(tmp_path, "srv/pub.js", f"P = '{keys.key('publishable', 'live')}'\n")
+    sarif_run = run("scan", str(tmp_path), "--format", "sarif", "--fail-on", "never")
+    json_run = run("scan", str(tmp_path), "--format", "json", "--fail-on", "never")
+    doc = assert_valid_sarif(sarif_run.stdout)
+    report = {f["secret_sha256"]: f["severity"] for f in json.loads(json_run.stdout)["findings"]}
+    shown = {
+        r["partialFingerprints"]["leakscan/secret-sha256/v1"]: github_severity(doc, r)
+        for r in doc["runs"][0]["results"]
+    }
+    assert len(report) == 8 and shown == report
+    assert set(report.values()) == {"critical", "high", "medium", "low", "info"}
+    ids = {r["ruleId"] for r in doc["runs"][0]["results"]}
+    assert {"stripe.secret-key.test/docs-sample", "stripe.restricted-key.live/client-side",
+            "stripe.secret-key.test/client-side"} <= ids  # fmt: skip
+    assert any(i.startswith("stripe.secret-key.live/lookalike") for i in ids)
+    variant = next(r for r in doc["runs"][0]["tool"]["driver"]["rules"]
+                   if r["id"] == "stripe.secret-key.test/docs-sample")  # fmt: skip
+    assert "security-severity" not in variant["properties"]
+    assert variant["defaultConfiguration"]["level"] == "note"

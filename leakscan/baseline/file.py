@@ -23,6 +23,7 @@ FILE_NAME = ".leakscan-baseline.json"
 FORMAT_VERSION = 1
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _REGENERATE = "regenerate it with `leakscan baseline`"
+VERDICTS = ("true positive", "false positive", "accepted risk")
 
 
 def entries_from_findings(findings: Iterable[Finding]) -> tuple[BaselineEntry, ...]:
@@ -48,20 +49,35 @@ def render(entries: Iterable[BaselineEntry]) -> str:
         "tool": "leakscan",
         "note": "Known secrets, by SHA-256 of the key and rule id; never the keys themselves. "
         "Made by `leakscan baseline`.",
-        "entries": [
-            {
-                "rule_id": e.rule_id,
-                "secret_sha256": e.secret_sha256,
-                "key_type": e.key_type,
-                "mode": e.mode,
-                "preview": e.preview,
-            }
-            for e in sorted_entries(entries)
-        ],
+        "entries": [_entry_doc(e) for e in sorted_entries(entries)],
     }
     import json  # baseline files only: a scan without one does without
 
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _entry_doc(e: BaselineEntry) -> dict[str, object]:
+    """An entry as JSON; `verdict` and `reason` only once audited, so older files stay as they were."""
+    doc: dict[str, object] = {"rule_id": e.rule_id, "secret_sha256": e.secret_sha256,
+                              "key_type": e.key_type, "mode": e.mode, "preview": e.preview}  # fmt: skip
+    if e.verdict:
+        doc["verdict"] = e.verdict
+    if e.reason:
+        doc["reason"] = e.reason
+    return doc
+
+
+def with_verdicts(
+    entries: Iterable[BaselineEntry], earlier: Iterable[BaselineEntry]
+) -> tuple[BaselineEntry, ...]:
+    """`entries` keeping the verdicts an earlier audit recorded for the same (rule, secret)."""
+    audited = {(e.rule_id, e.secret_sha256): e for e in earlier if e.verdict}
+    return tuple(
+        e._replace(verdict=old.verdict, reason=old.reason)
+        if (old := audited.get((e.rule_id, e.secret_sha256)))
+        else e
+        for e in entries
+    )
 
 
 def load(path: StrPath) -> tuple[BaselineEntry, ...]:
@@ -120,9 +136,20 @@ def parse(doc: Any, path: StrPath) -> tuple[BaselineEntry, ...]:
                 str(item.get("key_type") or ""),
                 str(mode) if mode is not None else None,
                 str(item.get("preview") or ""),
+                _verdict(item.get("verdict"), path, i),
+                str(item.get("reason") or ""),
             )
         )
     return tuple(out)
+
+
+def _verdict(value: object, path: StrPath, i: int) -> str:
+    if value in (None, ""):
+        return ""
+    if value not in VERDICTS:
+        raise BaselineError(f"{path}: baseline entry {i} has verdict {str(value)[:40]!r}; a verdict "
+                            f"is one of {', '.join(VERDICTS)} (`leakscan baseline --audit`).")  # fmt: skip
+    return str(value)
 
 
 def keys(entries: Iterable[BaselineEntry]) -> frozenset[tuple[str, str]]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 _DETECT_SECRETS_BODY = 24  # detect-secrets' StripeDetector: (r|s)k_live_ + exactly 24 characters
 _REDACTED = "REDACTED"
+_REDACTED_REASON = "redacted by gitleaks (--redact): no secret to hash"
 
 
 class Imported(NamedTuple):
@@ -57,7 +58,7 @@ def from_gitleaks(doc: Any, settings: Settings, path: Path) -> Imported:
     for result in doc:
         secret = str(result.get("Secret") or "").strip()
         if not secret or secret == _REDACTED or "..." in secret or "…" in secret:
-            unmapped["redacted by gitleaks (--redact): no secret to hash"] += 1
+            unmapped[_REDACTED_REASON] += 1
             continue
         report = scan_blob(settings, Blob("gitleaks report", secret.encode("utf-8")))
         whole = [o for o in report.occurrences if o.secret == secret]
@@ -65,6 +66,12 @@ def from_gitleaks(doc: Any, settings: Settings, path: Path) -> Imported:
             unmapped["not a Stripe key leakscan recognises"] += 1
             continue
         occurrences.extend(whole[:1])
+    if doc and unmapped[_REDACTED_REASON] == len(doc):
+        raise BaselineError(
+            f"{path}: every secret in this gitleaks report is redacted (gitleaks --redact), so "
+            "there is nothing to hash and no baseline was written; run gitleaks again without "
+            "--redact, or run `leakscan baseline` on the repository itself."
+        )
     entries = entries_from_findings(from_occurrences(settings.rules, occurrences, settings.allowed))
     return Imported(entries, len(doc), tuple(sorted(unmapped.items())))
 

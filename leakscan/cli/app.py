@@ -4,6 +4,7 @@ does is in `leakscan/commands/`; `cli/fast.py` runs a plain `scan` without click
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ import click
 from leakscan import __version__
 from leakscan.baseline.file import FILE_NAME as BASELINE_FILE
 from leakscan.cli.console import EXIT_CLEAN, echo, guarded
+from leakscan.commands.allow import run_allow
+from leakscan.commands.audit import run_audit
 from leakscan.commands.baseline import run_baseline
 from leakscan.commands.completion import SHELLS, completion_script
 from leakscan.commands.event import MODES
@@ -96,6 +99,7 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
         click.option("--range", "range_spec", metavar="BASE..HEAD",
                      help="Scan only what the commits of BASE..HEAD added."),
         click.option("--since", metavar="REF", help="Same as --range REF..HEAD."),
+        _trust_option,
         click.option("--staged", is_flag=True,
                      help="Scan the index (what is about to be committed): all staged files, or PATHS."),
         click.option("-j", "--jobs", type=click.IntRange(min=1),
@@ -114,13 +118,23 @@ def _source_options(f: Callable[..., object]) -> Callable[..., object]:
     ], f)  # fmt: skip
 
 
-def _report_options(f: Callable[..., object]) -> Callable[..., object]:
+def _trust_option(f: Callable[..., object]) -> Callable[..., object]:
+    return click.option(
+        "--trust-config-changes", is_flag=True,
+        help="--range and `ci github`: apply the scanned commits' own changes to .leakscan.yaml "
+        "and the rule and baseline files it names (default: use the base commit's).",
+    )(f)  # fmt: skip
+
+
+def _report_options(f: Callable[..., object], *, many: bool = False) -> Callable[..., object]:
+    output_help = "Write the report to FILE (atomically) instead of stdout."
+    if many:
+        output_help += " With --format sarif: a directory, one SARIF per repository."
     return _apply([
         click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text",
                      cls=_Aliased, aliases=("--report-format",), help="Report format."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False),
-                     cls=_Aliased, aliases=("--report-path",),
-                     help="Write the report to FILE (atomically) instead of stdout."),
+        click.option("-o", "--output", type=click.Path(dir_okay=many),
+                     cls=_Aliased, aliases=("--report-path",), help=output_help),
         click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
                      help="Exit 1 when a finding at or above this severity is not suppressed "
                      "[default: medium]."),
@@ -193,6 +207,11 @@ def scan(ctx: click.Context, /, paths: tuple[str, ...], **opts: Any) -> None:
 @click.option("--from-detect-secrets", type=click.Path(dir_okay=False),
               help="Start from a detect-secrets .secrets.baseline: keys this scan finds whose "
               "SHA-1 it lists.")  # fmt: skip
+@click.option("--audit", is_flag=True,
+              help="Walk the baseline's entries in a terminal and record a verdict for each "
+              "(true positive, false positive, accepted risk).")  # fmt: skip
+@click.option("-b", "--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="With --audit: the baseline to audit [default: as `scan` finds it].")  # fmt: skip
 @click.pass_context
 def baseline(
     ctx: click.Context,
@@ -200,17 +219,43 @@ def baseline(
     paths: tuple[str, ...],
     from_gitleaks: str | None,
     from_detect_secrets: str | None,
+    audit: bool,
     **opts: Any,
 ) -> None:
     """Write the findings of PATHS as a baseline: later scans fail only on new keys."""
-    run_baseline(ScanRequest(paths=paths, **opts), from_gitleaks, from_detect_secrets)
+    request = ScanRequest(paths=paths, **opts)
+    if audit:
+        if from_gitleaks or from_detect_secrets or request.output:
+            raise click.UsageError("--audit reads the baseline; it takes no --from-* or --output.")
+        ctx.exit(run_audit(request))
+    if request.baseline_path:
+        raise click.UsageError("--baseline names the file to audit; use --output to write one.")
+    run_baseline(request, from_gitleaks, from_detect_secrets)
     ctx.exit(EXIT_CLEAN)
+
+
+@cli.command()
+@click.argument("finding")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why this secret may stay; shown whenever the finding is suppressed.",
+)
+@_source_options
+@click.pass_context
+def allow(ctx: click.Context, /, finding: str, reason: str, paths: tuple[str, ...],
+          **opts: Any) -> None:  # fmt: skip
+    """Allow one finding: FINDING is the hash the text report shows (or a whole secret_sha256).
+
+    Adds `{sha256, reason}` to allow-secrets in .leakscan.yaml at the root (or the --config file),
+    keeping its comments. PATHS and the scan options find the finding, as in `scan`."""
+    ctx.exit(run_allow(ScanRequest(paths=paths, **opts), finding, reason))
 
 
 @cli.command("scan-many")
 @click.argument("source", type=click.Path())
 @_settings_options
-@_report_options
+@functools.partial(_report_options, many=True)
 @click.option(
     "--executor",
     type=click.Choice(["local", "dask"]),
@@ -308,6 +353,7 @@ def ci() -> None:
     help="Where to write the SARIF report for code scanning.",
 )
 @_settings_options
+@_trust_option
 @_report_options
 @_baseline_options
 @_redact_option

@@ -42,6 +42,13 @@ def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
     stream.flush()
 
 
+def ask(prompt: str) -> str | None:
+    """Show `prompt` on stdout and read one line from stdin (None at end of input)."""
+    echo(prompt, nl=False)
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
 def _is_ascii(encoding: str) -> bool:
     try:
         return codecs.lookup(encoding).name == "ascii"

@@ -54,6 +54,7 @@ SCAN_OPTIONS = (
     Option("history", ("--history",), "flag", False),
     Option("unreachable", ("--unreachable",), "flag", False),
     Option("range_spec", ("--range",), "text"),
+    Option("trust_config_changes", ("--trust-config-changes",), "flag", False),
     Option("since", ("--since",), "text"),
     Option("staged", ("--staged",), "flag", False),
     Option("jobs", ("-j", "--jobs"), "int", low=1),

@@ -11,7 +11,7 @@ from leakscan.baseline import file as baseline_file
 from leakscan.baseline import importers
 from leakscan.cli.console import echo
 from leakscan.commands.scan import scan_sources
-from leakscan.errors import SourceError, UsageError
+from leakscan.errors import BaselineError, SourceError, UsageError
 from leakscan.model import BaselineEntry
 from leakscan.report import text as text_report
 from leakscan.request import ScanRequest
@@ -30,6 +30,7 @@ def run_baseline(
     else:
         entries, root = _scanned_entries(request, from_detect_secrets)
     output = request.output or in_directory(root, baseline_file.FILE_NAME)
+    entries = baseline_file.with_verdicts(entries, _earlier(output))
     write_atomically(output, baseline_file.render(entries))
     if not request.quiet:
         noun = "entry" if len(entries) == 1 else "entries"
@@ -79,3 +80,13 @@ def _say_imported(imported: importers.Imported, tool: str, request: ScanRequest)
     )
     for reason, count in imported.unmapped:
         echo(f"leakscan: {count} {tool} result(s) not imported: {reason}.", err=True)
+
+
+def _earlier(path: str) -> tuple[BaselineEntry, ...]:
+    """The baseline being replaced, for its audit verdicts; nothing if it is absent or unreadable."""
+    if not os.path.isfile(path):
+        return ()
+    try:
+        return baseline_file.load(path)
+    except BaselineError:
+        return ()

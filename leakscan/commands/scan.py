@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from leakscan.request import ScanRequest
-    from leakscan.settings import Settings
+    from leakscan.settings import Loaded, Settings
+    from leakscan.settings.trusted import Policy
 
 SPARSE_KIND = "outside the sparse checkout"
 PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be readable
@@ -50,6 +51,9 @@ class Scanned(NamedTuple):
     config: Config
     root: str
     baseline: tuple[BaselineEntry, ...]
+    policy_note: str | None = (
+        None  # the scanned commits change the scan policy (settings/trusted.py)
+    )
 
 
 def run_scan(request: ScanRequest) -> int:
@@ -145,7 +149,7 @@ def collect_git(
     from leakscan.scan import history
     from leakscan.workers import available_cpus
 
-    loaded = load_settings(request, repo, use_baseline=use_baseline)
+    policy, loaded = _load_for_range(repo, request, spec, use_baseline)
     options = history.Options(
         jobs=request.jobs or available_cpus(),
         max_size=parse_size(request.max_file_size),
@@ -164,25 +168,25 @@ def collect_git(
                 result = history.scan_range(loaded.settings, repo, spec, options)
     finally:
         clear_progress(request)
-    if spec is not None:
-        _warn_if_range_changes_config(repo, spec, loaded.config)
-    return Scanned(result, loaded.settings, loaded.config, os.fspath(repo), loaded.baseline)
+    note = policy.note()
+    if note:
+        echo(f"leakscan: warning: {note}", err=True)
+    return Scanned(result, loaded.settings, loaded.config, os.fspath(repo), loaded.baseline,
+                   note)  # fmt: skip
 
 
-def _warn_if_range_changes_config(repo: Path, spec: str, config: Config) -> None:
-    """A range whose commits bring the config that was used: say so (an untrusted PR)."""
-    if not config.origin:
-        return
-    if os.path.realpath(os.path.dirname(config.origin) or ".") != os.path.realpath(repo):
-        return
-    from leakscan.sources.git import changed_in_range
+def _load_for_range(
+    repo: Path, request: ScanRequest, spec: str | None, use_baseline: bool
+) -> tuple[Policy, Loaded]:
+    """Settings for a history (the repository's own policy) or a range (the base commit's policy
+    when the range changes it, unless --trust-config-changes: settings/trusted.py)."""
+    from leakscan.settings.trusted import Policy, shown_origin, trusted_policy  # git scans only
 
-    if changed_in_range(repo, spec, FILE_NAME):
-        echo(
-            f"leakscan: warning: the scanned commits change {FILE_NAME}, and that new config "
-            "was used; pass --config with a trusted file to scan untrusted changes.",
-            err=True,
-        )
+    if spec is None:
+        return Policy(os.fspath(repo)), load_settings(request, repo, use_baseline=use_baseline)
+    with trusted_policy(repo, spec, trust=request.trust_config_changes) as policy:
+        loaded = load_settings(request, policy.root, use_baseline=use_baseline)
+    return policy, loaded._replace(config=shown_origin(loaded.config, policy))
 
 
 def scan_staged(request: ScanRequest, *, use_baseline: bool) -> Scanned:
@@ -270,44 +274,49 @@ def clear_progress(request: ScanRequest) -> None:
         echo("\r\033[K", err=True, nl=False)
 
 
-def finish(result: ScanResult, settings: Settings, config: Config, request: ScanRequest) -> int:
-    """Render, write, summarise; return the exit code."""
+def finish(
+    result: ScanResult,
+    settings: Settings,
+    config: Config,
+    request: ScanRequest,
+    *,
+    write: bool = True,
+) -> int:
+    """Render, write (unless the caller writes its own), summarise; return the exit code."""
     fail_on = resolve_fail_on(request, config)
     color = use_color(request, os.environ, sys.stdout.isatty())
     options = RenderOptions(
         request.show_secrets, color, fail_on, __version__, show_suppressed=request.verbose
     )
-    rendered = RENDERERS[request.fmt](result, settings.rules, options)
-    if request.fmt == "sarif":
-        _warn_if_sarif_capped(result)
-    if request.output:
-        write_atomically(request.output, rendered)
-    else:
-        echo(rendered, nl=False)
+    if write:
+        rendered = RENDERERS[request.fmt](result, settings.rules, options)
+        if request.fmt == "sarif":
+            _warn_if_sarif_capped(result)
+        if request.output:
+            write_atomically(request.output, rendered)
+        else:
+            echo(rendered, nl=False)
     _say_summary(result, config, request, fail_on)
+    problem = unfinished(result, request)
+    if problem is not None:
+        echo(f"leakscan: error: {problem}", err=True)
+        return EXIT_ERROR
+    return EXIT_FINDINGS if failing(result.findings, fail_on) else EXIT_CLEAN
+
+
+def unfinished(result: ScanResult, request: ScanRequest) -> str | None:
+    """Why this scan must exit 2 though it ran (a sentence), or None."""
     s = result.summary
     incomplete = [k for k in s.skipped if k.incomplete]
     if incomplete:
         first = incomplete[0]
-        echo(
-            f"leakscan: error: the scan did not finish: {text_report.safe(first.path)}: "
-            f"{first.reason}.",
-            err=True,
-        )
-        return EXIT_ERROR
+        return f"the scan did not finish: {text_report.safe(first.path)}: {first.reason}."
     if _unreadable(result) and s.files == 0 and s.blobs == 0:
-        echo(
-            "leakscan: error: nothing could be read; check the permissions of the target.", err=True
-        )
-        return EXIT_ERROR
+        return "nothing could be read; check the permissions of the target."
     if request.strict and s.skipped:
-        echo(
-            f"leakscan: error: --strict: {text_report.skipped_phrase(s.skipped)}; "
-            "run with --verbose to list them.",
-            err=True,
-        )
-        return EXIT_ERROR
-    return EXIT_FINDINGS if failing(result.findings, fail_on) else EXIT_CLEAN
+        return (f"--strict: {text_report.skipped_phrase(s.skipped)}; "
+                "run with --verbose to list them.")  # fmt: skip
+    return None
 
 
 def use_color(request: ScanRequest, environ: Mapping[str, str], tty: bool) -> bool:
@@ -339,6 +348,8 @@ def _say_summary(
              "--show-secrets is given.", err=True)  # fmt: skip
     if config.origin and not request.quiet:
         echo(config_line(config), err=True)
+    if config.ignored and not request.quiet:
+        echo(ignored_line(config), err=True)
     if config.exclude_paths and s.files == 0 and s.blobs == 0:
         echo("leakscan: warning: the config's exclude-paths left nothing to scan.", err=True)
     if request.verbose:
@@ -378,3 +389,9 @@ def config_line(config: Config) -> str:
     if config.rule_files:
         parts.append(f"{len(config.rule_files)} extra rule file(s)")
     return f"leakscan: config {text_report.safe(config.origin or '')}: {'; '.join(parts)}"
+
+
+def ignored_line(config: Config) -> str:
+    """The repository's relaxations an org config forbade (`allow-repo-overrides: false`)."""
+    return (f"leakscan: note: the org config forbids repository overrides (allow-repo-overrides: "
+            f"false); not applied from {FILE_NAME}: {', '.join(config.ignored)}")  # fmt: skip

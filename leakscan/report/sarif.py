@@ -1,7 +1,11 @@
 """SARIF 2.1.0 for GitHub code scanning (DESIGN §5), built with sarif-om and jschema-to-python.
 
-One run; one rule per rule id; one result per finding (one secret), its first location primary and
-the others related. Never a raw key, not even with --show-secrets (docs/integrations.md says why).
+One run; one rule per rule id, and one more per (rule id, severity) a finding has that differs from
+its rule's (`stripe.secret-key.test/docs-sample` at info, `stripe.restricted-key.live/client-side`
+at critical): GitHub code scanning and DefectDojo take `security-severity` from the rule, never the
+result, so this is the only way the severity they show equals leakscan's. One result per finding
+(one secret), its first location primary and the others related. Never a raw key, not even with
+--show-secrets (docs/integrations.md says why).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from jschema_to_python import to_json as jschema
 
 from leakscan.model import Finding, Location, Rule, RuleSet, ScanResult, Severity
 from leakscan.report.options import RenderOptions
+from leakscan.report.sarif_rules import descriptor_rules, variant_rule
 
 if TYPE_CHECKING:
     from typing import Any
@@ -33,12 +38,13 @@ LEVELS = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
+# GitHub reads these as critical (>= 9.0), high (>= 7.0), medium (>= 4.0) and low (> 0). Info has
+# no security-severity: GitHub then shows the level, `note`, not a "low" it would make of 0.1.
 SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
     Severity.HIGH: "8.0",
     Severity.MEDIUM: "5.0",
     Severity.LOW: "3.0",
-    Severity.INFO: "0.1",
 }
 SUPPRESSION_KINDS = {"inline": "inSource", "baseline": "external", "config": "external"}
 
@@ -67,21 +73,21 @@ def _schema_dict(obj: object) -> object:
 
 
 def build_log(result: ScanResult, rules: RuleSet, options: RenderOptions) -> om.SarifLog:
-    descriptors = unique_rules(rules)
-    index = {rule.id: i for i, rule in enumerate(descriptors)}
     ordered = sorted(result.findings, key=lambda f: f.suppressed is not None)  # stable: worst first
     kept = ordered[:MAX_RESULTS]
+    descriptors = descriptor_rules(rules, kept)
+    index = {d.id: i for i, d in enumerate(descriptors)}
     driver = om.ToolComponent(
         name="leakscan",
         version=options.tool_version or None,
         semantic_version=options.tool_version or None,
-        rules=[_descriptor(rule) for rule in descriptors],
+        rules=[_descriptor(d) for d in descriptors],
     )
     run = om.Run(
         tool=om.Tool(driver=driver),
         automation_details=om.RunAutomationDetails(id=f"leakscan/{result.summary.mode}/"),
         column_kind="unicodeCodePoints",
-        results=[_result(f, rules.rule(f.rule_id), index[f.rule_id]) for f in kept],
+        results=[_result(f, rules.rule(f.rule_id), index, rules.sample_note) for f in kept],
         invocations=[_invocation(result, len(ordered))],
         properties=_bag(
             {
@@ -92,14 +98,6 @@ def build_log(result: ScanResult, rules: RuleSet, options: RenderOptions) -> om.
         ),
     )
     return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
-
-
-def unique_rules(rules: RuleSet) -> list[Rule]:
-    """Rules in their loaded order, each id once (a later duplicate never shadows the first)."""
-    seen: dict[str, Rule] = {}
-    for rule in rules.rules:
-        seen.setdefault(rule.id, rule)
-    return list(seen.values())
 
 
 def truncated(result: ScanResult) -> bool:
@@ -120,7 +118,7 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
         default_configuration=om.ReportingConfiguration(level=LEVELS[rule.severity]),
         properties=_bag(
             {
-                "security-severity": SECURITY_SEVERITY[rule.severity],
+                **_security_severity(rule.severity),
                 "precision": "high" if rule.stripe else "medium",
             },
             tags=list(dict.fromkeys(["security", "secret", "external/cwe/cwe-798", rule.key_type])),
@@ -128,9 +126,16 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
     )
 
 
-def _result(f: Finding, rule: Rule, rule_index: int) -> om.Result:
+def _security_severity(severity: Severity) -> dict[str, str]:
+    score = SECURITY_SEVERITY.get(severity)
+    return {"security-severity": score} if score else {}
+
+
+def _result(f: Finding, rule: Rule, index: dict[str, int], sample_note: str) -> om.Result:
+    reported = variant_rule(f, rule, sample_note)
     first, *others = f.locations
     props: dict[str, Any] = {
+        "leakscanRuleId": f.rule_id,
         "severity": f.severity.label,
         "confidence": f.confidence.value,
         "preview": f.preview,
@@ -152,8 +157,8 @@ def _result(f: Finding, rule: Rule, rule_index: int) -> om.Result:
                                  "httpStatus": v.http_status, "reason": v.reason}  # fmt: skip
     fingerprint = f.secret_sha256 + ("/inline-allowed" if _kind(f) == "inline" else "")
     return om.Result(
-        rule_id=f.rule_id,
-        rule_index=rule_index,
+        rule_id=reported.id,
+        rule_index=index[reported.id],
         level=LEVELS[f.severity],
         message=om.Message(text=_message(f, rule)),
         locations=[_location(first)],

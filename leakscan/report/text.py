@@ -28,6 +28,7 @@ _COLORS = {
 _RESET = "\033[0m"
 MAX_LOCATIONS = 10  # per finding; the rest are counted
 MAX_NAMED = 6  # findings named above one remediation in "What to do"; the rest are counted
+SHORT_HASH = 12  # hex characters of secret_sha256 shown per finding, for `leakscan allow`
 
 
 def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
@@ -59,7 +60,8 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]
         lines.append(f"  … and {len(f.locations) - MAX_LOCATIONS} more place(s)")
     kind = f"{f.key_type}, {f.mode} mode" if f.mode else f.key_type
     where_now = "present at HEAD" if f.present_at_head else "in history only"
-    lines.append(f"  {kind} · confidence {f.confidence.value} · {where_now}")
+    lines.append(f"  {kind} · confidence {f.confidence.value} · {where_now} · "
+                 f"hash {short_hash(f.secret_sha256)}")  # fmt: skip
     for reason in f.context:
         lines.append(f"  context: {reason}")
     for note in f.notes:
@@ -71,6 +73,11 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]
     else:
         lines.append(f"  what to do: [{advice.index(f.remediation) + 1}] below")
     return "\n".join(lines) + "\n\n"
+
+
+def short_hash(sha256: str) -> str:
+    """The start of a finding's secret_sha256 that `leakscan allow` takes (git's 12 characters)."""
+    return sha256[:SHORT_HASH]
 
 
 def _where(loc: Location) -> str:

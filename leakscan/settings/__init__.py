@@ -15,15 +15,22 @@ from leakscan.baseline import file as baseline_file
 from leakscan.match.engine import Matcher, compile_matcher
 from leakscan.model import BaselineEntry, RuleSet, Severity
 from leakscan.settings.builtin import load_builtin
-from leakscan.settings.config import Config, find_config, in_directory, load_config, parse_fail_on
+from leakscan.settings.config import (
+    DEFAULT_FAIL_ON,
+    Config,
+    find_org_config,
+    find_repo_config,
+    in_directory,
+    layered,
+    load_config,
+    parse_fail_on,
+)
 from leakscan.settings.rules import load_rule_file, merge
 from leakscan.suppress import Allowed
 
 if TYPE_CHECKING:
     from leakscan.model import StrPath
     from leakscan.request import ScanRequest
-
-DEFAULT_FAIL_ON = "medium"
 
 
 class Settings(NamedTuple):
@@ -51,7 +58,13 @@ def load_settings(request: ScanRequest, root: StrPath, *, use_baseline: bool = T
 
 
 def load_config_for(request: ScanRequest, root: StrPath) -> Config:
-    return load_config(find_config(request.config_path, dict(os.environ), root))
+    """The org config (--config > $LEAKSCAN_CONFIG) layered over the repository's .leakscan.yaml at
+    `root`; either alone as it is; none: the defaults."""
+    org_path = find_org_config(request.config_path, dict(os.environ))
+    repo_path = find_repo_config(root)
+    if org_path and repo_path and os.path.realpath(org_path) != os.path.realpath(repo_path):
+        return layered(load_config(org_path), load_config(repo_path))
+    return load_config(org_path or repo_path)
 
 
 def load_baseline(request: ScanRequest, config: Config, root: StrPath) -> tuple[BaselineEntry, ...]:
@@ -61,6 +74,8 @@ def load_baseline(request: ScanRequest, config: Config, root: StrPath) -> tuple[
     if config.baseline is not None:
         return baseline_file.load(config.baseline)
     default = in_directory(root, baseline_file.FILE_NAME)
+    if not config.allow_repo_overrides:  # the org config forbids the repository's relaxations
+        return ()
     return baseline_file.load(default) if os.path.isfile(default) else ()
 
 
@@ -69,7 +84,7 @@ def make_settings(
 ) -> Settings:
     rules = load_rules(config.rule_files + request.rule_files)
     matcher = compile_matcher(rules.rules, request.rule_timeout)
-    return Settings(rules, matcher, Allowed(config.allow_secrets, baseline))
+    return Settings(rules, matcher, Allowed(config.allow_secrets, baseline, config.reasons))
 
 
 def load_rules(files: tuple[StrPath, ...] = ()) -> RuleSet:

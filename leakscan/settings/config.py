@@ -1,6 +1,9 @@
 """`.leakscan.yaml`: path excludes, extra rule files, fail-on, allowlisted secret hashes, baseline.
 
-Found through `--config` > `LEAKSCAN_CONFIG` > `.leakscan.yaml` at the scanned repository's root.
+Two layers (docs/config.md): an organisation's config (`--config`, else `LEAKSCAN_CONFIG`) and the
+repository's own `.leakscan.yaml` at the scanned root. When both exist they combine (`layered`):
+allow lists and excludes add up, rule files add up, the stricter `fail-on` wins, and an org config
+with `allow-repo-overrides: false` drops the repository's relaxations (allows, excludes, baseline).
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ if TYPE_CHECKING:
     from leakscan.model import StrPath
 
 FILE_NAME = ".leakscan.yaml"
+DEFAULT_FAIL_ON = "medium"  # what applies when neither the flag nor a config sets fail-on
 ENV_VAR = "LEAKSCAN_CONFIG"
-_FIELDS = ("fail-on", "exclude-paths", "allow-secrets", "rules", "baseline")
+_FIELDS = ("fail-on", "exclude-paths", "allow-secrets", "rules", "baseline", "allow-repo-overrides")
+RELAXATIONS = ("allow-secrets", "exclude-paths", "baseline")  # what an org can forbid a repo
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -30,16 +35,53 @@ class Config(NamedTuple):
     allow_secrets: frozenset[str] = frozenset()
     rule_files: tuple[str, ...] = ()  # relative ones are joined to the config file's directory
     baseline: str | None = None
-    origin: str | None = None  # the file it came from
+    origin: str | None = None  # the file it came from (both, joined by ` + `, when layered)
+    allow_repo_overrides: bool = True  # False: the repository's relaxations are not applied
+    reasons: tuple[tuple[str, str], ...] = ()  # (secret_sha256, why it is allowed), as written
+    ignored: tuple[str, ...] = ()  # the repository's settings an org config forbade
 
 
-def find_config(flag: str | None, env: dict[str, str], root: StrPath) -> str | None:
-    if flag:
-        return flag
-    if env.get(ENV_VAR):
-        return env[ENV_VAR]
+def find_org_config(flag: str | None, env: dict[str, str]) -> str | None:
+    return flag or env.get(ENV_VAR) or None
+
+
+def find_repo_config(root: StrPath) -> str | None:
     candidate = in_directory(root, FILE_NAME)
     return candidate if os.path.isfile(candidate) else None
+
+
+def layered(org: Config, repo: Config) -> Config:
+    """The org config and the repository's combined: lists add up, the stricter fail-on wins;
+    with `allow-repo-overrides: false` in the org config, the repository's relaxations are dropped."""
+    allowed = org.allow_repo_overrides
+    relaxes = [name for name, value in zip(RELAXATIONS, (repo.allow_secrets, repo.exclude_paths,
+               repo.baseline)) if value]  # fmt: skip
+    fail_on = stricter(org.fail_on, repo.fail_on)
+    floor = org.fail_on or DEFAULT_FAIL_ON
+    if not allowed and repo.fail_on and stricter(floor, repo.fail_on) != repo.fail_on:
+        fail_on = org.fail_on  # the repository's looser fail-on is a relaxation too
+        relaxes.insert(0, "fail-on")
+    return Config(
+        fail_on=fail_on,
+        exclude_paths=org.exclude_paths + (repo.exclude_paths if allowed else ()),
+        allow_secrets=org.allow_secrets | (repo.allow_secrets if allowed else frozenset()),
+        rule_files=org.rule_files + repo.rule_files,
+        baseline=org.baseline or (repo.baseline if allowed else None),
+        origin=f"{org.origin} + {repo.origin}",
+        allow_repo_overrides=allowed,
+        reasons=org.reasons + (repo.reasons if allowed else ()),
+        ignored=() if allowed else tuple(relaxes),
+    )
+
+
+def stricter(a: str | None, b: str | None) -> str | None:
+    """Of two fail-on values, the one that fails on more (`never` fails on nothing)."""
+    if a is None or b is None:
+        return a or b
+    sa, sb = parse_fail_on(a, "fail-on"), parse_fail_on(b, "fail-on")
+    if sa is None or sb is None:
+        return b if sa is None else a
+    return a if sa <= sb else b
 
 
 def in_directory(directory: StrPath, name: str) -> str:
@@ -78,23 +120,44 @@ def parse_config(doc: Any, path: StrPath) -> Config:
     if doc.get("fail-on") is not None:
         fail_on = str(doc["fail-on"]).strip().lower()
         parse_fail_on(fail_on, f"{path}: fail-on")
-    allow = _strings(doc, "allow-secrets", path)
-    bad = [h for h in allow if not _SHA256.fullmatch(h)]
-    if bad:
-        raise ConfigError(
-            f"{path}: allow-secrets takes lower-case sha256 hex digests (secret_sha256 in the JSON "
-            "report), not raw keys."
-        )
+    reasons = _allow_entries(doc, path)
+    overrides = doc.get("allow-repo-overrides", True)
+    if not isinstance(overrides, bool):
+        raise ConfigError(f"{path}: `allow-repo-overrides` must be true or false.")
     base = os.path.dirname(path)
     baseline = doc.get("baseline")
     return Config(
         fail_on=fail_on,
         exclude_paths=_strings(doc, "exclude-paths", path),
-        allow_secrets=frozenset(allow),
+        allow_secrets=frozenset(h for h, _ in reasons),
         rule_files=tuple(in_directory(base, p) for p in _strings(doc, "rules", path)),
         baseline=in_directory(base, str(baseline)) if baseline else None,
         origin=path,
+        allow_repo_overrides=overrides,
+        reasons=tuple((h, why) for h, why in reasons if why),
     )
+
+
+def _allow_entries(doc: dict[str, Any], path: str) -> list[tuple[str, str]]:
+    """`allow-secrets`: hashes, or `{sha256: HASH, reason: TEXT}` (what `leakscan allow` writes)."""
+    value = doc.get("allow-secrets") or []
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: `allow-secrets` must be a list.")
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            digest, reason = item.get("sha256"), item.get("reason") or ""
+        else:
+            digest, reason = item, ""
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise ConfigError(
+                f"{path}: allow-secrets takes lower-case sha256 hex digests (secret_sha256 in the "
+                "JSON report, or `leakscan allow`), not raw keys."
+            )
+        if not isinstance(reason, str):
+            raise ConfigError(f"{path}: an allow-secrets `reason` must be text.")
+        out.append((digest, " ".join(reason.split())))
+    return out
 
 
 def parse_fail_on(text: str, where: str) -> Severity | None:

@@ -337,11 +337,17 @@ def _died(proc: Process, errors: IO[bytes], git_dir: str) -> str:
     return failure(git_dir, "read the blobs", errors.read(), code)
 
 
-def changed_in_range(repo: StrPath, spec: str, name: str) -> bool:
-    """Does BASE..HEAD change the file `name` (e.g. `.leakscan.yaml`)? False when git cannot say."""
-    try:
-        proc = run(["-C", os.fspath(repo), "diff", "--name-only", "--no-renames", "--no-ext-diff",
-                    "--no-textconv", spec, "--", name])  # fmt: skip
-    except SourceError:
-        return False
-    return proc.returncode == 0 and bool(proc.stdout.strip())
+def changed_in_range(repo: StrPath, spec: str, names: Sequence[str]) -> tuple[str, ...] | None:
+    """Which of `names` (paths from the repository's root) BASE..HEAD adds, changes or deletes;
+    None when git cannot compare them (a base missing from the clone: the range scan says so)."""
+    proc = run(["-C", os.fspath(repo), "diff", "--name-only", "--no-renames", "--no-ext-diff",
+                "--no-textconv", spec, "--", *(f":(literal){n}" for n in names)])  # fmt: skip
+    if proc.returncode != 0:
+        return None
+    return tuple(sorted(line for line in proc.stdout.decode("utf-8", "replace").splitlines()))
+
+
+def file_at(repo: StrPath, commit: str, path: str) -> bytes | None:
+    """The bytes of `path` in `commit`, or None when that commit has no such file."""
+    proc = run(["-C", os.fspath(repo), "cat-file", "blob", f"{commit}:{path}"])
+    return proc.stdout if proc.returncode == 0 else None
