@@ -40,7 +40,10 @@ class Forge:
         self.log.append((h.command, h.path, auth))
         path, _, query = h.path.partition("?")
         if path.startswith("/git/"):
-            if auth != "Basic " + base64.b64encode(f"{self._user(h)}:{self.token}".encode()).decode():
+            if (
+                auth
+                != "Basic " + base64.b64encode(f"{self._user(h)}:{self.token}".encode()).decode()
+            ):
                 return _reply(h, 401, b"", {"WWW-Authenticate": 'Basic realm="forge"'})
             self._note_command(h, body)
             return self._git(h, path.removeprefix("/git"), query, body)
@@ -63,7 +66,11 @@ class Forge:
 
     def _user(self, h: BaseHTTPRequestHandler) -> str:
         given = base64.b64decode(h.headers.get("Authorization", "Basic ")[6:] or b"").decode()
-        return given.partition(":")[0] if given.partition(":")[0] in ("x-access-token", "oauth2") else "?"
+        return (
+            given.partition(":")[0]
+            if given.partition(":")[0] in ("x-access-token", "oauth2")
+            else "?"
+        )
 
     def _page(self, h: BaseHTTPRequestHandler, path: str, query: dict[str, list[str]]) -> None:
         items = self.repos[path]
@@ -73,7 +80,9 @@ class Forge:
         if page * self.page_size < len(items):
             rest = {k: v[0] for k, v in query.items() if k != "page"}
             nxt = urllib.parse.urlencode({**rest, "page": page + 1})
-            headers["Link"] = f'<{self.url}{path}?{nxt}>; rel="next", <{self.url}{path}>; rel="first"'
+            headers["Link"] = (
+                f'<{self.url}{path}?{nxt}>; rel="next", <{self.url}{path}>; rel="first"'
+            )
         _reply(h, 200, json.dumps(chunk).encode(), headers)
 
     def _git(self, h: BaseHTTPRequestHandler, path: str, query: str, body: bytes) -> None:
@@ -99,7 +108,9 @@ class Forge:
         _reply(h, status, payload, headers)
 
 
-def _reply(h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+def _reply(
+    h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None
+) -> None:
     h.send_response(status)
     for name, value in (headers or {}).items():
         h.send_header(name, value)

@@ -187,7 +187,11 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
     assert third["scan"]["blobs"] == 2  # billing.py and notes.txt: no old blob read again
     f, shared = sorted(third["findings"], key=lambda f: f["status"])
     assert f["secret_sha256"] == sha256(new) and f["locations"][0]["repository"] == "repo02"
-    assert (f["status"], shared["status"], shared["secret_sha256"]) == ("new", "open", sha256(SHARED))
+    assert (f["status"], shared["status"], shared["secret_sha256"]) == (
+        "new",
+        "open",
+        sha256(SHARED),
+    )
     assert (
         "refs/heads/feature" in json.loads(state.read_text())["repositories"][str(top / "repo02")]
     )
