@@ -30,6 +30,7 @@ class Forge:
         self.faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self.log: list[tuple[str, str, str]] = []
         self.git_commands: list[str] = []  # protocol v2 commands asked for: ls-refs, fetch
+        self.git_bytes = 0  # response bytes of the git requests (what clones and fetches cost)
         self.url = ""
 
     def clone_url(self, name: str) -> str:
@@ -105,6 +106,7 @@ class Forge:
                 status = int(value.split()[0])
             elif name:
                 headers[name] = value
+        self.git_bytes += len(payload)
         _reply(h, status, payload, headers)
 
 
@@ -130,10 +132,10 @@ def serving(forge: Forge) -> Iterator[Forge]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             forge.handle(self, b"")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             forge.handle(self, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
         def log_message(self, *args: object) -> None:

@@ -95,6 +95,7 @@ def test_an_organisation_is_scanned_then_fetched_and_the_token_appears_nowhere(h
 
 
 def test_a_gitlab_group_with_subgroups_and_a_repository_that_cannot_be_cloned(hosted, tmp_path):
+    """Also: repositories split into shards clone once; the shards read the mirror as it is."""
     with serving(Forge(hosted, TOKEN, page_size=2)) as forge:
         forge.repos["/gl/api/v4/groups/acme%2Fplatform/projects"] = [
             gitlab_project(forge, "acme/platform/svc01"),
@@ -104,7 +105,8 @@ def test_a_gitlab_group_with_subgroups_and_a_repository_that_cannot_be_cloned(ho
             gitlab_project(forge, "acme/platform/svc03", forked_from_project={"id": 1}),
         ]
         result = leakscan("gitlab:acme/platform", "--api-url", f"{forge.url}/gl", "--token-env",
-                          "CI_SCAN_TOKEN", "--format", "json", "-j", "2",
+                          "CI_SCAN_TOKEN", "--format", "json", "-j", "2", "--cache-dir",
+                          str(tmp_path / "cache"), "--shard-size", "10",
                           env={"CI_SCAN_TOKEN": TOKEN})  # fmt: skip
         query = next(p for _, p, _ in forge.log if p.startswith("/gl/"))
     assert result.returncode == 2, result.stderr
@@ -116,6 +118,8 @@ def test_a_gitlab_group_with_subgroups_and_a_repository_that_cannot_be_cloned(ho
     failed = [k for k in doc["scan"]["skipped"] if k["incomplete"]]
     assert [k["path"] for k in failed] == [forge.clone_url("gone")]
     assert "1 of 3 repositories could not be scanned" in result.stderr
+    assert "clone URLs: 2 cloned, 0 fetched" in doc["scan"]["notes"]
+    assert forge.git_commands.count("fetch") == 2  # one pack per repository, however many shards
     assert TOKEN not in result.stdout + result.stderr
 
 

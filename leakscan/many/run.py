@@ -76,8 +76,9 @@ def scan_many(
             executor.submit(task._replace(attempt=task.attempt + 1))
             pending += 1
             continue
-        if outcome.shards:
-            expected[task.spec.key] = outcome.shards
+        if outcome.shards:  # the shards reuse the copy this task made: count it as this one's
+            parts[task.spec.key].append(outcome._replace(findings=(), blobs=0, bytes=0, skipped=()))
+            expected[task.spec.key] = outcome.shards + 1
             for i in range(outcome.shards):
                 executor.submit(task._replace(until=outcome.tips, shard=Shard(i, outcome.shards)))
             pending += outcome.shards
