@@ -98,6 +98,7 @@ def git_auth(url: str, access: Access) -> dict[str, str]:
         basic = base64.b64encode(f"{access.git_user}:{token}".encode()).decode("ascii")
         origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
         extra[f"http.{origin}.extraHeader"] = f"Authorization: Basic {basic}"
+        extra["http.followRedirects"] = "false"  # a redirect elsewhere never takes the header along
     return extra
 
 

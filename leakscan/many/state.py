@@ -112,13 +112,16 @@ def finding_record(f: Finding) -> dict[str, Any]:
         "secret_sha256": f.secret_sha256, "preview": f.preview, "remediation": f.remediation,
         "context": list(f.context), "notes": list(f.notes),
         "suppressed": None if f.suppressed is None else list(f.suppressed),
-        "locations": [list(loc) for loc in f.locations],
+        "locations": [loc._asdict() for loc in f.locations],
     }  # fmt: skip
 
 
 def finding_from(d: Mapping[str, Any]) -> Finding:
     """A remembered open finding; raises KeyError, TypeError or ValueError when malformed."""
-    locations = tuple(Location(*(loc)) for loc in d["locations"])
+    locations = tuple(
+        Location(**{k: v for k, v in loc.items() if k in Location._fields})
+        for loc in d["locations"]
+    )
     if not all(isinstance(loc.path, str) and isinstance(loc.line, int) for loc in locations):
         raise ValueError("bad location")
     suppressed = d.get("suppressed")
