@@ -55,41 +55,34 @@ def run_scan_many(
     config = load_config_for(request, root)
     settings = make_settings(config, request)
     state = load_state(Path(state_path)) if state_path else State()
-    plan = run.Plan(
-        settings,
-        state,
-        rules_digest(settings.rules),
-        parse_size(shard_size, "--shard-size"),
-        request.show_secrets,
-        parse_size(request.max_file_size),
-        config.exclude_paths,
-        access,
-    )
+    plan = run.Plan(settings, state, rules_digest(settings.rules),
+                    parse_size(shard_size, "--shard-size"), request.show_secrets,
+                    parse_size(request.max_file_size), config.exclude_paths, access)  # fmt: skip
     executor = _executor(executor_name, scheduler, request.jobs)
     try:
         done = run.scan_many(specs, plan, executor, target=source, on_progress=_progress(request))
     finally:
         executor.close()
-    result, failed = done.result, (*unlisted, *done.failed)
-    result = result._replace(summary=result.summary._replace(
-        skipped=(*unlisted, *result.summary.skipped)))  # fmt: skip
+    failed = (*unlisted, *done.failed)
+    result = done.result._replace(summary=done.result.summary._replace(
+        skipped=(*unlisted, *done.result.summary.skipped)))  # fmt: skip
     carried = None
     if state_path is not None:
-        names = ({s.name for s in specs} - {k.path for k in done.failed}, {k.path for k in failed})
+        scanned = {s.name for s in specs} - {k.path for k in done.failed}
+        names = (scanned, {k.path for k in failed})
         carried = nightly.carry(settings, state.open, result.findings, names, done.at_head)
         result = result._replace(findings=carried.findings,
                                  summary=result.summary._replace(fixed=carried.fixed))  # fmt: skip
     code = finish(result, settings, config, request)
-    if failed:
-        for line in many_report.failed_lines(failed, len(specs) + len(unlisted)):
-            echo(line, err=True)
+    for line in many_report.failed_lines(failed, len(specs) + len(unlisted)) if failed else ():
+        echo(line, err=True)
     if carried is not None and state_path is not None:
-        if not request.quiet:
-            for line in many_report.fixed_lines(carried.fixed):
-                echo(line, err=True)
-        new_state = updated(state, plan.rules_digest, done.tips, carried.still_open)
-        save_state(Path(state_path), new_state)
-    return max(code, 2) if unlisted else code
+        for line in () if request.quiet else many_report.fixed_lines(carried.fixed):
+            echo(line, err=True)
+        save_state(
+            Path(state_path), updated(state, plan.rules_digest, done.tips, carried.still_open)
+        )
+    return code
 
 
 def _repositories(
@@ -108,7 +101,7 @@ def _repositories(
             raise UsageError("--token-env, --api-url, --include-forks, --include-archived and "
                              "--exclude apply to github:OWNER and gitlab:GROUP sources.")  # fmt: skip
         root = Path(source) if Path(source).is_dir() else Path(source).parent
-        return read_source(Path(source)), (), Access(fleet.cache_dir), root
+        return read_source(Path(source)), (), Access(_absolute(fleet.cache_dir)), root
     env_name = fleet.token_env or platform.TOKEN_ENV[target.platform]
     token = os.environ.get(env_name, "")
     if fleet.token_env and not token:
@@ -121,9 +114,14 @@ def _repositories(
                          "ones are left out unless --include-forks / --include-archived).")  # fmt: skip
     host = urllib.parse.urlsplit(base).hostname or ""
     hosts = (host, host.removeprefix("api.")) if host.startswith("api.") else (host,)
-    access = Access(fleet.cache_dir, env_name if token else None,
+    access = Access(_absolute(fleet.cache_dir), env_name if token else None,
                     platform.GIT_USER[target.platform], hosts)  # fmt: skip
     return specs, unlisted, access, Path.cwd()
+
+
+def _absolute(path: str | None) -> str | None:
+    """Workers may run elsewhere (another directory, a Dask worker): the cache by absolute path."""
+    return None if path is None else os.path.abspath(os.path.expanduser(path))
 
 
 def _listing(fleet: Fleet) -> platform.Listing:
