@@ -143,6 +143,26 @@ def test_api_refusals_are_one_sentence_and_exit_2(hosted, status, headers, sente
     assert line.startswith("leakscan: error: ") and sentence in line and TOKEN not in line
 
 
+def test_a_listing_that_fails_after_its_first_page_scans_what_it_got_and_exits_2(hosted):
+    with serving(Forge(hosted, TOKEN)) as forge:
+        _org(forge)
+        forge.faults["/api/orgs/acme/repos?type=all&per_page=100&page=3"] = [(401, {})]
+        forge.repos["/api/orgs/acme/repos"].insert(0, github_repo(forge, "no-url", clone_url=None))
+        result = leakscan("github:acme", "--api-url", f"{forge.url}/api", "--format", "json",
+                          "-j", "2", env={"GITHUB_TOKEN": TOKEN})  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    doc = json.loads(result.stdout)
+    failed = {k["path"]: k["reason"] for k in doc["scan"]["skipped"] if k["incomplete"]}
+    assert failed == {
+        "github:acme (the listing after page 2)": (
+            "the API rejected the token in $GITHUB_TOKEN (HTTP 401); it is invalid, "
+            "expired or revoked: create a new one"),
+        "acme/no-url": "the API gave no https clone URL for it",
+    }  # fmt: skip
+    assert "23 repositories: 23 scanned in full" in doc["scan"]["notes"][0]  # pages 1 and 2
+    assert "2 of 25 repositories could not be scanned" in result.stderr
+
+
 def test_a_user_is_listed_when_no_organisation_has_the_name(hosted):
     with serving(Forge(hosted, TOKEN)) as forge:
         forge.repos["/api/users/octo/repos"] = [github_repo(forge, "svc00")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from leakscan.errors import SourceError, UsageError
@@ -75,14 +75,25 @@ def api_headers(platform: str, token: str | None) -> dict[str, str]:
 def list_repositories(
     target: Target, api: Api, listing: Listing, token_env: str
 ) -> tuple[tuple[RepoSpec, ...], tuple[Skipped, ...]]:
-    """The repositories to scan, and those listed but unusable (no https clone URL), each with why.
-    An API refusal is one sentence about the token (`SourceError`)."""
-    try:
-        entries = list(_entries(target, api))
-    except HttpRefusal as exc:
-        raise SourceError(refusal(target, exc.status, token_env, bool(api.headers))) from None
-    specs: dict[str, RepoSpec] = {}
+    """The repositories to scan, and what could not be listed or used, each with why. An API that
+    refuses the first page is one sentence about the token (`SourceError`); one that fails later
+    leaves the pages already read to scan, and the run incomplete (exit 2)."""
+    entries: list[object] = []
     bad: list[Skipped] = []
+    pages = 0
+    try:
+        for page in _pages(target, api):
+            entries.extend(page)
+            pages += 1
+    except SourceError as exc:
+        reason = refusal(target, exc.status, token_env, bool(api.headers)) if isinstance(
+            exc, HttpRefusal) else f"{target.platform}:{target.owner}: {exc}"  # fmt: skip
+        if not pages:
+            raise SourceError(reason) from None
+        owner = f"{target.platform}:{target.owner}"
+        where = f"{owner} (the listing after page {pages})"
+        bad.append(Skipped(where, reason.removeprefix(f"{owner}: ").rstrip("."), incomplete=True))
+    specs: dict[str, RepoSpec] = {}
     for entry in entries:
         repo = _repository(target.platform, entry)
         if repo is None or not _wanted(repo, listing):
@@ -95,21 +106,21 @@ def list_repositories(
     return tuple(sorted(specs.values())), tuple(bad)
 
 
-def _entries(target: Target, api: Api) -> Iterable[object]:
+def _pages(target: Target, api: Api) -> Iterator[list[object]]:
     owner = urllib.parse.quote(target.owner, safe="")
     if target.platform == "gitlab":
         query = "include_subgroups=true&with_shared=false&per_page=100&order_by=id&sort=asc"
-        for page in get_pages(api, f"/groups/{owner}/projects?{query}"):
-            yield from page
+        yield from get_pages(api, f"/groups/{owner}/projects?{query}")
         return
+    first = True
     try:
-        pages = list(get_pages(api, f"/orgs/{owner}/repos?type=all&per_page=100"))
+        for page in get_pages(api, f"/orgs/{owner}/repos?type=all&per_page=100"):
+            first = False
+            yield page
     except HttpRefusal as exc:
-        if exc.status != 404:
+        if exc.status != 404 or not first:
             raise
-        pages = list(get_pages(api, f"/users/{owner}/repos?type=owner&per_page=100"))
-    for page in pages:
-        yield from page
+        yield from get_pages(api, f"/users/{owner}/repos?type=owner&per_page=100")
 
 
 def _repository(platform: str, entry: object) -> tuple[str, str, bool, bool] | None:
