@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from tests import keys
-from tests.conftest import scan_json, sha256
+from tests.conftest import run, scan_json, sha256
 from tests.fleet import fast_repo
 
 KEY_A = keys.key("secret", "live", seed=901)  # alpha, at HEAD; removed before the second run
@@ -64,6 +64,10 @@ def test_open_leaks_are_carried_forward_and_fixed_ones_are_named(tmp_path):
     )
     text = state.read_text()
     assert not [k for k in (KEY_A, KEY_B, KEY_H) if k in text]
+    shown = run("scan-many", str(top), "--state", str(state), "-j", "1", "--no-color")
+    assert shown.exit_code == 1 and "present at HEAD · still open (reported by an earlier run)" in (
+        shown.stdout
+    )
 
 
 def test_a_repository_that_fails_keeps_its_open_leaks_in_the_report(tmp_path):
