@@ -32,6 +32,7 @@ class Forge:
         self.git_commands: list[str] = []  # protocol v2 commands asked for: ls-refs, fetch
         self.git_bytes = 0  # response bytes of the git requests (what clones and fetches cost)
         self.url = ""
+        self.link_url = ""  # where next-page links point (default: self.url)
 
     def clone_url(self, name: str) -> str:
         return f"{self.url}/git/{name}"
@@ -81,9 +82,8 @@ class Forge:
         if page * self.page_size < len(items):
             rest = {k: v[0] for k, v in query.items() if k != "page"}
             nxt = urllib.parse.urlencode({**rest, "page": page + 1})
-            headers["Link"] = (
-                f'<{self.url}{path}?{nxt}>; rel="next", <{self.url}{path}>; rel="first"'
-            )
+            base = self.link_url or self.url
+            headers["Link"] = f'<{base}{path}?{nxt}>; rel="next", <{base}{path}>; rel="first"'
         _reply(h, 200, json.dumps(chunk).encode(), headers)
 
     def _git(self, h: BaseHTTPRequestHandler, path: str, query: str, body: bytes) -> None:

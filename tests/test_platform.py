@@ -163,6 +163,30 @@ def test_a_listing_that_fails_after_its_first_page_scans_what_it_got_and_exits_2
     assert "2 of 25 repositories could not be scanned" in result.stderr
 
 
+def test_the_token_goes_to_the_api_host_only(hosted):
+    """A clone URL or a next-page link on another host (here `localhost` for `127.0.0.1`) gets no
+    token: the clone is refused by the server and reported; the listing stops with a sentence."""
+    with serving(Forge(hosted, TOKEN)) as forge:
+        elsewhere = forge.url.replace("127.0.0.1", "localhost")
+        forge.repos["/api/orgs/acme/repos"] = [
+            github_repo(forge, "svc00"),
+            github_repo(forge, LEAKY, clone_url=f"{elsewhere}/git/{LEAKY}"),
+        ]
+        result = leakscan("github:acme", "--api-url", f"{forge.url}/api", "--format", "json",
+                          env={"GITHUB_TOKEN": TOKEN})  # fmt: skip
+        sent = {a for _, p, a in forge.log if p.startswith(f"/git/{LEAKY}")}
+        forge.log.clear()
+        forge.link_url, forge.page_size = elsewhere, 1
+        paged = leakscan("github:acme", "--api-url", f"{forge.url}/api", "--format", "json",
+                         env={"GITHUB_TOKEN": TOKEN})  # fmt: skip
+        asked = [p for _, p, _ in forge.log if p.startswith("/api/")]
+    assert result.returncode == 2 and sent == {""}  # no Authorization header at all
+    (failed,) = [k for k in json.loads(result.stdout)["scan"]["skipped"] if k["incomplete"]]
+    assert failed["path"] == f"{elsewhere}/git/{LEAKY}" and "could not clone" in failed["reason"]
+    assert paged.returncode == 2 and len(asked) == 1  # page 1; page 2 never requested
+    assert "the API's next-page link points to another host" in paged.stderr
+
+
 def test_a_user_is_listed_when_no_organisation_has_the_name(hosted):
     with serving(Forge(hosted, TOKEN)) as forge:
         forge.repos["/api/users/octo/repos"] = [github_repo(forge, "svc00")]

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from leakscan import __version__
@@ -69,9 +69,7 @@ def checked_base(url: str, option: str = "--api-url") -> str:
                      "token is never sent in clear text.")  # fmt: skip
 
 
-def get_pages(
-    api: Api, path: str, sleep: Callable[[float], None] = time.sleep
-) -> Iterator[list[object]]:
+def get_pages(api: Api, path: str) -> Iterator[list[object]]:
     """Each page of the collection at `api.base + path`, following `rel="next"` links on the API's
     own host only (a link elsewhere would take the token with it)."""
     url: str | None = api.base + path
@@ -79,7 +77,7 @@ def get_pages(
     for _ in range(MAX_PAGES):
         if url is None:
             return
-        _, headers, body = _get_retrying(api, url, sleep)
+        _, headers, body = _get_retrying(api, url)
         try:
             page = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -111,9 +109,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, parts.hostname or "", parts.port
 
 
-def _get_retrying(
-    api: Api, url: str, sleep: Callable[[float], None]
-) -> tuple[int, Mapping[str, str], bytes]:
+def _get_retrying(api: Api, url: str) -> tuple[int, Mapping[str, str], bytes]:
     for attempt in range(RETRIES + 1):
         status, headers, body = _get(api, url)
         if status == 200:
@@ -128,7 +124,7 @@ def _get_retrying(
             raise SourceError(f"the API's rate limit resets in {int(wait)} s, more than the "
                               f"{int(api.max_wait)} s --rate-limit-wait allows; run again later, "
                               "or allow a longer wait.")  # fmt: skip
-        sleep(wait)
+        time.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
