@@ -12,7 +12,7 @@ import pytest
 
 from leakscan.many.api import next_link, retry_after
 from tests import keys
-from tests.conftest import LEAKSCAN, sha256
+from tests.conftest import LEAKSCAN, git, sha256
 from tests.fleet import fast_repo
 from tests.forge import Forge, github_repo, gitlab_project, rate_limited, serving
 
@@ -188,15 +188,39 @@ def test_the_token_goes_to_the_api_host_only(hosted):
 
 
 def test_a_user_is_listed_when_no_organisation_has_the_name(hosted):
+    """Also: forks and archived repositories are scanned when asked for."""
     with serving(Forge(hosted, TOKEN)) as forge:
-        forge.repos["/api/users/octo/repos"] = [github_repo(forge, "svc00")]
+        forge.repos["/api/users/octo/repos"] = [
+            github_repo(forge, "svc00"), github_repo(forge, "svc01", fork=True),
+            github_repo(forge, "svc02", archived=True)]  # fmt: skip
         result = leakscan("github:octo", "--api-url", f"{forge.url}/api", "--format", "json",
-                          env={"GITHUB_TOKEN": TOKEN})  # fmt: skip
+                          "--include-forks", "--include-archived", env={"GITHUB_TOKEN": TOKEN})  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["scan"]["notes"][0].startswith("1 repositories: 1 scanned")
+    assert json.loads(result.stdout)["scan"]["notes"][0].startswith("3 repositories: 3 scanned")
     assert [p.partition("?")[0] for _, p, _ in forge.log][:2] == [
         "/api/orgs/octo/repos", "/api/users/octo/repos"
     ]  # fmt: skip
+
+
+def test_the_cache_fetches_new_commits_and_prunes_deleted_branches(tmp_path):
+    """A list of clone URLs uses the cache too: the second run fetches (a deleted branch goes, a new
+    commit comes) and, with --state, scans only the new blob."""
+    origin = fast_repo(tmp_path / "origin", [{"a.txt": "one\n"}])
+    fast_repo(origin, [{"b.txt": "two\n"}], branch="topic", start=5, base="main")
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"file://{origin}\n")
+    args = [str(listing), "--cache-dir", str(tmp_path / "cache"), "--state",
+            str(tmp_path / "state.json"), "--format", "json", "-j", "1"]  # fmt: skip
+    first = leakscan(*args)
+    assert first.returncode == 0 and "clone URLs: 1 cloned, 0 fetched" in first.stdout
+    git(origin, "branch", "-D", "topic")
+    fast_repo(origin, [{"c.py": f"KEY = '{LIVE}'\n"}], start=10)
+    second = leakscan(*args)
+    doc = json.loads(second.stdout)
+    assert second.returncode == 1 and "clone URLs: 0 cloned, 1 fetched" in doc["scan"]["notes"]
+    assert doc["scan"]["blobs"] == 1 and doc["findings"][0]["status"] == "new"
+    (mirror,) = (tmp_path / "cache").glob("*.git")
+    assert git(mirror, "for-each-ref", "--format=%(refname)") == "refs/heads/main"
 
 
 def test_bad_api_urls_tokens_and_owners_are_usage_errors(tmp_path):
