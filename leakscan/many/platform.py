@@ -65,11 +65,11 @@ def api_base(target: Target, api_url: str | None) -> str:
 
 
 def api_headers(platform: str, token: str | None) -> dict[str, str]:
-    if not token:
-        return {}
+    """The headers each platform documents: the token's, and GitHub's media type and version."""
     if platform == "gitlab":
-        return {"PRIVATE-TOKEN": token}
-    return {"Authorization": f"Bearer {token}", "X-GitHub-Api-Version": "2022-11-28"}
+        return {"PRIVATE-TOKEN": token} if token else {}
+    github = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    return {**github, "Authorization": f"Bearer {token}"} if token else github
 
 
 def list_repositories(
@@ -86,7 +86,7 @@ def list_repositories(
             entries.extend(page)
             pages += 1
     except SourceError as exc:
-        reason = refusal(target, exc.status, token_env, bool(api.headers)) if isinstance(
+        reason = refusal(target, exc.status, token_env, _has_token(api)) if isinstance(
             exc, HttpRefusal) else f"{target.platform}:{target.owner}: {exc}"  # fmt: skip
         if not pages:
             raise SourceError(reason) from None
@@ -165,6 +165,10 @@ def refusal(target: Target, status: int, token_env: str, has_token: bool) -> str
                 "Metadata and Contents (fine-grained), and SSO authorization if the "
                 "organisation enforces it.")  # fmt: skip
     return f"{where}: the API answered HTTP {status} to the listing; check --api-url."
+
+
+def _has_token(api: Api) -> bool:
+    return "Authorization" in api.headers or "PRIVATE-TOKEN" in api.headers
 
 
 def _owner_kind(target: Target) -> str:
