@@ -142,6 +142,7 @@ class Finding(NamedTuple):
     suppressed: Suppression | None = None
     secret: str = ""  # only kept for --show-secrets; not part of a finding's identity (==, hash)
     verification: Verification | None = None  # set by --verify; None when not verified
+    status: str | None = None  # scan-many --state: "new", or "open" (reported by an earlier run)
 
     def __repr__(self) -> str:
         return masked_repr(self, "secret")
@@ -188,6 +189,7 @@ class ScanSummary(NamedTuple):
     seconds: float = 0.0
     stale_baseline: tuple[BaselineEntry, ...] | None = None  # with --report-stale only
     history: HistoryStats | None = None  # history scans only
+    fixed: tuple[Finding, ...] | None = None  # scan-many --state: open last run, gone from HEAD now
 
 
 class ScanResult(NamedTuple):

@@ -206,7 +206,10 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
     )
 
     code, second, _ = scan_json(str(top), "--state", str(state), "--jobs", "1", command="scan-many")
-    assert (code, second["scan"]["blobs"], second["findings"]) == (0, 0, [])
+    (still,) = second["findings"]  # nothing new was read, and the key at HEAD is still reported
+    assert (code, second["scan"]["blobs"], still["status"]) == (1, 0, "open")
+    assert still["secret_sha256"] == sha256(SHARED) and second["scan"]["fixed"] == []
+    assert {loc["repository"] for loc in still["locations"]} == {"repo00", "repo03"}
     assert "0 scanned in full, 4 since the last run" in " ".join(second["scan"]["notes"])
 
     new = keys.key("restricted", "live", seed=99)
@@ -215,8 +218,13 @@ def test_incremental_runs_scan_only_new_commits(tmp_path):
     code, third, _ = scan_json(str(top), "--state", str(state), "--jobs", "1", command="scan-many")
     assert code == 1 and third["scan"]["mode"] == "range"
     assert third["scan"]["blobs"] == 2  # billing.py and notes.txt: no old blob read again
-    (f,) = third["findings"]
+    f, shared = sorted(third["findings"], key=lambda f: f["status"])
     assert f["secret_sha256"] == sha256(new) and f["locations"][0]["repository"] == "repo02"
+    assert (f["status"], shared["status"], shared["secret_sha256"]) == (
+        "new",
+        "open",
+        sha256(SHARED),
+    )
     assert (
         "refs/heads/feature" in json.loads(state.read_text())["repositories"][str(top / "repo02")]
     )

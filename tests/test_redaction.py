@@ -8,6 +8,7 @@ import inspect
 import os
 import pkgutil
 import pty
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,8 +111,6 @@ def test_staged_scan_prints_no_key(planted: Path):
 def test_triage_and_ci_outputs_print_no_key(planted: Path, tmp_path: Path):
     """Issue 23's new outputs: `allow` (and the config it writes), `ci github` with its policy
     warning, failure summary and outputs, and `scan-many -o DIR --format sarif`."""
-    import shutil
-
     copy = tmp_path / "copy"
     shutil.copytree(planted, copy)
     git(copy, "add", "-A")
@@ -137,6 +136,27 @@ def test_triage_and_ci_outputs_print_no_key(planted: Path, tmp_path: Path):
     assert result.exit_code == 1, result.stderr
     files = "".join(f.read_text() for f in (tmp_path / "many").iterdir())
     assert files and leaked(files + result.stdout + result.stderr) == []
+
+
+def test_nightly_scan_many_outputs_and_state_hold_no_key(planted: Path, tmp_path: Path):
+    """`scan-many --state`: the report (every format), the open/fixed lines and the state file."""
+    top = tmp_path / "org"
+    top.mkdir()
+    shutil.copytree(planted, top / "planted")
+    state = tmp_path / "state.json"
+    assert run("scan-many", str(top), "--state", str(state), "-j", "1").exit_code == 1
+    commit_file(top / "planted", "config/settings.py", "nothing\n")  # keys fixed since: named
+    said = []
+    for fmt in RENDERERS:
+        out = tmp_path / f"nightly.{fmt}"
+        result = run("scan-many", str(top), "--state", str(state), "-j", "1", "--format", fmt,
+                     "-o", str(out), "-v")  # fmt: skip
+        assert result.exit_code in (0, 1), result.stderr
+        # --format sarif -o names a directory: one SARIF file per repository
+        written = "".join(f.read_text() for f in out.iterdir()) if out.is_dir() else out.read_text()
+        assert leaked(written + result.stdout + result.stderr + state.read_text()) == []
+        said.append(result.stderr)
+    assert "no longer at HEAD" in said[0]  # the first of them named the fixed keys (by preview)
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -208,7 +228,7 @@ def test_rules_check_with_keys_in_examples(tmp_path: Path):
 # --- reprs --------------------------------------------------------------------------------------
 
 
-RAW_FIELDS = {"secret", "data", "raw", "line_before", "content", "raw_value"}
+RAW_FIELDS = {"secret", "data", "raw", "line_before", "content", "raw_value", "headers"}
 
 
 def _is_record(obj: object) -> bool:
@@ -266,7 +286,16 @@ def test_no_record_type_shows_a_raw_field_in_its_repr():
             record = cls._make(KEYS[0] if name in raw else None for name in cls._fields)
             assert leaked(repr(record)) == [], f"{cls.__name__} shows {sorted(raw)} in its repr"
             checked.add(cls.__name__)
-    assert {"Match", "Finding", "Blob", "LayeredMatch", "Occurrence", "Hit", "View"} <= checked
+    assert {
+        "Match",
+        "Finding",
+        "Blob",
+        "LayeredMatch",
+        "Occurrence",
+        "Hit",
+        "View",
+        "Api",
+    } <= checked
 
 
 # --- progress bar -------------------------------------------------------------------------------

@@ -286,6 +286,41 @@ def allow(ctx: click.Context, /, finding: str, reason: str, paths: tuple[str, ..
     show_default=True,
     help="Split a repository whose history holds more than this into blob-id shards.",
 )
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Keep bare mirrors of clone URLs here; later runs fetch what changed.",
+)
+@click.option(
+    "--token-env",
+    metavar="NAME",
+    help="github:/gitlab: sources: the environment variable holding the token "
+    "[default: GITHUB_TOKEN or GITLAB_TOKEN].",
+)
+@click.option(
+    "--api-url",
+    metavar="URL",
+    help="GitHub Enterprise (https://HOST/api/v3) or self-managed GitLab (https://HOST).",
+)
+@click.option("--include-forks", is_flag=True, help="github:/gitlab: sources: scan forks too.")
+@click.option(
+    "--include-archived",
+    is_flag=True,
+    help="github:/gitlab: sources: scan archived repositories too.",
+)
+@click.option(
+    "--exclude",
+    metavar="REGEX",
+    help="github:/gitlab: sources: leave out repositories whose full name matches.",
+)
+@click.option(
+    "--rate-limit-wait",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="The longest to wait for an API rate limit to reset.",
+)
 @click.pass_context
 def scan_many(
     ctx: click.Context,
@@ -295,17 +330,27 @@ def scan_many(
     scheduler: str | None,
     state_path: str | None,
     shard_size: str,
+    cache_dir: str | None,
+    token_env: str | None,
+    api_url: str | None,
+    include_forks: bool,
+    include_archived: bool,
+    exclude: str | None,
+    rate_limit_wait: float,
     **opts: Any,
 ) -> None:
     """Scan the history of every repository SOURCE names, and merge the findings into one report.
 
-    SOURCE is a file listing repository paths or clone URLs (one a line, `#` comments), or a
-    directory whose sub-directories are repositories."""
-    from leakscan.commands.many import run_scan_many  # multiprocessing and Dask: this command only
+    SOURCE is a file listing repository paths or clone URLs (one a line, `#` comments), a
+    directory whose sub-directories are repositories, or github:ORG, github:USER, gitlab:GROUP
+    (listed through the platform's API; the token comes from the environment, never an option)."""
+    from leakscan.commands.many import Fleet, run_scan_many  # multiprocessing, Dask: this command
 
     request = ScanRequest(**opts)
+    fleet = Fleet(cache_dir, token_env, api_url, include_forks, include_archived, exclude,
+                  rate_limit_wait)  # fmt: skip
     ctx.exit(run_scan_many(source, request, executor_name=executor, scheduler=scheduler,
-                           state_path=state_path, shard_size=shard_size))  # fmt: skip
+                           state_path=state_path, shard_size=shard_size, fleet=fleet))  # fmt: skip
 
 
 @cli.group()

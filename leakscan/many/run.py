@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from leakscan.findings import merge_findings
+from leakscan.many.clone import Access
+from leakscan.many.nightly import recheck_places
 from leakscan.many.repolist import RepoSpec
 from leakscan.many.state import State, Tips
 from leakscan.many.task import RepoOutcome, RepoTask, Shard
@@ -37,12 +40,14 @@ class Plan(NamedTuple):
     show_secrets: bool = False
     max_size: int = 50 << 20  # --max-file-size: larger blobs are counted, not read
     excludes: tuple[str, ...] = ()  # exclude-paths of the config
+    access: Access = Access()  # clone URLs: --cache-dir and the token's variable
 
 
 class ManyResult(NamedTuple):
     result: ScanResult
     failed: tuple[Skipped, ...]  # repositories that could not be scanned: (name, sentence)
     tips: Mapping[str, Tips]  # RepoSpec.key -> ref tips, for every repository scanned completely
+    at_head: Mapping[str, frozenset[tuple[str, str]]] = MappingProxyType({})  # name -> places
 
 
 def scan_many(
@@ -59,7 +64,8 @@ def scan_many(
     for spec in specs:
         since = plan.state.since(spec.key, plan.rules_digest)
         task = RepoTask(spec, plan.settings, _pairs(since), None, Shard(), plan.shard_bytes,
-                        plan.show_secrets, plan.max_size, plan.excludes)  # fmt: skip
+                        plan.show_secrets, plan.max_size, plan.excludes, access=plan.access,
+                        recheck=recheck_places(plan.state.open, spec.name))  # fmt: skip
         executor.submit(task)
     pending, done, nbytes = len(specs), 0, 0
     while pending:
@@ -70,8 +76,9 @@ def scan_many(
             executor.submit(task._replace(attempt=task.attempt + 1))
             pending += 1
             continue
-        if outcome.shards:
-            expected[task.spec.key] = outcome.shards
+        if outcome.shards:  # the shards reuse the copy this task made: count it as this one's
+            parts[task.spec.key].append(outcome._replace(findings=(), blobs=0, bytes=0, skipped=()))
+            expected[task.spec.key] = outcome.shards + 1
             for i in range(outcome.shards):
                 executor.submit(task._replace(until=outcome.tips, shard=Shard(i, outcome.shards)))
             pending += outcome.shards
@@ -120,7 +127,8 @@ def _assemble(
     tips = {s.key: dict(parts[s.key][0].tips) for s in scanned}
     incremental = sum(1 for s in scanned if any(o.incremental for o in parts[s.key]))
     notes = ((f"{len(specs)} repositories: {len(scanned) - incremental} scanned in full, "
-              f"{incremental} since the last run, {len(failed)} could not be scanned"),)  # fmt: skip
+              f"{incremental} since the last run, {len(failed)} could not be scanned"),
+             *_cache_note(outcomes))  # fmt: skip
     summary = ScanSummary(
         target=target,
         mode="range" if incremental else "history",
@@ -132,7 +140,16 @@ def _assemble(
         seconds=seconds,
     )
     findings = merge_findings(plan.settings.rules, (o.findings for o in outcomes))
-    return ManyResult(ScanResult(summary, findings), failed, tips)
+    at_head = {s.name: frozenset(p for o in parts[s.key] for p in o.at_head) for s in scanned}
+    return ManyResult(ScanResult(summary, findings), failed, tips, at_head)
+
+
+def _cache_note(outcomes: Sequence[RepoOutcome]) -> tuple[str, ...]:
+    """`clone URLs: 3 cloned, 27 fetched into the cache` (shards that reused a copy not counted)."""
+    counts = {how: sum(1 for o in outcomes if o.copy == how) for how in ("cloned", "fetched")}
+    if not any(counts.values()):
+        return ()
+    return (f"clone URLs: {counts['cloned']} cloned, {counts['fetched']} fetched",)
 
 
 def _first_error(outcomes: Sequence[RepoOutcome]) -> str:

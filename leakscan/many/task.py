@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from leakscan.errors import LeakscanError
-from leakscan.many.clone import local_copy
+from leakscan.many.clone import Access, local_copy
 from leakscan.many.repolist import RepoSpec
 from leakscan.model import Finding, Skipped
 from leakscan.scan import history as gitscan
@@ -47,6 +47,8 @@ class RepoTask(NamedTuple):
     max_size: int = 50 << 20
     excludes: tuple[str, ...] = ()
     attempt: int = 0
+    access: Access = Access()  # clone URLs: the cache and the token's variable (never the token)
+    recheck: Pairs = ()  # (commit, path) of open findings the last run saw: still at HEAD?
 
 
 class RepoOutcome(NamedTuple):
@@ -60,13 +62,17 @@ class RepoOutcome(NamedTuple):
     incremental: bool = False
     error: str | None = None  # a sentence: why this repository could not be scanned
     shards: int = 0  # > 0: nothing was scanned; run the repository again as this many shards
+    copy: str = ""  # how the repository was got: local, cloned, fetched, cached (clone.Copy)
+    at_head: Pairs = ()  # the `recheck` pairs whose blob is still in HEAD's tree
 
 
 def run_repo_task(task: RepoTask) -> RepoOutcome:
     """Scan one repository (or shard); never raises."""
     try:
         with tempfile.TemporaryDirectory(prefix="leakscan-") as scratch:
-            return _scan(task, local_copy(task.spec, Path(scratch)))
+            copy = local_copy(task.spec, Path(scratch), task.access, refresh=task.until is None)
+            outcome = _scan(task, copy.path)
+            return outcome._replace(copy=copy.how)
     except LeakscanError as exc:
         return RepoOutcome(task.spec, task.shard, error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug: named, never its message (may quote content)
@@ -88,16 +94,28 @@ def _scan(task: RepoTask, path: Path) -> RepoOutcome:
     if task.shard.of == 1 and total > task.shard_bytes:
         shards = min(MAX_SHARDS, -(-total // task.shard_bytes))
         return RepoOutcome(task.spec, task.shard, tips=tips, shards=shards)
+    at_head = still_at_head(repo, task.recheck)
     result = gitscan.scan_blob_list(
         task.settings, repo, [b for b in blobs if task.shard.holds(b.oid)], revs, options
     )
     findings = tuple(_compact(f, task) for f in result.findings)
     s = result.summary
     return RepoOutcome(task.spec, task.shard, findings, s.blobs, s.bytes, s.skipped, tips,
-                       incremental=task.since is not None)  # fmt: skip
+                       incremental=task.since is not None, at_head=at_head)  # fmt: skip
 
 
 def _compact(f: Finding, task: RepoTask) -> Finding:
     """Each location names its repository; the raw key stays here unless --show-secrets."""
     locations = tuple(loc._replace(repository=task.spec.name) for loc in f.locations)
     return f._replace(locations=locations, secret=f.secret if task.show_secrets else "")
+
+
+def still_at_head(repo: history.Repo, places: Pairs) -> Pairs:
+    """Which (commit, path) of the open findings the last run remembered hold a blob that is still
+    somewhere in HEAD's tree (a rename keeps it open, an edit that removes the key does not)."""
+    head = history.resolve_commit(repo, "HEAD") if places else None
+    if head is None:
+        return ()
+    in_head = history.head_tree(repo, head)[0]
+    blobs = history.blobs_at(repo, places)
+    return tuple(p for p, oid in zip(places, blobs, strict=True) if oid in in_head)

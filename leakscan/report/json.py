@@ -38,6 +38,13 @@ def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
              "mode": e.mode, "preview": e.preview}
             for e in s.stale_baseline
         ]  # fmt: skip
+    if s.fixed is not None:
+        doc["scan"]["fixed"] = [  # type: ignore[index]
+            {"rule_id": f.rule_id, "secret_sha256": f.secret_sha256, "key_type": f.key_type,
+             "mode": f.mode, "severity": f.severity.label, "preview": f.preview,
+             "repositories": sorted({loc.repository or "" for loc in f.locations})}
+            for f in s.fixed
+        ]  # fmt: skip
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -62,6 +69,8 @@ def finding_dict(f: Finding, rules: RuleSet, show_secrets: bool) -> dict[str, An
         else {"kind": f.suppressed.kind, "reason": f.suppressed.reason},
         "verification": None if f.verification is None else verification_dict(f.verification),
     }
+    if f.status is not None:
+        out["status"] = f.status
     if show_secrets:
         out["secret"] = f.secret
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leakscan.model import Skipped
+from leakscan.model import Finding, Skipped
 from leakscan.report.text import safe
 from leakscan.units import human_size
 
@@ -21,4 +21,15 @@ def finished_line(done: int, total: int, name: str, blobs: int, nbytes: int) -> 
 def failed_lines(failed: tuple[Skipped, ...], total: int) -> list[str]:
     lines = [f"leakscan: error: {len(failed)} of {total} repositories could not be scanned:"]
     lines += [f"leakscan:   {safe(k.path)}: {safe(k.reason)}." for k in failed]
+    return lines
+
+
+def fixed_lines(fixed: tuple[Finding, ...]) -> list[str]:
+    """The leaks open after the last run that are no longer at HEAD."""
+    if not fixed:
+        return []
+    lines = [f"leakscan: {len(fixed)} leak(s) open after the last run are no longer at HEAD:"]
+    for f in fixed:
+        repos = ", ".join(sorted({safe(loc.repository or "") for loc in f.locations}))
+        lines.append(f"leakscan:   fixed: {safe(f.preview)} ({safe(f.rule_id)}) in {repos}")
     return lines

@@ -60,6 +60,8 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]
         lines.append(f"  … and {len(f.locations) - MAX_LOCATIONS} more place(s)")
     kind = f"{f.key_type}, {f.mode} mode" if f.mode else f.key_type
     where_now = "present at HEAD" if f.present_at_head else "in history only"
+    if f.status is not None:
+        where_now += " · new" if f.status == "new" else " · still open (reported by an earlier run)"
     lines.append(f"  {kind} · confidence {f.confidence.value} · {where_now} · "
                  f"hash {short_hash(f.secret_sha256)}")  # fmt: skip
     for reason in f.context:

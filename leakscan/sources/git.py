@@ -83,30 +83,42 @@ class BlobRef(NamedTuple):
     size: int
 
 
-def git_env(bounds: Mapping[str, str] = MEMORY_BOUNDS, *, network: bool = False) -> dict[str, str]:
+def git_env(
+    bounds: Mapping[str, str] = MEMORY_BOUNDS,
+    *,
+    network: bool = False,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The environment of every git run: HARDENING and `bounds` in command-line scope, after (so
-    over) any `GIT_CONFIG_*` the user set. `network`: a clone, which may use CLONE_PROTOCOLS."""
+    over) any `GIT_CONFIG_*` the user set. `network`: a clone or fetch, which may use
+    CLONE_PROTOCOLS. `extra`: more command-line config, last (a token's header, kept out of argv)."""
     env = {k: v for k, v in os.environ.items() if k not in _UNSET}
     env.update(_ENV)
     count = env.get("GIT_CONFIG_COUNT", "0")
     n = int(count) if count.isdigit() else 0
     allowed = CLONE_PROTOCOLS if network else ()
     protocols = {f"protocol.{p}.allow": "always" if p in allowed else "never" for p in PROTOCOLS}
-    for key, value in {**HARDENING, **protocols, **bounds}.items():
+    for key, value in {**HARDENING, **protocols, **bounds, **(extra or {})}.items():
         env.update({f"GIT_CONFIG_KEY_{n}": key, f"GIT_CONFIG_VALUE_{n}": value})
         n += 1
     env["GIT_CONFIG_COUNT"] = str(n)
     return env
 
 
-def run(args: Sequence[str], *, stdin: bytes | None = None, network: bool = False) -> Completed:
+def run(
+    args: Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    network: bool = False,
+    extra: Mapping[str, str] | None = None,
+) -> Completed:
     """`git ARGS` (the caller puts `-C DIR` or `--git-dir=DIR` first), output captured. Only git
     missing from PATH (or not runnable) raises, as a sentence; the caller reads the exit status."""
     try:
         return subprocess.run(
             ["git", *args], input=stdin,
             stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True, env=git_env(network=network), check=False,
+            capture_output=True, env=git_env(network=network, extra=extra), check=False,
         )  # fmt: skip
     except OSError as exc:
         raise SourceError(_not_runnable(exc)) from None

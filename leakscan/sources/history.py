@@ -397,3 +397,18 @@ def has_commits(repo: Repo, commits: Sequence[str]) -> list[str]:
     present = {line.split()[0] for line in proc.stdout.decode("ascii", "replace").splitlines()
                if line.endswith(" commit")}  # fmt: skip
     return [c for c in commits if c in present]
+
+
+def blobs_at(repo: Repo, places: Sequence[tuple[str, str]]) -> list[str | None]:
+    """The blob id at each (commit, path), None where there is none: one `cat-file --batch-check`."""
+    usable = [(c, p) for c, p in places if OBJECT_ID.fullmatch(c) and "\n" not in p]
+    if not usable:
+        return [None] * len(places)
+    lines = "".join(f"{c}:{p}\n" for c, p in usable).encode("utf-8", "surrogateescape")
+    out = run_git(repo.git_dir, ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                  "look up the files of open findings", stdin=lines)  # fmt: skip
+    found = {}
+    for place, line in zip(usable, out.decode("ascii", "replace").splitlines(), strict=False):
+        oid, _, kind = line.partition(" ")
+        found[place] = oid if kind == "blob" else None
+    return [found.get(p) for p in places]
