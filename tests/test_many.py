@@ -329,7 +329,7 @@ def test_progress_shows_on_a_terminal(tmp_path):
 def test_incremental_run_across_a_force_push_finds_the_rewritten_commits_key(tmp_path):
     """A force-push replaces the branch tip the state remembers with a rewritten commit holding a
     new key: the next --state run scans what the new tip has that the old one did not, and
-    finds it (the old tip is no ancestor of the new one)."""
+    finds it (the old tip is no ancestor of the new one); the keys still open stay reported."""
     top = tmp_path / "org"
     org(top, 2, SHARED)
     state = tmp_path / "state.json"
@@ -348,5 +348,7 @@ def test_incremental_run_across_a_force_push_finds_the_rewritten_commits_key(tmp
     )
     assert code == 1, err
     found = {f["secret_sha256"]: f for f in second["findings"]}
-    assert sha256(new) in found
+    assert sha256(new) in found and found[sha256(new)]["status"] == "new"
     assert [loc["repository"] for loc in found[sha256(new)]["locations"]] == ["repo01"]
+    # the merged report keeps the key the first run found at HEAD (repo00's), as still open
+    assert found[sha256(SHARED)]["status"] == "open"
