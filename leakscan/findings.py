@@ -61,11 +61,12 @@ def remediation(
 ) -> str:
     """What to do: what the exposure window implies (a release tag: it is public), then the
     history-only warning when the key is gone from HEAD, then the rule's advice; for a published
-    documentation sample (public, reported at info) there is nothing to rotate."""
+    documentation sample (public, reported at info) there is nothing to rotate, and a publishable
+    key is public by design whatever its window."""
     if rule.stripe and secret_sha in rules.documentation_sample_hashes:
         return SAMPLE_REMEDIATION
     advice = rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
-    implied = window.implication(exposure)
+    implied = window.implication(exposure) if rule.key_type != "publishable" else ""  # public
     return f"{implied} {advice}" if implied else advice
 
 
