@@ -153,7 +153,7 @@ def test_summary_and_verbose_say_what_a_history_scan_read_and_dropped(repo):
         ),
     ]
     phases = r"listing [\d.]+s, reading and matching [\d.]+s, waiting for the walk [\d.]+s, " \
-        r"attributing [\d.]+s"  # fmt: skip
+        r"attributing [\d.]+s, exposure windows [\d.]+s"  # fmt: skip
     assert re.fullmatch(f"leakscan: history: time: {phases}", lines[4])
     assert lines[-1] == (
         "leakscan: 0 finding(s); 1 blobs, 6 B scanned; 1 unreachable blobs read and not reported "

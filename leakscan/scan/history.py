@@ -13,7 +13,7 @@ from leakscan.errors import SourceError, UsageError
 from leakscan.findings import Occurrence, from_occurrences, with_exposure
 from leakscan.fingerprint import secret_sha256
 from leakscan.match.needles import has_encoded_keyword
-from leakscan.model import Change, Exposure, HistoryStats, ScanResult, ScanSummary, Skipped
+from leakscan.model import Exposure, HistoryStats, ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
 from leakscan.settings import Settings
@@ -24,7 +24,7 @@ from leakscan.sources.attribution import (
     author_date,
     default_branch,
     introductions,
-    reaching_refs,
+    ref_reach,
 )
 from leakscan.sources.git import BlobRef, cat_blobs
 from leakscan.sources.history import Objects, Reachable, Repo
@@ -263,11 +263,13 @@ def _result(
     attributing = time.monotonic()
     walk = introductions(repo, set(scanned.hits), plan.revs, dangling)
     occurrences, skipped, at_head = _place_all(settings, repo, scanned, walk.seen, plan, options)
+    windowing = time.monotonic()
     whole = "--not" not in plan.revs  # the walk saw every commit that could add or remove a key
     windows = _windows(repo, scanned, walk, at_head, plan, options) if whole else {}
     if stats is not None:
-        spent = ("attributing", time.monotonic() - attributing)
-        stats = stats._replace(timings=(*stats.timings, spent))
+        spent = (("attributing", windowing - attributing),
+                 ("exposure windows", time.monotonic() - windowing))  # fmt: skip
+        stats = stats._replace(timings=(*stats.timings, *spent))
     if plan.head is not None:
         _, gitlinks = history.head_tree(repo, plan.head)
         if gitlinks:
@@ -303,23 +305,16 @@ def _windows(
             by_blob.setdefault(change.oid, []).append(i)
     head_date = author_date(repo, plan.head) if plan.head else None
     default = default_branch(repo)
-    refs: dict[tuple[str, ...], tuple[str, ...]] = {}
+    reach = ref_reach(repo)
     out: dict[str, Exposure] = {}
     for secret, oids in holders.items():
         changes = [walk.changes[i] for i in sorted(i for o in oids for i in by_blob.get(o, ()))]
         found = exposure.window(changes, secret in at_head, plan.head, head_date)
         if found is None:
             continue
-        commits = _introducing(changes)
-        if commits not in refs:
-            refs[commits] = reaching_refs(repo, commits)
-        out[secret_sha256(secret)] = found._replace(refs=refs[commits], default_branch=default)
+        refs = reach.refs_of(c.commit for c in changes if c.added)
+        out[secret_sha256(secret)] = found._replace(refs=refs, default_branch=default)
     return out
-
-
-def _introducing(changes: list[Change]) -> tuple[str, ...]:
-    """The commits that put the secret somewhere: a ref reaches it when it reaches one of them."""
-    return tuple(sorted({c.commit for c in changes if c.added}))
 
 
 def _scan_notes(scanned: BlobScan) -> list[str]:
