@@ -134,7 +134,8 @@ def short_ref(ref: str) -> str:
 
 def summary(e: Exposure) -> str:
     """One line: `exposed 412 days, in tags v2.1.0…v2.4.3, removed in a1b2c3d`."""
-    parts = [f"exposed {e.days} day{'' if e.days == 1 else 's'} since {e.introduced_date[:10]}"]
+    span = "less than a day" if e.days == 0 else f"{e.days} day{'' if e.days == 1 else 's'}"
+    parts = [f"exposed {span} from {e.introduced_date[:10]}"]
     names = tags(e)
     if names:
         span = names[0] if len(names) == 1 else f"{names[0]}…{names[-1]} ({len(names)})"

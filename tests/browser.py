@@ -9,6 +9,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -89,16 +90,35 @@ def load(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=LOG,
             close_fds=False, preexec_fn=wire,  # noqa: PLW1509 - a test helper, one thread
+            start_new_session=True,  # its own process group: ended with every helper it starts
         )  # fmt: skip
         os.close(to_chrome[0])
         os.close(from_chrome[1])
+        cdp = _Pipe(to_chrome[1], from_chrome[0])
         try:
-            return _drive(_Pipe(to_chrome[1], from_chrome[0]), path, screenshot, (width, height))
+            return _drive(cdp, path, screenshot, (width, height))
         finally:
+            _close(cdp, proc)
             os.close(to_chrome[1])
             os.close(from_chrome[0])
-            proc.kill()
-            proc.wait()
+
+
+def _close(cdp: _Pipe, proc: subprocess.Popen[bytes]) -> None:
+    """Ask Chromium to quit, then end its process group (renderers, zygote) before the profile
+    directory is removed under it."""
+    try:
+        cdp.call("Browser.close")
+    except (OSError, RuntimeError, TimeoutError):
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def _drive(cdp: _Pipe, path: Path, screenshot: Path | None, size: tuple[int, int | None]) -> Page:

@@ -110,7 +110,7 @@ def test_a_key_added_tagged_and_removed_has_its_window(tmp_path):
         "refs/tags/v3.0.0",
     ]
     assert e["default_branch"] == "refs/heads/main"
-    summary = ("exposed 10 days since 2024-01-03, in tags v2.1.0…v3.0.0 (3), on main, "
+    summary = ("exposed 10 days from 2024-01-03, in tags v2.1.0…v3.0.0 (3), on main, "
                f"removed in {removed[:12]} (2024-01-13)")  # fmt: skip
     assert e["summary"] == summary
     assert f["remediation"].startswith(SHIPPED_IN_TAG)  # what the window implies comes first

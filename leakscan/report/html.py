@@ -72,6 +72,14 @@ def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
         severities=_severity_counts(shown),
         suppressed=len(result.findings) - len(shown),
         accounts=[_account(g) for g in group_by_account(shown)],
+        repository_count=len(
+            {
+                loc.repository
+                for f in result.findings
+                for loc in f.locations
+                if loc.repository is not None
+            }
+        ),
         timeline=timeline(shown),
         repositories=repositories(shown),
         findings=[_finding(f, rules) for f in shown],
@@ -100,6 +108,7 @@ def _account(g: Any) -> dict[str, Any]:
         "summary": describe(g).split(": ", 1)[1],  # the table's first column names the account
         "exposed": [f"{kind_label(f)} {f.preview}" for f in g.findings],
         "together": [together_line(path) for path in g.together],
+        "single": len(g.findings) == 1,  # one key: listed under a fold, the findings say it all
     }
 
 
@@ -176,7 +185,8 @@ def timeline(findings: list[Finding]) -> Timeline | None:
         bars.append(
             Bar(30 + i * ROW, x, width, f.severity.label, label, exposure.summary(e), e.at_head)
         )
-    ticks = tuple((CHART_LEFT + k * CHART_WIDTH / 5, _day(start + k * (end - start) / 5))
+    form = "%Y-%m-%d" if end - start > 10 * 86400 else "%m-%d %H:%M"  # short spans: hours too
+    ticks = tuple((CHART_LEFT + k * CHART_WIDTH / 5, _day(start + k * (end - start) / 5, form))
                   for k in range(6))  # fmt: skip
     height = 30 + len(bars) * ROW + 10
     return Timeline(
@@ -196,5 +206,5 @@ def _span(f: Finding) -> tuple[float, float] | None:
     return a, b if b is not None else a + e.days * 86400
 
 
-def _day(stamp: float) -> str:
-    return datetime.fromtimestamp(stamp, tz=UTC).strftime("%Y-%m-%d")
+def _day(stamp: float, form: str) -> str:
+    return datetime.fromtimestamp(stamp, tz=UTC).strftime(form)
