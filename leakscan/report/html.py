@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import jinja2
 
 from leakscan import exposure
-from leakscan.accounts import describe, group_by_account, kind_label, together_line
+from leakscan.accounts import AccountGroup, describe, group_by_account, kind_label, together_line
 from leakscan.model import Finding, Location, RuleSet, ScanResult, Severity
 from leakscan.report.options import RenderOptions
 
@@ -101,7 +101,7 @@ def _severity_counts(findings: list[Finding]) -> list[tuple[str, int]]:
     return [(s.label, n) for s, n in counts.items()]
 
 
-def _account(g: Any) -> dict[str, Any]:
+def _account(g: AccountGroup) -> dict[str, Any]:
     return {
         "preview": g.account.preview,
         "severity": g.severity.label,
