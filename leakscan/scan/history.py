@@ -8,24 +8,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from leakscan import exposure
 from leakscan.errors import SourceError, UsageError
 from leakscan.findings import Occurrence, from_occurrences, with_exposure
-from leakscan.fingerprint import secret_sha256
 from leakscan.match.needles import has_encoded_keyword
-from leakscan.model import Exposure, HistoryStats, ScanResult, ScanSummary, Skipped
+from leakscan.model import HistoryStats, ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
+from leakscan.scan.windows import exposure_windows
 from leakscan.settings import Settings
 from leakscan.sources import history, promisor
-from leakscan.sources.attribution import (
-    Seen,
-    Walk,
-    author_date,
-    default_branch,
-    introductions,
-    ref_reach,
-)
+from leakscan.sources.attribution import Seen, introductions
 from leakscan.sources.git import BlobRef, cat_blobs
 from leakscan.sources.history import Objects, Reachable, Repo
 from leakscan.units import excluded, human_size
@@ -265,7 +257,9 @@ def _result(
     occurrences, skipped, at_head = _place_all(settings, repo, scanned, walk.seen, plan, options)
     windowing = time.monotonic()
     whole = "--not" not in plan.revs  # the walk saw every commit that could add or remove a key
-    windows = _windows(repo, scanned, walk, at_head, plan, options) if whole else {}
+    windows = (
+        exposure_windows(repo, scanned, walk, at_head, plan.head, options.excludes) if whole else {}
+    )
     if stats is not None:
         spent = (("attributing", windowing - attributing),
                  ("exposure windows", time.monotonic() - windowing))  # fmt: skip
@@ -286,35 +280,6 @@ def _result(
     findings = from_occurrences(settings.rules, occurrences, settings.allowed,
                                 lambda s: s in at_head)  # fmt: skip
     return ScanResult(summary, with_exposure(settings.rules, findings, windows))
-
-
-def _windows(
-    repo: Repo, scanned: BlobScan, walk: Walk, at_head: set[str], plan: Plan, options: Options
-) -> dict[str, Exposure]:
-    """Each secret's exposure window (by sha256), from the attribution walk's changes (no other walk)
-    and one `for-each-ref --contains` per distinct set of introducing commits."""
-    holders: dict[str, set[str]] = {}
-    for oid, blob_hits in scanned.hits.items():
-        for hit in blob_hits.hits:
-            holders.setdefault(hit.secret, set()).add(oid)
-    if not holders:
-        return {}
-    by_blob: dict[str, list[int]] = {}
-    for i, change in enumerate(walk.changes):
-        if not excluded(change.path, options.excludes):
-            by_blob.setdefault(change.oid, []).append(i)
-    head_date = author_date(repo, plan.head) if plan.head else None
-    default = default_branch(repo)
-    reach = ref_reach(repo)
-    out: dict[str, Exposure] = {}
-    for secret, oids in holders.items():
-        changes = [walk.changes[i] for i in sorted(i for o in oids for i in by_blob.get(o, ()))]
-        found = exposure.window(changes, secret in at_head, plan.head, head_date)
-        if found is None:
-            continue
-        refs = reach.refs_of(c.commit for c in changes if c.added)
-        out[secret_sha256(secret)] = found._replace(refs=refs, default_branch=default)
-    return out
 
 
 def _scan_notes(scanned: BlobScan) -> list[str]:
