@@ -129,9 +129,17 @@ def _finding(f: Finding, rules: RuleSet) -> dict[str, Any]:
         "more_locations": max(0, len(f.locations) - MAX_LOCATIONS),
         "context": list(f.context),
         "notes": list(f.notes),
-        "steps": checklist(f.remediation),
+        **_advice(f),
         "sha256": f.secret_sha256,
     }
+
+
+def _advice(f: Finding) -> dict[str, Any]:
+    """What the exposure window implies, said first as a fact; then the steps to tick off."""
+    implied = exposure.implication(f.exposure)
+    if implied and f.remediation.startswith(implied):
+        return {"implied": implied, "steps": checklist(f.remediation[len(implied) :])}
+    return {"implied": "", "steps": checklist(f.remediation)}
 
 
 def checklist(remediation: str) -> list[str]:
