@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
+from leakscan import exposure as window
 from leakscan import suppress
+from leakscan.accounts import account_of
 from leakscan.fingerprint import preview, secret_sha256
 from leakscan.model import (
     Confidence,
+    Exposure,
     Finding,
     Location,
     Rule,
@@ -53,12 +56,34 @@ class Occurrence(NamedTuple):
         return masked_repr(self, "secret")
 
 
-def remediation(rules: RuleSet, rule: Rule, secret_sha: str, at_head: bool) -> str:
-    """What to do: the rule's advice, after the history-only warning when the key is gone from HEAD;
-    for a published documentation sample (public, reported at info) there is nothing to rotate."""
+def remediation(
+    rules: RuleSet, rule: Rule, secret_sha: str, at_head: bool, exposure: Exposure | None = None
+) -> str:
+    """What to do: what the exposure window implies (a release tag: it is public), then the
+    history-only warning when the key is gone from HEAD, then the rule's advice; for a published
+    documentation sample (public, reported at info) there is nothing to rotate, and a publishable
+    key is public by design whatever its window."""
     if rule.stripe and secret_sha in rules.documentation_sample_hashes:
         return SAMPLE_REMEDIATION
-    return rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
+    advice = rule.remediation if at_head else f"{HISTORY_ONLY} {rule.remediation}"
+    implied = window.implication(exposure) if rule.key_type != "publishable" else ""  # public
+    return f"{implied} {advice}" if implied else advice
+
+
+def with_exposure(
+    rules: RuleSet, findings: Iterable[Finding], windows: dict[str, Exposure]
+) -> tuple[Finding, ...]:
+    """Each finding with its secret's exposure window (by sha256) and the remediation it implies."""
+    out = []
+    for f in findings:
+        e = windows.get(f.secret_sha256)
+        if e is not None:
+            advice = remediation(
+                rules, rules.rule(f.rule_id), f.secret_sha256, f.present_at_head, e
+            )
+            f = f._replace(exposure=e, remediation=advice)
+        out.append(f)
+    return tuple(out)
 
 
 def from_occurrences(
@@ -94,6 +119,7 @@ def _single(
         notes=occ.notes,
         suppressed=suppressed,
         secret=occ.secret,
+        account=account_of(rule.key_type, occ.secret) if rule.stripe else None,
     )
 
 
@@ -117,12 +143,16 @@ def _combine(rules: RuleSet, group: list[Finding]) -> Finding:
     at_head = any(f.present_at_head for f in group)
     rule = rules.rule(first.rule_id)
     locations = {loc for f in group for loc in f.locations}
+    exposure: Exposure | None = None
+    for f in group:
+        exposure = window.merge(exposure, f.exposure)
     return first._replace(
         severity=max(f.severity for f in group),
         confidence=min((f.confidence for f in group), key=_CONFIDENCE_ORDER.index),
         present_at_head=at_head,
         locations=tuple(sorted(locations, key=location_order)),
-        remediation=remediation(rules, rule, first.secret_sha256, at_head),
+        remediation=remediation(rules, rule, first.secret_sha256, at_head, exposure),
+        exposure=exposure,
         context=tuple(dict.fromkeys(c for f in group for c in f.context)),
         notes=tuple(dict.fromkeys(n for f in group for n in f.notes)),
         suppressed=next((f.suppressed for f in group if f.suppressed is not None), None),

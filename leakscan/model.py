@@ -124,6 +124,43 @@ class BaselineEntry(NamedTuple):
     reason: str = ""  # what the auditor wrote with the verdict
 
 
+class Account(NamedTuple):
+    """The Stripe account a key belongs to, as far as its body says (accounts.py): never the segment
+    itself, only its sha256 and its last four characters."""
+
+    sha256: str
+    preview: str  # `…Xy4Q`
+
+
+class Exposure(NamedTuple):
+    """How long a secret was in a repository's history, and where it went (exposure.py; history scans
+    only). Dates are git's strict ISO 8601 author dates."""
+
+    introduced: str  # the first commit (topological order) that added it
+    introduced_date: str
+    last_present: str | None  # the last commit that still held it (HEAD when it is still there)
+    removed: str | None  # the commit that removed it; None: never removed (at HEAD, or on a branch)
+    removed_date: str | None
+    days: int  # from `introduced_date` to `removed_date` (or to HEAD's date when never removed)
+    at_head: bool
+    refs: tuple[
+        str, ...
+    ] = ()  # full names of the refs whose history holds it (refs/tags/v1.0, ...)
+    default_branch: str | None = None  # refs/heads/main, when the repository has one
+
+
+class Change(NamedTuple):
+    """A matched blob put at (`added`) or taken from a path by a commit (diffed against its first
+    parent): what exposure.py reads the exposure window from."""
+
+    commit: str
+    parent: str | None  # the first parent; None for a root commit
+    author_date: str
+    path: str
+    oid: str
+    added: bool
+
+
 class Finding(NamedTuple):
     """One secret value found by one rule, with every place it appears."""
 
@@ -143,6 +180,8 @@ class Finding(NamedTuple):
     secret: str = ""  # only kept for --show-secrets; not part of a finding's identity (==, hash)
     verification: Verification | None = None  # set by --verify; None when not verified
     status: str | None = None  # scan-many --state: "new", or "open" (reported by an earlier run)
+    account: Account | None = None  # current sk_/rk_/pk_ keys only (accounts.py)
+    exposure: Exposure | None = None  # history scans only (exposure.py)
 
     def __repr__(self) -> str:
         return masked_repr(self, "secret")

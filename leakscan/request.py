@@ -12,7 +12,7 @@ from typing import NamedTuple
 from leakscan.match.engine import DEFAULT_TIMEOUT
 
 DEFAULT_MAX_FILE_SIZE = "50MiB"
-FORMATS = ("text", "json", "sarif", "github", "gitleaks-json", "csv", "junit")
+FORMATS = ("text", "json", "sarif", "github", "gitleaks-json", "csv", "junit", "html", "gitlab")
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 COLOR_CHOICES = ("auto", "always", "never")
 

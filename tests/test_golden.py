@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,11 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("LEAKSCAN_UPDATE_GOLDEN") == "1"
 FORMATS = {"text": ("--format", "text", "--no-color"), "json": ("--format", "json"),
            "sarif": ("--format", "sarif"), "gitleaks-json": ("--format", "gitleaks-json"),
-           "csv": ("--format", "csv"), "junit": ("--format", "junit")}  # fmt: skip
+           "csv": ("--format", "csv"), "junit": ("--format", "junit"),
+           "html": ("--format", "html"), "gitlab": ("--format", "gitlab")}  # fmt: skip
 HASHED = ("json", "sarif", "csv", "junit")  # the formats that show preview and hash together
-SUFFIXES = {"text": "txt", "gitleaks-json": "gitleaks.json", "junit": "junit.xml"}
+SUFFIXES = {"text": "txt", "gitleaks-json": "gitleaks.json", "junit": "junit.xml",
+            "gitlab": "gitlab.json"}  # fmt: skip
 MODES = {"worktree": (), "history": ("--history",)}
 
 # Fixed bodies: a seed per key, so the repository, its SHAs and the reports never change.
@@ -99,6 +102,8 @@ def fixed_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def normalise(text: str, repo: Path) -> str:
     text = text.replace(json.dumps(str(repo))[1:-1], "<REPO>")
+    text = re.sub(r'"(start|end)_time": "[0-9T:-]+"', r'"\1_time": "<TIME>"', text)  # gitlab
+    text = text.replace(f"leakscan {leakscan.__version__} ·", "leakscan <VERSION> ·")  # html
     return text.replace(f'"{leakscan.__version__}"', '"<VERSION>"')
 
 

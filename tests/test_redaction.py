@@ -96,6 +96,18 @@ def test_show_secrets_prints_them_so_the_check_above_can_fail(planted: Path, fmt
     assert len(leaked(result.stdout)) == len(KEYS)
 
 
+@pytest.mark.parametrize("fmt", ["html", "gitlab"])
+def test_html_and_gitlab_reports_never_hold_a_key_even_with_show_secrets(
+    planted: Path, tmp_path: Path, fmt: str
+):
+    """Files meant to be attached to tickets and merge requests: always redacted (issue 19)."""
+    out = tmp_path / f"report.{fmt}"
+    result = run("scan", str(planted), "--history", "--format", fmt, "--show-secrets", "-o",
+                 str(out))  # fmt: skip
+    assert result.exit_code == 1 and leaked(out.read_text()) == []
+    assert "…" in out.read_text()  # the previews are there
+
+
 def test_staged_scan_prints_no_key(planted: Path):
     (planted / "staged.py").write_text(f"S = '{KEYS[2]}'\n")
     git(planted, "add", "staged.py")

@@ -50,6 +50,18 @@ def _junit(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
     return junit.render(result, rules, options)
 
 
+def _html(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import html
+
+    return html.render(result, rules, options)
+
+
+def _gitlab(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
+    from leakscan.report import gitlab
+
+    return gitlab.render(result, rules, options)
+
+
 RENDERERS: dict[str, Renderer] = {
     "text": text.render,
     "json": _json,
@@ -58,4 +70,6 @@ RENDERERS: dict[str, Renderer] = {
     "gitleaks-json": _gitleaks_json,
     "csv": _csv,
     "junit": _junit,
+    "html": _html,
+    "gitlab": _gitlab,
 }

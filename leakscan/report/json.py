@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from leakscan.model import Finding, Location, RuleSet, ScanResult, Verification
+from leakscan import exposure
+from leakscan.accounts import AccountGroup, describe, group_by_account, kind_label
+from leakscan.model import Exposure, Finding, Location, RuleSet, ScanResult, Verification
 from leakscan.report.options import RenderOptions
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
             "notes": list(s.notes),
         },
         "findings": [finding_dict(f, rules, options.show_secrets) for f in result.findings],
+        "accounts": [account_dict(g) for g in group_by_account(result.findings)],
     }
     if s.stale_baseline is not None:
         doc["scan"]["stale_baseline_entries"] = [  # type: ignore[index]
@@ -71,9 +74,40 @@ def finding_dict(f: Finding, rules: RuleSet, show_secrets: bool) -> dict[str, An
     }
     if f.status is not None:
         out["status"] = f.status
+    out["account"] = None if f.account is None else {"sha256": f.account.sha256,
+                                                      "preview": f.account.preview}  # fmt: skip
+    out["exposure"] = None if f.exposure is None else exposure_dict(f.exposure)
     if show_secrets:
         out["secret"] = f.secret
     return out
+
+
+def exposure_dict(e: Exposure) -> dict[str, Any]:
+    return {
+        "introduced": e.introduced,
+        "introduced_date": e.introduced_date,
+        "last_present": e.last_present,
+        "removed": e.removed,
+        "removed_date": e.removed_date,
+        "at_head": e.at_head,
+        "days": e.days,
+        "refs": list(e.refs),
+        "default_branch": e.default_branch,
+        "shipped": exposure.shipped(e),
+        "summary": exposure.summary(e),
+    }
+
+
+def account_dict(g: AccountGroup) -> dict[str, Any]:
+    return {
+        "sha256": g.account.sha256,
+        "preview": g.account.preview,
+        "severity": g.severity.label,
+        "key_types": list(dict.fromkeys(kind_label(f) for f in g.findings)),
+        "summary": describe(g),
+        "together": list(g.together),
+        "findings": [{"rule_id": f.rule_id, "secret_sha256": f.secret_sha256} for f in g.findings],
+    }
 
 
 def location_dict(loc: Location) -> dict[str, Any]:

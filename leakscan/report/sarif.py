@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import sarif_om as om
 from jschema_to_python import to_json as jschema
 
-from leakscan.model import Finding, Location, Rule, RuleSet, ScanResult, Severity
+from leakscan import exposure
+from leakscan.model import Exposure, Finding, Location, Rule, RuleSet, ScanResult, Severity
 from leakscan.report.options import RenderOptions
 from leakscan.report.sarif_rules import descriptor_rules, variant_rule
 
@@ -151,6 +152,11 @@ def _result(f: Finding, rule: Rule, index: dict[str, int], sample_note: str) -> 
         props["context"] = list(f.context)
     if f.notes:
         props["notes"] = list(f.notes)
+    if f.account is not None:  # the same on every result of one Stripe account (accounts.py)
+        props["accountSha256"] = f.account.sha256
+        props["accountPreview"] = f.account.preview
+    if f.exposure is not None:
+        props["exposure"] = _exposure(f.exposure)
     if f.verification is not None:  # --verify: what Stripe's API said (never the key)
         v = f.verification
         props["verification"] = {"status": v.status, "checkedAt": v.checked_at,
@@ -172,12 +178,23 @@ def _result(f: Finding, rule: Rule, index: dict[str, int], sample_note: str) -> 
     )
 
 
+def _exposure(e: Exposure) -> dict[str, Any]:
+    return {"introduced": e.introduced, "introducedDate": e.introduced_date,
+            "lastPresent": e.last_present, "removed": e.removed, "removedDate": e.removed_date,
+            "atHead": e.at_head, "days": e.days, "refs": list(e.refs),
+            "shipped": exposure.shipped(e)}  # fmt: skip
+
+
 def _message(f: Finding, rule: Rule) -> str:
     where = "" if f.present_at_head else " (in the history only)"
     first = f.locations[0]
     commit = f" in commit {first.commit[:12]}" if first.commit else ""
     more = f", and in {len(f.locations) - 1} more place(s)" if len(f.locations) > 1 else ""
     parts = [f"{rule.title} {f.preview} ({f.severity.label}){where}{commit}{more}."]
+    if f.exposure is not None:
+        parts.append(
+            f"{exposure.summary(f.exposure)[:1].upper()}{exposure.summary(f.exposure)[1:]}."
+        )
     parts += [f"{c[:1].upper()}{c[1:]}." for c in f.context]
     parts += list(f.notes)
     parts.append(f"What to do: {f.remediation}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from leakscan import exposure
+from leakscan.accounts import describe, group_by_account, together_line
 from leakscan.findings import failing
 from leakscan.model import (
     BaselineEntry,
@@ -37,6 +39,9 @@ def render(result: ScanResult, rules: RuleSet, options: RenderOptions) -> str:
     shown = [f for f in result.findings if options.show_suppressed or f.suppressed is None]
     advice = list(dict.fromkeys(f.remediation for f in shown if f.suppressed is None))
     blocks = [_block(f, rules, options, advice) for f in shown]
+    accounts = accounts_section(result.findings)
+    if accounts:
+        blocks.append(accounts)
     if advice:
         blocks.append(_what_to_do(shown, rules, advice))
     hidden = [f.suppressed.kind for f in result.findings if f not in shown and f.suppressed]
@@ -64,6 +69,10 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]
         where_now += " · new" if f.status == "new" else " · still open (reported by an earlier run)"
     lines.append(f"  {kind} · confidence {f.confidence.value} · {where_now} · "
                  f"hash {short_hash(f.secret_sha256)}")  # fmt: skip
+    if f.exposure is not None:
+        lines.append(f"  {exposure.summary(f.exposure)}")
+    if f.account is not None:
+        lines.append(f"  account {f.account.preview}")
     for reason in f.context:
         lines.append(f"  context: {reason}")
     for note in f.notes:
@@ -80,6 +89,19 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]
 def short_hash(sha256: str) -> str:
     """The start of a finding's secret_sha256 that `leakscan allow` takes (git's 12 characters)."""
     return sha256[:SHORT_HASH]
+
+
+def accounts_section(findings: tuple[Finding, ...]) -> str:
+    """`Stripe accounts`: one line per account whose keys were found, worst first, and each file
+    that holds a publishable key beside a secret one (empty when no key names its account)."""
+    groups = group_by_account(findings)
+    if not groups:
+        return ""
+    lines = ["Stripe accounts (from the keys' account segment: evidence, not proof)"]
+    for g in groups:
+        lines.append(f"  {g.severity.label.upper()}  {describe(g)}")
+        lines += [f"    {together_line(safe(path))}" for path in g.together]
+    return "\n".join(lines) + "\n\n"
 
 
 def _where(loc: Location) -> str:

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from leakscan.errors import SourceError, UsageError
-from leakscan.findings import Occurrence, from_occurrences, merge_findings
+from leakscan.findings import Occurrence, from_occurrences, merge_findings, with_exposure
 from leakscan.match.needles import has_encoded_keyword
 from leakscan.model import Finding, HistoryStats, ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
+from leakscan.scan.windows import exposure_windows
 from leakscan.settings import Settings
 from leakscan.sources import history, promisor
 from leakscan.sources.attribution import Seen, introductions
@@ -317,11 +318,17 @@ def _result(
 ) -> ScanResult:
     notes = list(plan.notes) + _scan_notes(scanned)
     attributing = time.monotonic()
-    seen = introductions(repo, set(scanned.hits), plan.revs, dangling)
-    occurrences, skipped, at_head = _place_all(settings, repo, scanned, seen, plan, options)
+    walk = introductions(repo, set(scanned.hits), plan.revs, dangling)
+    occurrences, skipped, at_head = _place_all(settings, repo, scanned, walk.seen, plan, options)
+    windowing = time.monotonic()
+    whole = "--not" not in plan.revs  # the walk saw every commit that could add or remove a key
+    windows = (
+        exposure_windows(repo, scanned, walk, at_head, plan.head, options.excludes) if whole else {}
+    )
     if stats is not None:
-        spent = ("attributing", time.monotonic() - attributing)
-        stats = stats._replace(timings=(*stats.timings, spent))
+        spent = (("attributing", windowing - attributing),
+                 ("exposure windows", time.monotonic() - windowing))  # fmt: skip
+        stats = stats._replace(timings=(*stats.timings, *spent))
     if plan.head is not None:
         _, gitlinks = history.head_tree(repo, plan.head)
         if gitlinks:
@@ -335,10 +342,9 @@ def _result(
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),
         seconds=time.monotonic() - started, history=stats,
     )  # fmt: skip
-    return ScanResult(
-        summary,
-        from_occurrences(settings.rules, occurrences, settings.allowed, lambda s: s in at_head),
-    )
+    findings = from_occurrences(settings.rules, occurrences, settings.allowed,
+                                lambda s: s in at_head)  # fmt: skip
+    return ScanResult(summary, with_exposure(settings.rules, findings, windows))
 
 
 def _scan_notes(scanned: BlobScan) -> list[str]:
