@@ -5,6 +5,7 @@ key written in ASCII)."""
 from __future__ import annotations
 
 import codecs
+import re
 
 SNIFF = 8192  # bytes looked at to tell text from binary
 
@@ -44,3 +45,18 @@ def _utf16_without_bom(head: bytes) -> str | None:
 def _decoded(data: bytes, codec: str) -> tuple[bytes, str]:
     text = data[: len(data) - len(data) % 2].decode(codec, "replace")
     return text.encode("utf-8", "surrogatepass"), codec.replace("-le", "le").replace("-be", "be")
+
+
+# UTF-16LE strings in compiled code (.NET, Windows resources) a key is written in: the keywords
+# as UTF-16LE, looked for before any run is decoded, and a run of printable characters long enough
+# to hold a prefix and the shortest body (as `strings -el` reads them).
+UTF16_KEYWORDS = tuple(k.decode().encode("utf-16-le") for k in (b"_live_", b"_test_", b"whsec_"))
+_UTF16_RUN = re.compile(rb"(?:[\x20-\x7e]\x00){24,}")
+
+
+def utf16_runs(data: bytes) -> tuple[bytes, str] | None:
+    """A binary's UTF-16LE strings, one a line, when one holds a keyword; else None."""
+    if not any(k in data for k in UTF16_KEYWORDS):
+        return None
+    runs = (m.group().decode("utf-16-le") for m in _UTF16_RUN.finditer(data))
+    return "\n".join(r for r in runs).encode("utf-8"), "utf16le"

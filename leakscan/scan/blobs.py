@@ -19,6 +19,7 @@ from leakscan.match.needles import has_encoded_keyword
 from leakscan.match.text import is_plain
 from leakscan.scan.content import BlobHits, match_blob
 from leakscan.settings import Settings
+from leakscan.sources.archives import COMPRESSED
 from leakscan.sources.git import BlobRef, Reader, cat_file
 from leakscan.workers import Executor, Job, Lost
 from leakscan.workers.blobpool import BlobPool
@@ -127,7 +128,7 @@ def scan_chunk(chunks: Chunks, oids: list[str]) -> BlobScan:
         full += 1
         found = match_blob(settings, data)
         binary += found.binary
-        if found.hits or found.timeouts:
+        if found.hits or found.timeouts or found.problems:
             hits[oid] = found
     return BlobScan(hits, reads, nbytes, binary, lfs, full)
 
@@ -141,6 +142,7 @@ def _may_match(settings: Settings, data: bytes) -> bool:
         not is_plain(data)
         or has_anchored_keyword(settings.matcher, data)
         or has_encoded_keyword(data)
+        or data.startswith(COMPRESSED)  # a small gzip file may hold no NUL in its first bytes
     )
 
 

@@ -307,8 +307,7 @@ def _place_all(
         for where in places:
             report = place(settings, found, where.path, where.commit, where.author_date)
             occurrences.extend(report.occurrences)
-            if report.skipped:
-                skipped.append(report.skipped)
+            skipped.extend(report.skipped)
         if oid in head_blobs and places:
             at_head.update(h.secret for h in found.hits)
     missing = {o.secret for o in occurrences} - at_head
