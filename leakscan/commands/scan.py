@@ -334,6 +334,10 @@ def _say_summary(
             "(run with --verbose to list them).",
             err=True,
         )
+    partial = sum(k.container for k in s.skipped)
+    if partial:
+        echo(f"leakscan: warning: {partial} archive member(s) not fully scanned "
+             "(--verbose lists them with the reason).", err=True)  # fmt: skip
     echo(text_report.summary_line(result, fail_on), err=True)
 
 

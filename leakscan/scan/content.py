@@ -174,7 +174,9 @@ def place(
         return _NOTHING
     from leakscan import classify  # only content with a match needs it: not imported before (~1 ms)
 
-    skipped = tuple(Skipped(containers.inside(path, p.path), p.reason) for p in found.problems)
+    skipped = tuple(
+        Skipped(containers.inside(path, p.path), p.reason, container=True) for p in found.problems
+    )
     if found.timeouts:
         skipped += (Skipped(
             path,

@@ -40,7 +40,7 @@ class Member(NamedTuple):
     data: bytes
     encoding: str = "plain"  # `gzip`, `bz2`, ... when a compressed stream held no archive
     notes: tuple[str, ...] = ()  # what the container says about it (image, later whiteout)
-    raw: bool = False  # a container that could not be opened: its bytes as they are
+    unopened: bool = False  # a container that could not be opened: matched as its bytes are
 
     def __repr__(self) -> str:
         return masked_repr(self, "data")
@@ -115,12 +115,12 @@ def nested(member: Member, depth: int, limits: ArchiveLimits) -> Iterator[Item]:
     """`member` of a container at `depth`: opened if it is a container, else as it is."""
     from leakscan.match.text import is_plain
 
-    if member.raw or container_kind(member.data, is_plain(member.data)) is None:
+    if member.unopened or container_kind(member.data, is_plain(member.data)) is None:
         yield member
     elif depth >= limits.max_depth:
         yield Problem(member.path, f"nested deeper than --max-archive-depth ({limits.max_depth}): "
                                    "not opened, only its raw bytes were matched")  # fmt: skip
-        yield member._replace(raw=True)
+        yield member._replace(unopened=True)
     else:
         yield len(member.data)
         for item in open_container(member.data, member.path, depth + 1, limits):
@@ -138,7 +138,7 @@ def _stream(kind: str, data: bytes, path: str, depth: int, limits: ArchiveLimits
     out, problem = read_capped(_decompressor(kind, data), limits, len(data))
     if problem is not None:  # its raw bytes are matched too: magic bytes must not hide a key
         yield Problem(path, f"{kind}: {problem}")
-        yield Member(path, data, raw=True)
+        yield Member(path, data, unopened=True)
     if not out:
         return
     from leakscan.match.text import is_plain
@@ -228,7 +228,7 @@ def _zip(data: bytes, limits: ArchiveLimits) -> Iterator[Item]:
         yield Problem(
             "", f"zip: corrupt or truncated ({_said(exc)}); only its raw bytes were matched"
         )
-        yield Member("", data, raw=True)
+        yield Member("", data, unopened=True)
         return
     for info in entries:
         if info.is_dir():
@@ -258,7 +258,7 @@ def _tar(data: bytes, limits: ArchiveLimits, depth: int) -> Iterator[Item]:
         yield Problem(
             "", f"tar: corrupt or truncated ({_said(exc)}); only its raw bytes were matched"
         )
-        yield Member("", data, raw=True)
+        yield Member("", data, unopened=True)
         return
     from leakscan.sources import images  # imports this module: an image is a tar
 
