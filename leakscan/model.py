@@ -160,7 +160,9 @@ class Skipped(NamedTuple):
     path: str
     reason: str
     incomplete: bool = False  # the content was partly read or matched: the scan did not finish
-    container: bool = False  # part of an archive or image that was not read in full (a limit, damage)
+    container: bool = (
+        False  # part of an archive or image that was not read in full (a limit, damage)
+    )
 
 
 class HistoryStats(NamedTuple):

@@ -10,13 +10,15 @@ build history; manifests) are scanned as the plain files they are.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import posixpath
 import tarfile
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from leakscan.model import ArchiveLimits
+from leakscan.model import ArchiveLimits, Blob, Skipped
 from leakscan.sources.archives import (
     Item,
     Member,
@@ -26,6 +28,7 @@ from leakscan.sources.archives import (
     read_capped,
     tar_member,
 )
+from leakscan.units import human_size
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -37,6 +40,28 @@ NAME_KEYS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
 class Image(NamedTuple):
     name: str
     layers: tuple[tuple[str, str], ...]  # (digest, member of the tar), bottom layer first
+
+
+def read_layout(directory: str, shown: str, max_size: int) -> Blob | Skipped:
+    """An OCI image layout directory as one in-memory tar of its regular files (symlinks are not
+    followed), so it is read as an image tar is: up to `max_size` bytes in all."""
+    files = []
+    for top, dirs, names in os.walk(directory):
+        dirs.sort()
+        files += [os.path.join(top, n) for n in sorted(names) if os.path.isfile(os.path.join(top, n))
+                  and not os.path.islink(os.path.join(top, n))]  # fmt: skip
+    if sum(os.path.getsize(f) for f in files) > max_size:
+        return Skipped(
+            shown, f"larger than --max-file-size ({human_size(max_size)}): an image layout"
+        )
+    buf = io.BytesIO()
+    try:
+        with tarfile.open(fileobj=buf, mode="w") as archive:
+            for path in files:
+                archive.add(path, os.path.relpath(path, directory).replace(os.sep, "/"))
+    except OSError as exc:
+        return Skipped(shown, f"unreadable: {exc.strerror or exc}")
+    return Blob(shown, buf.getvalue())
 
 
 def is_image(archive: tarfile.TarFile) -> bool:
