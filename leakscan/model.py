@@ -245,7 +245,7 @@ class ArchiveLimits(NamedTuple):
     max_depth: int = 8  # containers inside containers; 0: none is opened (--max-archive-depth)
     max_member: int = 50 << 20  # one member's uncompressed bytes (--max-file-size)
     max_total: int = 1 << 30  # uncompressed bytes read from one file, all levels together
-    max_ratio: int = 100  # uncompressed : compressed, checked once a member passes 1 MiB
+    max_ratio: int = 1000  # uncompressed : compressed, checked once a member passes 1 MiB
     max_members: int = 100_000  # members listed in one file, all levels together
 
 

@@ -7,7 +7,9 @@ import bz2
 import gzip
 import io
 import lzma
+import random
 import tarfile
+import zipfile
 from pathlib import Path
 
 import zstandard
@@ -211,24 +213,35 @@ def test_staged_archive_is_found(tmp_path):
 
 
 def test_zip_bomb_is_cut_by_the_ratio_limit(tmp_path):
-    plant(
-        tmp_path,
-        "bomb.zip",
-        zip_bytes([("zeros", bytes(64 << 20)), ("k.txt", f"K={LIVE}\n".encode())]),
-    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_BZIP2) as archive:  # 64 MiB of zeros: ~100 bytes
+        archive.writestr("zeros", bytes(64 << 20))
+        archive.writestr("k.txt", f"K={LIVE}\n")
+    plant(tmp_path, "bomb.zip", buf.getvalue())
     plain = with_a_plain_key(tmp_path)
     code, doc, err = scan_json(str(tmp_path))
     assert code == 1 and {"bomb.zip!k.txt", plain} <= set(places(doc))
-    assert "expands more than 100:1 (a decompression bomb?)" in skipped(doc)["bomb.zip!zeros"]
+    assert skipped(doc)["bomb.zip!zeros"].startswith(
+        "expands more than 1000:1 (a decompression bomb?); only its first 1.0 MiB were scanned"
+    )
     assert "1 archive member(s) not fully scanned" in err
 
 
-def test_gzip_bomb_is_cut_by_the_ratio_limit(tmp_path):
-    plant(tmp_path, "bomb.gz", gzip.compress(bytes(64 << 20) + f"\nK={LIVE}\n".encode()))
+def test_compressed_file_bomb_is_cut_by_the_ratio_limit(tmp_path):
+    plant(tmp_path, "bomb.xz", lzma.compress(bytes(64 << 20) + f"\nK={LIVE}\n".encode()))
     plain = with_a_plain_key(tmp_path)
     code, doc, _ = scan_json(str(tmp_path))
     assert code == 1 and list(places(doc)) == [plain]
-    assert skipped(doc)["bomb.gz"].startswith("gzip: expands more than 100:1")
+    assert skipped(doc)["bomb.xz"].startswith("xz: expands more than 1000:1")
+
+
+def test_real_binaries_with_zero_padding_are_not_bombs():
+    noise = random.Random(5).randbytes(8192)  # code and tables among the padding: ~300:1 deflated
+    padded = b"\x7fELF" + noise + bytes(3 << 20) + LIVE.encode() + bytes(64)
+    report = scan_blob(SETTINGS, Blob("lib.whl", zip_bytes([("lib/x.so", padded)])))
+    assert report.skipped == () and [o.location.path for o in report.occurrences] == [
+        "lib.whl!lib/x.so"
+    ]
 
 
 def test_member_larger_than_max_file_size_is_cut(tmp_path):
