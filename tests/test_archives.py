@@ -280,6 +280,18 @@ def test_nesting_past_the_depth_limit_is_listed(tmp_path):
     assert "deep.zip!level3.zip!level2.zip!level1.zip!k.txt" in places(doc)
 
 
+def test_compression_nested_a_thousand_deep_stops_at_the_depth_limit(tmp_path):
+    data = f"K={LIVE}\n".encode()
+    for _ in range(1000):
+        data = gzip.compress(data, mtime=0)
+    plant(tmp_path, "onion.gz", data)
+    plain = with_a_plain_key(tmp_path)
+    code, doc, _ = scan_json(str(tmp_path))
+    assert code == 1 and list(places(doc)) == [plain]
+    assert skipped(doc) == {"onion.gz": "nested deeper than --max-archive-depth (8): not opened, "
+                            "only its raw bytes were matched"}  # fmt: skip
+
+
 def test_traversal_names_are_only_names(tmp_path):
     target = tmp_path / "scan"
     plant(target, "evil.zip", zip_bytes([("../../escaped.txt", f"K={LIVE}\n".encode()),

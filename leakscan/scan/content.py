@@ -80,7 +80,7 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
         if data.startswith(COMPRESSED) and settings.archives.max_depth:
             return containers.match_container(settings, data, match_content)
         return _match_text(settings, data, "plain")
-    if settings.archives.max_depth and container_kind(data, plain=False):
+    if settings.archives.max_depth and container_kind(data):
         return containers.match_container(settings, data, match_content)
     return match_content(settings, data)
 

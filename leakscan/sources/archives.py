@@ -57,13 +57,13 @@ Stream = IO[bytes] | io.BufferedIOBase
 Item = Member | Problem | int  # int: the bytes of a container opened on the way (for the budget)
 
 
-def container_kind(data: bytes, plain: bool) -> str | None:
-    """`zip`, `tar`, `gzip`, `bz2`, `xz`, `zstd` from the first bytes, or None. `plain`: the content
-    has no NUL in its first bytes (match.text.is_plain), so it is neither a zip nor a tar."""
+def container_kind(data: bytes) -> str | None:
+    """`zip`, `tar`, `gzip`, `bz2`, `xz`, `zstd` from the first bytes, or None. A zip's local
+    header and a tar's header always hold a NUL in their first 512 bytes; text never does."""
     if data.startswith(COMPRESSED):
         kind = next(k for magic, k in STREAM_MAGIC.items() if data.startswith(magic))
         return None if kind == "bz2" and data[4:10] not in BZ2_BLOCKS else kind
-    if plain:
+    if data.find(b"\x00", 0, 512) < 0:
         return None
     if data.startswith(ZIP_MAGIC):
         return "zip"
@@ -91,7 +91,7 @@ def walk(data: bytes, limits: ArchiveLimits) -> Iterator[Member | Problem]:
 
 def open_container(data: bytes, path: str, depth: int, limits: ArchiveLimits) -> Iterator[Item]:
     """The members of the container `data`, found at `path` (`depth`: its level, 1 for a file)."""
-    kind = container_kind(data, plain=False)
+    kind = container_kind(data)
     if kind == "zip":
         yield from _inside(_zip(data, limits), path, depth, limits)
     elif kind == "tar":
@@ -113,9 +113,7 @@ def _inside(items: Iterator[Item], path: str, depth: int, limits: ArchiveLimits)
 
 def nested(member: Member, depth: int, limits: ArchiveLimits) -> Iterator[Item]:
     """`member` of a container at `depth`: opened if it is a container, else as it is."""
-    from leakscan.match.text import is_plain
-
-    if member.unopened or container_kind(member.data, is_plain(member.data)) is None:
+    if member.unopened or container_kind(member.data) is None:
         yield member
     elif depth >= limits.max_depth:
         yield Problem(member.path, f"nested deeper than --max-archive-depth ({limits.max_depth}): "
@@ -141,13 +139,12 @@ def _stream(kind: str, data: bytes, path: str, depth: int, limits: ArchiveLimits
         yield Member(path, data, unopened=True)
     if not out:
         return
-    from leakscan.match.text import is_plain
-
-    if container_kind(out, is_plain(out)) is None:
-        yield Member(path, out, kind)
-    else:  # the archive inside a compression layer is the same level (`.tar.gz`: one level)
+    inner = container_kind(out)
+    if inner in ("tar", "zip"):  # an archive in a compression layer is one level (`.tar.gz`)
         yield len(out)
         yield from open_container(out, path, depth, limits)
+    else:  # text, or another compression layer: a level of its own (gzip in gzip in ...)
+        yield from nested(Member(path, out, kind), depth, limits)
 
 
 def _decompressor(kind: str, data: bytes) -> Stream:
