@@ -9,12 +9,32 @@ import re
 
 SNIFF = 8192  # bytes looked at to tell text from binary
 
+# Containers (sources/archives.py opens them) by their magic bytes, never by name.
+STREAM_MAGIC = {b"\x1f\x8b\x08": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz",
+                b"\x28\xb5\x2f\xfd": "zstd"}  # fmt: skip
+COMPRESSED = tuple(STREAM_MAGIC)  # no text file starts with these: looked for in every file
+BZ2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")  # after `BZh` and the block size digit
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"Cr24")  # Cr24: a Chrome extension, a zip after it
+
 
 def is_plain(data: bytes) -> bool:
     """True for most content: no UTF-16 BOM and no NUL in the first bytes, so its raw bytes are its only
     reading (`utf16_text` is not even asked)."""
     bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     return not bom and data.find(b"\x00", 0, SNIFF) < 0
+
+
+def container_kind(data: bytes) -> str | None:
+    """`zip`, `tar`, `gzip`, `bz2`, `xz`, `zstd` from the first bytes, or None. A zip's local
+    header and a tar's header always hold a NUL in their first 512 bytes; text never does."""
+    if data.startswith(COMPRESSED):
+        kind = next(k for magic, k in STREAM_MAGIC.items() if data.startswith(magic))
+        return None if kind == "bz2" and data[4:10] not in BZ2_BLOCKS else kind
+    if data.find(b"\x00", 0, 512) < 0:
+        return None
+    if data.startswith(ZIP_MAGIC):
+        return "zip"
+    return "tar" if data[257:262] == b"ustar" else None
 
 
 def utf16_text(data: bytes) -> tuple[bytes, str] | None:

@@ -16,10 +16,9 @@ from typing import NamedTuple
 from leakscan.errors import SourceError
 from leakscan.match.engine import has_anchored_keyword
 from leakscan.match.needles import has_encoded_keyword
-from leakscan.match.text import is_plain
+from leakscan.match.text import COMPRESSED, is_plain
 from leakscan.scan.content import BlobHits, match_blob
 from leakscan.settings import Settings
-from leakscan.sources.archives import COMPRESSED
 from leakscan.sources.git import BlobRef, Reader, cat_file
 from leakscan.workers import Executor, Job, Lost
 from leakscan.workers.blobpool import BlobPool

@@ -49,8 +49,3 @@ def _few(problems: list[Problem]) -> tuple[Problem, ...]:
         return tuple(problems)
     more = len(problems) - MAX_PROBLEMS + 1
     return (*problems[: MAX_PROBLEMS - 1], Problem("", f"{more} more member(s) not fully scanned"))
-
-
-def inside(path: str, member: str) -> str:
-    """How a report shows `member` of the file at `path`: `app.apk!classes.dex`."""
-    return f"{path}!{member}" if member else path

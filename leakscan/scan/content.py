@@ -10,7 +10,7 @@ from leakscan import suppress
 from leakscan.findings import Occurrence, from_occurrences
 from leakscan.match.engine import find_matches, has_anchored_keyword
 from leakscan.match.lines import locate
-from leakscan.match.text import is_plain, utf16_runs, utf16_text
+from leakscan.match.text import COMPRESSED, container_kind, is_plain, utf16_runs, utf16_text
 from leakscan.match.views import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.model import (
     Blob,
@@ -22,11 +22,10 @@ from leakscan.model import (
     Suppression,
     masked_repr,
 )
-from leakscan.scan import containers
-from leakscan.sources.archives import COMPRESSED, Problem, container_kind
 
 if TYPE_CHECKING:
     from leakscan.settings import Settings
+    from leakscan.sources.archives import Problem
 
 
 class BlobReport(NamedTuple):
@@ -78,11 +77,18 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
     and each member matched (scan/containers.py)."""
     if is_plain(data):  # most content: its bytes are its only reading, nothing else is looked at
         if data.startswith(COMPRESSED) and settings.archives.max_depth:
-            return containers.match_container(settings, data, match_content)
+            return _match_container(settings, data)
         return _match_text(settings, data, "plain")
     if settings.archives.max_depth and container_kind(data):
-        return containers.match_container(settings, data, match_content)
+        return _match_container(settings, data)
     return match_content(settings, data)
+
+
+def _match_container(settings: Settings, data: bytes) -> BlobHits:
+    # imported here: only a scan that meets a container pays for the archive code (~1.3 ms)
+    from leakscan.scan import containers
+
+    return containers.match_container(settings, data, match_content)
 
 
 def match_content(settings: Settings, data: bytes) -> BlobHits:
@@ -174,9 +180,7 @@ def place(
         return _NOTHING
     from leakscan import classify  # only content with a match needs it: not imported before (~1 ms)
 
-    skipped = tuple(
-        Skipped(containers.inside(path, p.path), p.reason, container=True) for p in found.problems
-    )
+    skipped = tuple(Skipped(inside(path, p.path), p.reason, container=True) for p in found.problems)
     if found.timeouts:
         skipped += (Skipped(
             path,
@@ -186,7 +190,7 @@ def place(
     out = []
     for hit in found.hits:
         rule = settings.rules.rule(hit.rule_id)
-        shown = containers.inside(path, hit.member)
+        shown = inside(path, hit.member)
         verdict = classify.classify(
             settings.rules, rule, hit.secret, shown, hit.line_before, found.hints
         )
@@ -211,6 +215,11 @@ def place(
             )
         )
     return BlobReport(tuple(out), skipped)
+
+
+def inside(path: str, member: str) -> str:
+    """How a report shows `member` of the file at `path`: `app.apk!classes.dex`."""
+    return f"{path}!{member}" if member else path
 
 
 def scan_blob(settings: Settings, blob: Blob) -> BlobReport:

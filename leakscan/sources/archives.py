@@ -15,6 +15,7 @@ import io
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, NamedTuple
 
+from leakscan.match.text import container_kind
 from leakscan.model import ArchiveLimits, masked_repr
 from leakscan.units import human_size
 
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20  # read decompressed data this much at a time (and check the limits in between)
 RATIO_FLOOR = 1 << 20  # the ratio limit applies to a member once it has this many bytes
-STREAM_MAGIC = {b"\x1f\x8b\x08": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz",
-                b"\x28\xb5\x2f\xfd": "zstd"}  # fmt: skip
-COMPRESSED = tuple(STREAM_MAGIC)  # no text file starts with these: looked for in every file
-BZ2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")  # after `BZh` and the block size digit
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"Cr24")  # Cr24: a Chrome extension, a zip after it
 
 
 class Member(NamedTuple):
@@ -55,19 +51,6 @@ class Problem(NamedTuple):
 
 Stream = IO[bytes] | io.BufferedIOBase
 Item = Member | Problem | int  # int: the bytes of a container opened on the way (for the budget)
-
-
-def container_kind(data: bytes) -> str | None:
-    """`zip`, `tar`, `gzip`, `bz2`, `xz`, `zstd` from the first bytes, or None. A zip's local
-    header and a tar's header always hold a NUL in their first 512 bytes; text never does."""
-    if data.startswith(COMPRESSED):
-        kind = next(k for magic, k in STREAM_MAGIC.items() if data.startswith(magic))
-        return None if kind == "bz2" and data[4:10] not in BZ2_BLOCKS else kind
-    if data.find(b"\x00", 0, 512) < 0:
-        return None
-    if data.startswith(ZIP_MAGIC):
-        return "zip"
-    return "tar" if data[257:262] == b"ustar" else None
 
 
 def walk(data: bytes, limits: ArchiveLimits) -> Iterator[Member | Problem]:
