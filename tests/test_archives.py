@@ -200,6 +200,20 @@ def test_committed_archive_in_history_is_found_with_commit_and_member(tmp_path):
     assert finding["severity"] == "critical"
 
 
+def test_range_scan_sees_a_key_still_inside_an_archive_at_head(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    plant(repo, "dist/app.zip", zip_bytes([("conf.py", f"K = '{TEST}'\n".encode())]))
+    git(repo, "add", "dist/app.zip")
+    git(repo, "commit", "-q", "-m", "ship")
+    commit_file(repo, "x.py", f"K = '{TEST}'\n")
+    git(repo, "rm", "-q", "x.py")
+    git(repo, "commit", "-q", "-m", "remove it")
+    _, doc, _ = scan_json(str(repo), "--range", "HEAD~2..HEAD")
+    (finding,) = doc["findings"]
+    assert [loc["path"] for loc in finding["locations"]] == ["x.py"]
+    assert finding["present_at_head"] is True  # the unchanged archive at HEAD still holds it
+
+
 def test_staged_archive_is_found(tmp_path):
     repo = make_repo(tmp_path / "repo")
     commit_file(repo, "README", "hello\n")
