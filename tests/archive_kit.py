@@ -33,8 +33,30 @@ def tar_bytes(members: list[tuple[str, bytes]], compress: str = "") -> bytes:
 
 
 def dex(secret: str) -> bytes:
-    """A DEX-shaped binary: the header, opaque bytes, the key as a NUL-terminated string."""
-    return DEX_HEADER + bytes(range(256)) * 4 + secret.encode() + b"\x00" + bytes(64)
+    """A DEX-shaped binary: the header, opaque bytes, and the key as a DEX `string_data_item`
+    (its length as uleb128 — `k` for a 107-character key — then MUTF-8 bytes and a NUL)."""
+    item = uleb128(len(secret)) + secret.encode() + b"\x00"
+    return DEX_HEADER + bytes(range(256)) * 4 + item + b"\x0bonCreatedAt\x00" + bytes(64)
+
+
+def uleb128(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def java_class(secret: str) -> bytes:
+    """A `.class`-shaped binary: magic, version, and a constant pool whose CONSTANT_Utf8 entries
+    (tag 1, a two-byte length, the characters) hold the key between two identifiers."""
+
+    def utf8(text: str) -> bytes:
+        return b"\x01" + len(text).to_bytes(2, "big") + text.encode()
+
+    pool = utf8("Config") + utf8(secret) + utf8("STRIPE_KEY")
+    return b"\xca\xfe\xba\xbe\x00\x00\x00\x41\x00\x04" + pool + bytes(16)
 
 
 def apk(secret: str) -> bytes:

@@ -7,6 +7,7 @@ import bz2
 import gzip
 import io
 import lzma
+import py_compile
 import random
 import tarfile
 import zipfile
@@ -17,8 +18,25 @@ import zstandard
 from leakscan.model import ArchiveLimits, Blob
 from leakscan.scan.content import scan_blob
 from tests import keys
-from tests.archive_kit import apk, mark_encrypted, seven, tar_bytes, zip_bytes
-from tests.conftest import SETTINGS, commit_file, git, make_repo, plant, run, scan_json
+from tests.archive_kit import (
+    apk,
+    dex,
+    java_class,
+    mark_encrypted,
+    seven,
+    tar_bytes,
+    zip_bytes,
+)
+from tests.conftest import (
+    SETTINGS,
+    commit_file,
+    git,
+    make_repo,
+    plant,
+    run,
+    scan_json,
+    sha256,
+)
 
 LIVE = keys.key("secret", "live", seed=1)
 RAK = keys.key("restricted", "live", seed=2)
@@ -144,6 +162,32 @@ def test_utf16le_string_in_a_binary_is_found(tmp_path):
     assert found["location"]["encoding"] == "utf16le"
     assert found["preview"].endswith(LIVE[-4:])
     assert "compiled into a desktop app" in " ".join(found["context"])
+
+
+def test_keys_in_length_prefixed_strings_of_compiled_code_are_found(tmp_path):
+    """A string of compiled code is its length then its characters: a 107-character key follows a
+    `k` (0x6B), and the next item's type byte may follow it; neither is part of the key."""
+    secrets = {name: keys.key("secret", "test", seed=i) for i, name in
+               enumerate(["classes.dex", "Config.class", "settings.cpython-311.pyc"])}  # fmt: skip
+    plant(tmp_path, "classes.dex", dex(secrets["classes.dex"]))
+    plant(tmp_path, "Config.class", java_class(secrets["Config.class"]))
+    source = tmp_path / "settings.py"
+    source.write_text(f"KEY = '{secrets['settings.cpython-311.pyc']}'\nDEBUG = None\n")
+    py_compile.compile(str(source), str(tmp_path / "settings.cpython-311.pyc"), doraise=True)
+    source.unlink()
+    _, doc, _ = scan_json(str(tmp_path))
+    found = places(doc)
+    assert sorted(found) == sorted(secrets)
+    for name, secret in secrets.items():
+        assert found[name]["secret_sha256"] == sha256(secret), name  # exactly the key
+        assert found[name]["severity"] == "high", name  # medium, raised: compiled code ships
+        assert found[name]["location"]["encoding"] == "plain"
+
+
+def test_a_word_byte_before_a_key_in_text_still_blocks_it():
+    """Cutting length-prefixed strings is for binaries only: in text `ksk_test_…` is no key."""
+    text = f"x = 'k{TEST}'\n"
+    assert scan_blob(SETTINGS, Blob("a.py", text.encode())).occurrences == ()
 
 
 def test_opaque_binary_is_counted_not_scanned(tmp_path):

@@ -80,3 +80,41 @@ def utf16_runs(data: bytes) -> tuple[bytes, str] | None:
         return None
     runs = (m.group().decode("utf-16-le") for m in _UTF16_RUN.finditer(data))
     return "\n".join(r for r in runs).encode("utf-8"), "utf16le"
+
+
+# Compiled code stores a string as its length and its characters (DEX: a uleb128 length, a .pyc:
+# one byte, a .class: two bytes), so a 107-character key is preceded by `k` (0x6B) and may be
+# followed by the next item's type byte: both would be part of the key's run of word characters.
+_KEY_START = re.compile(rb"(?:sk_org|sk|rk|rkcs|pk)_(?:live|test)_|whsec_")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_PRINTABLE = re.compile(rb"[\x20-\x7e]*")
+
+
+def delimited(data: bytes) -> bytes:
+    """A binary with each length-prefixed string that starts with a key prefix cut out by NULs
+    (its length byte, and the byte after its last character), so the key's boundaries are the
+    string's; offsets are unchanged. `data` itself when no such string is there."""
+    out: bytearray | None = None
+    for m in _KEY_START.finditer(data):
+        start = m.start()
+        if start == 0 or data[start - 1] not in _WORD:
+            continue  # the key's left boundary holds already
+        length = _string_length(data, start, m.end() - start)
+        if length is None:
+            continue
+        out = out if out is not None else bytearray(data)
+        out[start - 1] = 0
+        if start + length < len(out):
+            out[start + length] = 0
+    return data if out is None else bytes(out)
+
+
+def _string_length(data: bytes, start: int, prefix: int) -> int | None:
+    """The length a one- or two-byte prefix before `start` gives, when that many printable
+    characters follow (a string longer than the key's `prefix`), else None."""
+    run = _PRINTABLE.match(data, start, start + 0xFFFF)
+    printable = run.end() - start if run else 0
+    for length in (data[start - 1], int.from_bytes(data[max(0, start - 2) : start], "big")):
+        if prefix < length <= printable:
+            return length
+    return None

@@ -10,7 +10,14 @@ from leakscan import suppress
 from leakscan.findings import Occurrence, from_occurrences
 from leakscan.match.engine import find_matches, has_anchored_keyword
 from leakscan.match.lines import locate
-from leakscan.match.text import COMPRESSED, container_kind, is_plain, utf16_runs, utf16_text
+from leakscan.match.text import (
+    COMPRESSED,
+    container_kind,
+    delimited,
+    is_plain,
+    utf16_runs,
+    utf16_text,
+)
 from leakscan.match.views import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.model import (
     Blob,
@@ -97,9 +104,12 @@ def match_content(settings: Settings, data: bytes) -> BlobHits:
     besides its raw bytes; a binary with no key prefix in either is skipped."""
     if is_plain(data):
         return _match_text(settings, data, "plain")
-    utf16 = utf16_text(data) or utf16_runs(data)
-    if utf16 is None and not has_anchored_keyword(settings.matcher, data):
-        return _BINARY
+    utf16 = utf16_text(data)
+    if utf16 is None:  # binary: its strings may be length-prefixed, or UTF-16LE (compiled code)
+        utf16 = utf16_runs(data)
+        if utf16 is None and not has_anchored_keyword(settings.matcher, data):
+            return _BINARY
+        data = delimited(data)
     raw = _match_text(settings, data, "plain")
     return raw if utf16 is None else _merged(raw, _match_text(settings, *utf16))
 
