@@ -190,13 +190,6 @@ def place(
         return _NOTHING
     from leakscan import classify  # only content with a match needs it: not imported before (~1 ms)
 
-    skipped = tuple(Skipped(inside(path, p.path), p.reason, container=True) for p in found.problems)
-    if found.timeouts:
-        skipped += (Skipped(
-            path,
-            f"rule(s) {', '.join(found.timeouts)} timed out; this content was not fully matched",
-            incomplete=True,
-        ),)  # fmt: skip
     out = []
     for hit in found.hits:
         rule = settings.rules.rule(hit.rule_id)
@@ -224,7 +217,18 @@ def place(
                 hit.inline,
             )
         )
-    return BlobReport(tuple(out), skipped)
+    return BlobReport(tuple(out), _skipped(found, path))
+
+
+def _skipped(found: BlobHits, path: str) -> tuple[Skipped, ...]:
+    """What of the content at `path` was not read (a container's damaged or cut members) or not
+    fully matched (a rule timed out: the scan did not finish)."""
+    skipped = tuple(Skipped(inside(path, p.path), p.reason, container=True) for p in found.problems)
+    if found.timeouts:
+        rules = ", ".join(found.timeouts)
+        reason = f"rule(s) {rules} timed out; this content was not fully matched"
+        skipped += (Skipped(path, reason, incomplete=True),)
+    return skipped
 
 
 def inside(path: str, member: str) -> str:
