@@ -13,6 +13,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
 import zstandard
 
 from leakscan.model import ArchiveLimits, Blob
@@ -136,6 +137,17 @@ def test_single_compressed_files_are_decoded_with_their_encoding(tmp_path):
     found = places(doc)
     assert {p: (f["location"]["line"], f["location"]["encoding"]) for p, f in found.items()} == {
         "a.bz2": (3, "bz2"), "a.xz": (3, "xz"), "a.zst": (3, "zstd")}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "magic", [b"\x1f\x8b\x08", b"BZh", b"BZh91AY&SY", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd",
+              b"PK\x03\x04", b"Cr24", b"\x00" * 257 + b"ustar"],
+)  # fmt: skip
+def test_magic_bytes_followed_by_text_do_not_hide_a_key(magic):
+    data = magic + f"\nSTRIPE_KEY={LIVE}\n".encode()
+    report = scan_blob(SETTINGS, Blob("f", data))
+    assert [o.secret for o in report.occurrences] == [LIVE]
+    assert not any(k.incomplete for k in report.skipped)
 
 
 def test_max_archive_depth_zero_opens_nothing(tmp_path):

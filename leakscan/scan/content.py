@@ -83,7 +83,7 @@ def match_blob(settings: Settings, data: bytes) -> BlobHits:
     commit, no classification yet. A container (an archive, a compressed file, an image) is opened
     and each member matched (scan/containers.py)."""
     if is_plain(data):  # most content: its bytes are its only reading, nothing else is looked at
-        if data.startswith(COMPRESSED) and settings.archives.max_depth:
+        if data.startswith(COMPRESSED) and settings.archives.max_depth and container_kind(data):
             return _match_container(settings, data)
         return _match_text(settings, data, "plain")
     if settings.archives.max_depth and container_kind(data):
