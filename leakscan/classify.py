@@ -20,6 +20,24 @@ BUNDLE_SUFFIXES = (".js", ".mjs", ".cjs")
 MOBILE_NAMES = ("Info.plist", "strings.xml")
 MOBILE_SUFFIXES = (".swift", ".kt")
 ESCALATED_TYPES = ("secret", "restricted", "organization")
+# Artifacts that leave the building (issue 17): a key inside one is in every copy. By the name of a
+# container on the path (`app.apk!classes.dex`) or of a compiled file; an image layer by its digest.
+SHIPPED = (
+    ((".apk", ".aab", ".dex"), "compiled into an Android app: every install carries it"),
+    ((".ipa",), "inside an iOS app: every install carries it"),
+    ((".crx", ".xpi"), "inside a browser extension: every user who installs it can read it"),
+    ((".vsix",), "inside an editor extension: every user who installs it can read it"),
+    ((".exe", ".dll", ".msi", ".dmg", ".appimage", ".so", ".dylib"),
+     "compiled into a desktop app or library: anyone with a copy can read it (`strings`)"),
+    ((".whl", ".egg", ".nupkg", ".gem", ".jar", ".aar", ".war", ".ear"),
+     "inside a package: everyone who installs it gets a copy"),
+    ((".pyc", ".class"), "in compiled code: anyone with a copy can read it (`strings`)"),
+    ((".hbc", ".jsbundle", ".android.bundle"),
+     "in a React Native (Hermes) bundle: every install of the app carries it"),
+)  # fmt: skip
+NPM_PACKAGE = (".tgz", ".tar.gz")  # `npm pack`: every member under `package/`
+NPM_REASON = "inside a package tarball (npm): everyone who installs it gets a copy"
+IMAGE_REASON = "in a container image layer: anyone who can pull the image can read it"
 _ENV_NAME = re.compile(
     r"(?<![A-Za-z0-9_])((?:" + "|".join(CLIENT_ENV_PREFIXES) + r")[A-Za-z0-9_]*)[\"']?\s*[:=]"
 )
@@ -115,7 +133,24 @@ def context_reasons(key_type: str, path: str, line_before: str) -> tuple[str, ..
         reasons.append(f"built JavaScript under {folder}/: served to every browser")
     if name in MOBILE_NAMES or posixpath.splitext(name)[1] in MOBILE_SUFFIXES:
         reasons.append(f"mobile app file {name}: anyone can unpack the app and read it")
-    return tuple(reasons)
+    shipped = shipped_reason(path) if "!" in path or "." in name else None
+    return (*reasons, shipped) if shipped else tuple(reasons)
+
+
+def shipped_reason(path: str) -> str | None:
+    """Why a key at `path` ships to everyone who gets an artifact (an app, a package, an image), or
+    None: the outermost container that ships, or a compiled file."""
+    levels = path.split("!")
+    for level, below in zip(levels, [*levels[1:], ""]):
+        lower = level.lower()
+        if lower.startswith("sha256:"):
+            return IMAGE_REASON
+        for suffixes, reason in SHIPPED:
+            if lower.endswith(suffixes):
+                return reason
+        if lower.endswith(NPM_PACKAGE) and below.startswith("package/"):
+            return NPM_REASON
+    return None
 
 
 def placeholder_reason(body: str, ph: Placeholders) -> str | None:

@@ -202,6 +202,9 @@ class Skipped(NamedTuple):
     path: str
     reason: str
     incomplete: bool = False  # the content was partly read or matched: the scan did not finish
+    container: bool = (
+        False  # part of an archive or image that was not read in full (a limit, damage)
+    )
 
 
 class HistoryStats(NamedTuple):
@@ -277,6 +280,16 @@ class RuleSet(NamedTuple):
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
+
+
+class ArchiveLimits(NamedTuple):
+    """How far a scan opens containers (archives, compressed files, images): docs/security.md."""
+
+    max_depth: int = 8  # containers inside containers; 0: none is opened (--max-archive-depth)
+    max_member: int = 50 << 20  # one member's uncompressed bytes (--max-file-size)
+    max_total: int = 1 << 30  # uncompressed bytes read from one file, all levels together
+    max_ratio: int = 1000  # uncompressed : compressed, checked once a member passes 1 MiB
+    max_members: int = 100_000  # members listed in one file, all levels together
 
 
 class Blob(NamedTuple):

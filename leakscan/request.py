@@ -12,6 +12,7 @@ from typing import NamedTuple
 from leakscan.match.engine import DEFAULT_TIMEOUT
 
 DEFAULT_MAX_FILE_SIZE = "50MiB"
+DEFAULT_MAX_ARCHIVE_DEPTH = 8
 FORMATS = ("text", "json", "sarif", "github", "gitleaks-json", "csv", "junit", "html", "gitlab")
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 COLOR_CHOICES = ("auto", "always", "never")
@@ -29,6 +30,7 @@ class ScanRequest(NamedTuple):
     include_ignored: bool = False
     max_file_size: str = DEFAULT_MAX_FILE_SIZE  # as typed; `units.parse_size` reads it
     rule_timeout: float = DEFAULT_TIMEOUT
+    max_archive_depth: int = DEFAULT_MAX_ARCHIVE_DEPTH  # containers in containers; 0: none opened
     no_progress: bool = False
     verbose: bool = False
     quiet: bool = False

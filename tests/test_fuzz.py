@@ -83,7 +83,7 @@ def test_every_location_points_at_its_key(doc: tuple[bytes, list[str]]) -> None:
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     report = scan_blob(SETTINGS, Blob("f.bin", data))
-    assert report.skipped is None
+    assert not any(k.incomplete for k in report.skipped)  # a damaged "archive" is listed, not fatal
 
 
 # --- user rule files -----------------------------------------------------------------------------

@@ -108,6 +108,25 @@ def test_html_and_gitlab_reports_never_hold_a_key_even_with_show_secrets(
     assert "…" in out.read_text()  # the previews are there
 
 
+def test_archive_image_and_binary_scans_print_no_key(tmp_path: Path):
+    """Keys inside archives, an image layer, a binary's UTF-16 strings, next to hostile members
+    (the warning line and --verbose's skip lines): no format shows one, --show-secrets all."""
+    from tests.archive_kit import apk, docker_save, mark_encrypted, tar_bytes, zip_bytes
+
+    layer = tar_bytes([("app/.env", f"K={KEYS[2]}\n".encode())])
+    (tmp_path / "image.tar").write_bytes(docker_save([layer]))
+    (tmp_path / "app.apk").write_bytes(apk(KEYS[3]))
+    (tmp_path / "app.exe").write_bytes(b"MZ" + bytes(99) + KEYS[4].encode("utf-16-le") + bytes(9))
+    locked = zip_bytes([("a.txt", f"K={KEYS[5]}\n".encode()), ("b.txt", f"K={KEYS[6]}\n".encode())])
+    (tmp_path / "locked.zip").write_bytes(mark_encrypted(locked, {"a.txt"}))
+    for fmt in RENDERERS:
+        result = run("scan", str(tmp_path), "--format", fmt, "-v")
+        assert result.exit_code == 1 and "not fully scanned" in result.stderr
+        assert leaked(result.stdout + result.stderr) == [], fmt
+    shown = run("scan", str(tmp_path), "--format", "json", "--show-secrets").stdout
+    assert len(leaked(shown)) == 4  # KEYS[5] is behind the encrypted entry
+
+
 def test_staged_scan_prints_no_key(planted: Path):
     (planted / "staged.py").write_text(f"S = '{KEYS[2]}'\n")
     git(planted, "add", "staged.py")

@@ -23,6 +23,7 @@ from leakscan.commands.scan import run_scan
 from leakscan.match.engine import DEFAULT_TIMEOUT
 from leakscan.request import (
     COLOR_CHOICES,
+    DEFAULT_MAX_ARCHIVE_DEPTH,
     DEFAULT_MAX_FILE_SIZE,
     FAIL_ON_CHOICES,
     FORMATS,
@@ -81,6 +82,10 @@ def _settings_options(f: Callable[..., object]) -> Callable[..., object]:
                      show_default=True, metavar="SECONDS",
                      help="Time one rule may spend on one file; past it the scan is incomplete "
                      "(exit 2)."),
+        click.option("--max-archive-depth", type=click.IntRange(min=0),
+                     default=DEFAULT_MAX_ARCHIVE_DEPTH, show_default=True,
+                     help="Open archives, compressed files and images this many levels deep "
+                     "(0: do not open them)."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
         click.option("-v", "--verbose", is_flag=True, help="Say what was scanned and skipped."),
         click.option("-q", "--quiet", is_flag=True, help="Only the report; no summary line."),

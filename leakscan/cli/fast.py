@@ -21,6 +21,7 @@ from leakscan.commands.scan import run_scan
 from leakscan.match.engine import DEFAULT_TIMEOUT
 from leakscan.request import (
     COLOR_CHOICES,
+    DEFAULT_MAX_ARCHIVE_DEPTH,
     DEFAULT_MAX_FILE_SIZE,
     FAIL_ON_CHOICES,
     FORMATS,
@@ -48,6 +49,7 @@ SCAN_OPTIONS = (
     Option("include_ignored", ("--include-ignored",), "flag", False),
     Option("max_file_size", ("--max-file-size",), "text", DEFAULT_MAX_FILE_SIZE),
     Option("rule_timeout", ("--rule-timeout",), "float", DEFAULT_TIMEOUT, low=0.01),
+    Option("max_archive_depth", ("--max-archive-depth",), "int", DEFAULT_MAX_ARCHIVE_DEPTH, low=0),
     Option("no_progress", ("--no-progress",), "flag", False),
     Option("verbose", ("-v", "--verbose"), "flag", False),
     Option("quiet", ("-q", "--quiet"), "flag", False),

@@ -369,6 +369,10 @@ def _say_summary(
         echo(f"leakscan: warning: {len(sparse)} file(s) outside the sparse checkout are not on "
              "disk and were not scanned; `leakscan scan --history` reads them from git.",
              err=True)  # fmt: skip
+    partial = sum(k.container for k in s.skipped)
+    if partial:
+        echo(f"leakscan: warning: {partial} archive member(s) not fully scanned "
+             "(--verbose lists them with the reason).", err=True)  # fmt: skip
     echo(text_report.summary_line(result, fail_on), err=True)
 
 

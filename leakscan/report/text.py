@@ -187,7 +187,7 @@ def skipped_phrase(skipped: tuple[Skipped, ...]) -> str:
     """`3 skipped (2 too large, 1 symlink)`: every kind of skip named and counted, most first."""
     counts: dict[str, int] = {}
     for k in skipped:
-        kind = skip_kind(k.reason)
+        kind = "archive part" if k.container else skip_kind(k.reason)
         counts[kind] = counts.get(kind, 0) + 1
     kinds = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return f"{len(skipped)} skipped ({', '.join(f'{n} {safe(kind)}' for kind, n in kinds)})"

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from leakscan.errors import SourceError
 from leakscan.match.engine import has_anchored_keyword
 from leakscan.match.needles import has_encoded_keyword
-from leakscan.match.text import is_plain
+from leakscan.match.text import COMPRESSED, is_plain
 from leakscan.scan.content import BlobHits, is_lfs_pointer, match_blob
 from leakscan.settings import Settings
 from leakscan.sources.git import BlobRef, Reader, cat_file
@@ -125,7 +125,7 @@ def scan_chunk(chunks: Chunks, oids: list[str]) -> BlobScan:
         full += 1
         found = match_blob(settings, data)
         binary += found.binary
-        if found.hits or found.timeouts:
+        if found.hits or found.timeouts or found.problems:
             hits[oid] = found
     return BlobScan(hits, reads, nbytes, binary, lfs, full)
 
@@ -139,6 +139,7 @@ def _may_match(settings: Settings, data: bytes) -> bool:
         not is_plain(data)
         or has_anchored_keyword(settings.matcher, data)
         or has_encoded_keyword(data)
+        or data.startswith(COMPRESSED)  # a small gzip file may hold no NUL in its first bytes
     )
 
 

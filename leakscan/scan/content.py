@@ -10,7 +10,14 @@ from leakscan import suppress
 from leakscan.findings import Occurrence, from_occurrences
 from leakscan.match.engine import find_matches, has_anchored_keyword
 from leakscan.match.lines import locate
-from leakscan.match.text import is_plain, utf16_text
+from leakscan.match.text import (
+    COMPRESSED,
+    container_kind,
+    delimited,
+    is_plain,
+    utf16_runs,
+    utf16_text,
+)
 from leakscan.match.views import SPLIT_NOTE, LayeredMatch, find_layered
 from leakscan.model import (
     Blob,
@@ -25,15 +32,16 @@ from leakscan.model import (
 
 if TYPE_CHECKING:
     from leakscan.settings import Settings
+    from leakscan.sources.archives import Problem
 
 
 class BlobReport(NamedTuple):
     occurrences: tuple[Occurrence, ...]
-    skipped: Skipped | None  # binary content is not skipped here: it is counted
+    skipped: tuple[Skipped, ...]  # binary content is not skipped here: it is counted
     binary: bool = False
 
 
-_NOTHING = BlobReport((), None)
+_NOTHING = BlobReport((), ())
 
 
 class Hit(NamedTuple):
@@ -48,6 +56,8 @@ class Hit(NamedTuple):
     inline: Suppression | None
     encoding: str = "plain"  # the file's encoding and any layer the key was decoded from
     split: bool = False  # joined from pieces ("sk_live_" + "…"): lower confidence
+    member: str = ""  # the path inside a container (`classes.dex`, `sha256:…!app/.env`)
+    notes: tuple[str, ...] = ()  # what the container says about the member (image, whiteout)
 
     def __repr__(self) -> str:
         return masked_repr(self, "secret", "line_before")
@@ -61,6 +71,7 @@ class BlobHits(NamedTuple):
     timeouts: tuple[str, ...] = ()
     binary: bool = False
     hints: frozenset[str] = frozenset()  # look-alike hints the whole content holds (classify)
+    problems: tuple[Problem, ...] = ()  # what a container held that was not read in full
 
 
 _PLAIN_NOTHING = BlobHits(())
@@ -69,13 +80,36 @@ _BINARY = BlobHits((), binary=True)
 
 def match_blob(settings: Settings, data: bytes) -> BlobHits:
     """Match one content, in its own text and inside encodings (leakscan.match.views): no path, no
-    commit, no classification yet. Raw bytes are always matched (docs/accuracy.md, "Sniffing"); a
-    UTF-16 reading is matched besides them; binary without a key prefix in its bytes is skipped."""
+    commit, no classification yet. A container (an archive, a compressed file, an image) is opened
+    and each member matched (scan/containers.py)."""
     if is_plain(data):  # most content: its bytes are its only reading, nothing else is looked at
+        if data.startswith(COMPRESSED) and settings.archives.max_depth and container_kind(data):
+            return _match_container(settings, data)
+        return _match_text(settings, data, "plain")
+    if settings.archives.max_depth and container_kind(data):
+        return _match_container(settings, data)
+    return match_content(settings, data)
+
+
+def _match_container(settings: Settings, data: bytes) -> BlobHits:
+    # imported here: only a scan that meets a container pays for the archive code (~1.3 ms)
+    from leakscan.scan import containers
+
+    return containers.match_container(settings, data, match_content)
+
+
+def match_content(settings: Settings, data: bytes) -> BlobHits:
+    """One content that is not a container. Raw bytes are always matched (docs/accuracy.md,
+    "Sniffing"); a UTF-16 reading besides them; a binary's UTF-16LE strings (of compiled code)
+    besides its raw bytes; a binary with no key prefix in either is skipped."""
+    if is_plain(data):
         return _match_text(settings, data, "plain")
     utf16 = utf16_text(data)
-    if utf16 is None and not has_anchored_keyword(settings.matcher, data):
-        return _BINARY
+    if utf16 is None:  # binary: its strings may be length-prefixed, or UTF-16LE (compiled code)
+        utf16 = utf16_runs(data)
+        if utf16 is None and not has_anchored_keyword(settings.matcher, data):
+            return _BINARY
+        data = delimited(data)
     raw = _match_text(settings, data, "plain")
     return raw if utf16 is None else _merged(raw, _match_text(settings, *utf16))
 
@@ -151,30 +185,24 @@ def place(
 ) -> BlobReport:
     """Classify the hits of one content as found at `path` (in `commit`)."""
     if found.binary:
-        return BlobReport((), None, binary=True)
-    if not (found.hits or found.timeouts):
+        return BlobReport((), (), binary=True)
+    if not (found.hits or found.timeouts or found.problems):
         return _NOTHING
     from leakscan import classify  # only content with a match needs it: not imported before (~1 ms)
 
-    skipped = None
-    if found.timeouts:
-        skipped = Skipped(
-            path,
-            f"rule(s) {', '.join(found.timeouts)} timed out; this content was not fully matched",
-            incomplete=True,
-        )
     out = []
     for hit in found.hits:
         rule = settings.rules.rule(hit.rule_id)
+        shown = inside(path, hit.member)
         verdict = classify.classify(
-            settings.rules, rule, hit.secret, path, hit.line_before, found.hints
+            settings.rules, rule, hit.secret, shown, hit.line_before, found.hints
         )
         if verdict is None:
             continue
         if hit.split:
             verdict = classify.split_verdict(verdict, SPLIT_NOTE)
         where = Location(
-            path=path, line=hit.line, column=hit.column, end_column=hit.end_column,
+            path=shown, line=hit.line, column=hit.column, end_column=hit.end_column,
             commit=commit, author_date=author_date, encoding=hit.encoding,
         )  # fmt: skip
         out.append(
@@ -185,11 +213,27 @@ def place(
                 verdict.severity,
                 verdict.confidence,
                 verdict.context,
-                verdict.notes,
+                verdict.notes + hit.notes,
                 hit.inline,
             )
         )
-    return BlobReport(tuple(out), skipped)
+    return BlobReport(tuple(out), _skipped(found, path))
+
+
+def _skipped(found: BlobHits, path: str) -> tuple[Skipped, ...]:
+    """What of the content at `path` was not read (a container's damaged or cut members) or not
+    fully matched (a rule timed out: the scan did not finish)."""
+    skipped = tuple(Skipped(inside(path, p.path), p.reason, container=True) for p in found.problems)
+    if found.timeouts:
+        rules = ", ".join(found.timeouts)
+        reason = f"rule(s) {rules} timed out; this content was not fully matched"
+        skipped += (Skipped(path, reason, incomplete=True),)
+    return skipped
+
+
+def inside(path: str, member: str) -> str:
+    """How a report shows `member` of the file at `path`: `app.apk!classes.dex`."""
+    return f"{path}!{member}" if member else path
 
 
 def scan_blob(settings: Settings, blob: Blob) -> BlobReport:
@@ -225,9 +269,8 @@ def scan_item(settings: Settings, item: Blob | Skipped) -> ItemOutcome:
     if isinstance(item, Skipped):
         return ItemOutcome(skipped=(item,))
     report = scan_blob(settings, item)
-    extra = (report.skipped,) if report.skipped else ()
     lfs = is_lfs_pointer(item.data)
-    return ItemOutcome(report.occurrences, extra, 1, len(item.data), report.binary, lfs)
+    return ItemOutcome(report.occurrences, report.skipped, 1, len(item.data), report.binary, lfs)
 
 
 def summarise(

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from leakscan.errors import SourceError, UsageError
 from leakscan.findings import Occurrence, from_occurrences, merge_findings, with_exposure
 from leakscan.match.needles import has_encoded_keyword
+from leakscan.match.text import container_kind
 from leakscan.model import Finding, HistoryStats, ScanResult, ScanSummary, Skipped
 from leakscan.scan.blobs import BlobScan, Progress, scan_blobs
 from leakscan.scan.content import match_blob, place
@@ -378,8 +379,7 @@ def _place_all(
         for where in places:
             report = place(settings, found, where.path, where.commit, where.author_date)
             occurrences.extend(report.occurrences)
-            if report.skipped:
-                skipped.append(report.skipped)
+            skipped.extend(report.skipped)
         if oid in head_blobs and places:
             at_head.update(h.secret for h in found.hits)
     missing = {o.secret for o in occurrences} - at_head
@@ -393,15 +393,17 @@ def _secrets_in_tree(
 ) -> set[str]:
     """Which of `secrets` the rules still find in some file of `commit`, looking at the blobs a range
     scan did not read (files the range left unchanged). Only when a range has such findings; only
-    blobs that hold one of the secrets literally, or a keyword encoded (a key found decoded), go
-    through the rules."""
+    blobs that hold one of the secrets literally, or a keyword encoded (a key found decoded), and
+    containers (a key inside an archive is compressed), go through the rules."""
     files = [(oid, path) for oid, path in history.tree_blobs(repo, commit)
              if oid not in skip and not excluded(path, options.excludes)]  # fmt: skip
     wanted = {s.encode("utf-8") for s in secrets}
     present: set[str] = set()
     oids = list(dict.fromkeys(oid for oid, _ in files))
     for _, data in cat_blobs(repo.git_dir, oids, options.max_size):
-        if data is not None and (any(s in data for s in wanted) or has_encoded_keyword(data)):
+        if data is None:
+            continue
+        if any(s in data for s in wanted) or has_encoded_keyword(data) or container_kind(data):
             present.update(h.secret for h in match_blob(settings, data).hits if h.secret in secrets)
     return present
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from leakscan.baseline import file as baseline_file
 from leakscan.match.engine import Matcher, compile_matcher
-from leakscan.model import BaselineEntry, RuleSet, Severity
+from leakscan.model import ArchiveLimits, BaselineEntry, RuleSet, Severity
 from leakscan.settings.builtin import load_builtin
 from leakscan.settings.config import (
     DEFAULT_FAIL_ON,
@@ -27,6 +27,7 @@ from leakscan.settings.config import (
 )
 from leakscan.settings.rules import load_rule_file, merge
 from leakscan.suppress import Allowed
+from leakscan.units import parse_size
 
 if TYPE_CHECKING:
     from leakscan.model import StrPath
@@ -39,6 +40,7 @@ class Settings(NamedTuple):
     rules: RuleSet
     matcher: Matcher
     allowed: Allowed = Allowed()
+    archives: ArchiveLimits = ArchiveLimits()
 
 
 class Loaded(NamedTuple):
@@ -84,7 +86,8 @@ def make_settings(
 ) -> Settings:
     rules = load_rules(config.rule_files + request.rule_files)
     matcher = compile_matcher(rules.rules, request.rule_timeout)
-    return Settings(rules, matcher, Allowed(config.allow_secrets, baseline, config.reasons))
+    limits = ArchiveLimits(request.max_archive_depth, parse_size(request.max_file_size))
+    return Settings(rules, matcher, Allowed(config.allow_secrets, baseline, config.reasons), limits)
 
 
 def load_rules(files: tuple[StrPath, ...] = ()) -> RuleSet:

@@ -65,6 +65,7 @@ class Entry(NamedTuple):
     path: str
     shown: str
     follow: bool = False
+    layout: bool = False  # an OCI image layout directory, read as one image (sources/images.py)
 
 
 def files(
@@ -81,6 +82,9 @@ def entries(
     seen: set[str] = set()
     skips: dict[str, str] = {}  # path -> why it was listed and not read
     for target in plan.targets:
+        if os.path.isfile(os.path.join(target, "oci-layout")) and not os.path.islink(target):
+            yield Entry(target, _layout_shown(target, plan.root), layout=True)  # one image
+            continue
         for full, rel in _listed(plan, target, include_ignored, skips):
             shown = display_path(rel) if rel is not None else _shown(full, plan.root)
             if shown in seen or (excludes and excluded(shown, excludes)):
@@ -93,6 +97,10 @@ def entries(
 
 
 def read_entry(entry: Entry, max_size: int) -> Blob | Skipped:
+    if entry.layout:
+        from leakscan.sources.images import read_layout
+
+        return read_layout(entry.path, entry.shown, max_size)
     item = read_file(entry.path, entry.shown, max_size, follow=entry.follow)
     if item is None:
         return Skipped(entry.shown, "symlink, not followed")
@@ -271,6 +279,12 @@ def _git_problem(path: str) -> str:
         return "git is not installed"
     lines = os.fsdecode(out.stderr).strip().splitlines()
     return lines[-1] if lines else "not a git repository"
+
+
+def _layout_shown(target: str, root: str) -> str:
+    """An image layout named as the target is shown by its directory's name, not as `.`."""
+    shown = _shown(target, root)
+    return shown if shown != "." else display_path(os.path.basename(os.path.abspath(target)))
 
 
 def _shown(full: str, root: str) -> str:
