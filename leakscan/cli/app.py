@@ -236,7 +236,7 @@ def baseline(
     "--shard-size",
     default="256MiB",
     show_default=True,
-    help="Split a repository whose history holds more than this into blob-id shards.",
+    help="Least blob content per shard; a repository is split only while workers would idle.",
 )
 @click.pass_context
 def scan_many(
