@@ -134,7 +134,7 @@ def measure(
     proc = subprocess.Popen([sys.executable, "-c", WRAPPER, str(result), *cmd],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     peaks: dict[int, int] = {}
-    leaves: set[int] = set()
+    seen: dict[int, int] = {}  # Python leaves -> polls they were seen in
     stop = threading.Event()
 
     def poll() -> None:
@@ -142,7 +142,9 @@ def measure(
             kids = _children()
             for pid in tree(proc.pid):
                 peaks[pid] = max(peaks.get(pid, 0), _hwm_kib(pid))
-            leaves.update(p for p in python_leaves(proc.pid) if p not in kids.get(proc.pid, []))
+            for p in python_leaves(proc.pid):
+                if p not in kids.get(proc.pid, []):
+                    seen[p] = seen.get(p, 0) + 1
             stop.wait(0.1)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -152,7 +154,8 @@ def measure(
     stop.set()
     poller.join()
     usage = json.loads(result.read_text())
-    workers = [peaks.get(p, 0) for p in leaves]
+    # a worker lives for many polls; a fork about to exec git is a Python leaf for an instant
+    workers = [peaks.get(p, 0) for p, polls in seen.items() if polls >= 3]
     if cluster_workers:
         workers = [_hwm_kib(p) for p in cluster_workers]
     return Measured(
