@@ -90,7 +90,7 @@ def _scan(task: RepoTask, path: Path) -> RepoOutcome:
     tips = task.until if task.until is not None else history.ref_tips(repo)
     if not tips or tips == task.since:  # empty, or not a commit since the last run
         return RepoOutcome(task.spec, task.shard, tips=tips, incremental=task.since is not None)
-    old = [c for _, c in task.since or () if history.resolve_commit(repo, c) is not None]
+    old = history.present(repo, [c for _, c in task.since or ()])  # force-pushed away: dropped
     revs = None  # the whole history
     if old or task.until is not None:
         revs = (*(c for _, c in tips), *(("--not", *old) if old else ()))
