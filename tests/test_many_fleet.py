@@ -3,6 +3,8 @@ corrupt repositories), the nightly incremental run, and where a repository is sp
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from leakscan.many.repolist import read_source
@@ -144,3 +146,17 @@ def test_dask_gives_the_same_findings_as_the_local_pool_also_when_it_splits(orga
         assert (dcode, ddoc["findings"]) == (lcode, ldoc["findings"])
         assert ddoc["scan"]["blobs"] == ldoc["scan"]["blobs"]
     assert local[0][0] == 2 and local[1][0] == 1 and len(local[1][1]["findings"]) == 1
+
+
+def test_a_recorded_tip_that_is_gone_is_dropped_and_the_others_still_bound_the_scan(tmp_path):
+    top = tmp_path / "org"
+    org(top, 1, keys.key("secret", "live", seed=7))
+    state = tmp_path / "state.json"
+    assert scan_json(str(top), "--state", str(state), command="scan-many")[0] == 1
+    doc = json.loads(state.read_text())
+    (tips,) = doc["repositories"].values()
+    tips["refs/tags/force-pushed"] = "f" * 40  # a commit this repository no longer has
+    state.write_text(json.dumps(doc))
+    add_commits(top / "repo00", 2)
+    code, report, err = scan_json(str(top), "--state", str(state), command="scan-many")
+    assert (code, report["scan"]["blobs"], report["findings"]) == (0, 2, []), err
