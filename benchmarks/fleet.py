@@ -3,6 +3,7 @@
 
     python benchmarks/fleet.py throughput FLEET [--workers 1,2] [--rounds 3] [--dask] [--single]
     python benchmarks/fleet.py org WORK [--count 1000] [--jobs 2]
+    python benchmarks/fleet.py nightly FLEET [--commits 10] [--jobs 2]
 
 `throughput`: FLEET is a directory of bare repositories (e.g. 4 or 12 `git clone --bare` copies of
 stripe-python). For each worker count W it runs, interleaved round by round (so a burst of load from
@@ -13,6 +14,9 @@ single-threaded worker processes started here on loopback (`dask scheduler` + `d
 `org`: builds WORK/org with tests/fleet.py's `simulated_org` (1,000 repositories by default), scans
 it, checks every planted key and corrupt repository, measures the coordinator's memory for 250, 500
 and 1,000 repositories, then the nightly `--state` runs after new commits in 50 repositories.
+`nightly`: a full `--state` run of FLEET (copies: it adds commits to them), then --commits new commits
+on the default branch of each (the first repository's last one adds a live key), a second run, and a
+third with nothing new.
 
 Not a test: it takes many minutes, and its numbers depend on the machine and its load. It prints
 markdown tables and writes the raw measurements to WORK or FLEET/../fleet-bench.json.
@@ -229,6 +233,35 @@ def org(args: argparse.Namespace) -> None:
               f"{r['worker_mib']:.0f} |")  # fmt: skip
 
 
+def nightly(args: argparse.Namespace) -> None:
+    from tests import keys
+    from tests.conftest import git
+    from tests.fleet import fast_repo
+
+    fleet = Path(args.fleet).resolve()
+    scratch = Path(tempfile.mkdtemp(prefix="fleet-nightly-"))
+    state, report = scratch / "state.json", scratch / "report.json"
+    cmd = [LEAKSCAN, "scan-many", str(fleet), "-j", str(args.jobs), "--state", str(state),
+           *JSON_OUT, str(report)]  # fmt: skip
+    nonce = time.time_ns()  # new content every time: a blob seen before is not scanned again
+    new = keys.key("secret", "live", seed=nonce)
+    print("| run | exit | wall s | CPU s | blobs | findings |\n|---|---|---|---|---|---|")
+    for label in ("first run, in full", f"after {args.commits} new commits in each", "nothing new"):
+        if label.startswith("after"):
+            for i, repo in enumerate(sorted(p for p in fleet.iterdir() if p.is_dir())):
+                branch = git(repo, "symbolic-ref", "--short", "HEAD")
+                have = int(git(repo, "rev-list", "--count", branch))
+                commits = [{f"nightly/{nonce}-{j}.py": f"X = {j}\n"} for j in range(args.commits)]
+                if i == 0:
+                    commits[-1] = {**commits[-1], f"nightly/{nonce}.env": f"STRIPE_KEY={new}\n"}
+                fast_repo(repo, commits, branch=branch, start=have)
+        m = measure(cmd, scratch)
+        doc = _report(report)
+        print(f"| {label} | {m.code} | {m.wall:.1f} | {m.cpu:.2f} | {doc['scan']['blobs']} | "
+              f"{len(doc['findings'])} |", flush=True)  # fmt: skip
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _check(doc: dict, planted: dict[str, set[str]], corrupt: set[str], code: int) -> str:
     """Every planted key exactly once with exactly its repositories; the corrupt ones listed; exit 2."""
     import hashlib
@@ -258,8 +291,12 @@ def main() -> None:
     o.add_argument("work")
     o.add_argument("--count", type=int, default=1000)
     o.add_argument("--jobs", type=int, default=2)
+    n = sub.add_parser("nightly")
+    n.add_argument("fleet")
+    n.add_argument("--commits", type=int, default=10)
+    n.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    throughput(args) if args.command == "throughput" else org(args)
+    {"throughput": throughput, "org": org, "nightly": nightly}[args.command](args)
 
 
 if __name__ == "__main__":
