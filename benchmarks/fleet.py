@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`scan-many` against a loop of `leakscan scan --history`, and a simulated organisation.
 
-    python benchmarks/fleet.py throughput FLEET [--workers 1,2] [--rounds 3] [--dask] [--single]
+    python benchmarks/fleet.py throughput FLEET [--workers 1,2] [--rounds 3] [--dask] [--single] [--pin]
     python benchmarks/fleet.py org WORK [--count 1000] [--jobs 2]
     python benchmarks/fleet.py nightly FLEET [--commits 10] [--jobs 2]
 
@@ -10,7 +10,9 @@ stripe-python). For each worker count W it runs, interleaved round by round (so 
 elsewhere hits every variant alike): the loop `for r in FLEET/*: leakscan scan --history -j W r`,
 `leakscan scan-many FLEET -j W`, and with --dask `scan-many --executor dask` on a cluster of W
 single-threaded worker processes started here on loopback (`dask scheduler` + `dask worker`).
---single also runs the first repository alone (scan-many splits it into W shards).
+--single also runs the first repository alone (scan-many splits it into W shards). --pin runs each
+local variant on W CPUs (`taskset -c 0-(W-1)`): one worker's scan also keeps `git rev-list` and
+`git cat-file` busy on another core, so unpinned, "1 worker" already uses ~1.25 cores.
 `org`: builds WORK/org with tests/fleet.py's `simulated_org` (1,000 repositories by default), scans
 it, checks every planted key and corrupt repository, measures the coordinator's memory for 250, 500
 and 1,000 repositories, then the nightly `--state` runs after new commits in 50 repositories.
@@ -96,7 +98,7 @@ def throughput(args: argparse.Namespace) -> None:
         for r in range(args.rounds):
             for kind, w in variants[r % len(variants) :] + variants[: r % len(variants)]:
                 load = os.getloadavg()[0]
-                m, blobs, nbytes = _variant(kind, w, repos, fleet, scratch, clusters)
+                m, blobs, nbytes = _variant(kind, w, repos, fleet, scratch, clusters, args.pin)
                 runs.append({"round": r, "kind": kind, "workers": w, "load": load, "blobs": blobs,
                              "bytes": nbytes, **m._asdict()})  # fmt: skip
                 print(json.dumps(runs[-1]), file=sys.stderr)
@@ -110,13 +112,15 @@ def throughput(args: argparse.Namespace) -> None:
 
 
 def _variant(kind: str, w: int, repos: list[Path], fleet: Path, scratch: Path,
-             clusters: dict[int, Cluster]) -> tuple[Measured, int, int]:  # fmt: skip
+             clusters: dict[int, Cluster], pin: bool) -> tuple[Measured, int, int]:  # fmt: skip
     report = scratch / "report.json"
+    cpus = ["taskset", "-c", f"0-{w - 1}"] if pin else []
     if kind.startswith("loop"):
         parts = []
         blobs = nbytes = 0
         for repo in repos[:1] if kind.endswith("-one") else repos:
-            cmd = [LEAKSCAN, "scan", "--history", "-j", str(w), str(repo), *JSON_OUT, str(report)]
+            cmd = [*cpus, LEAKSCAN, "scan", "--history", "-j", str(w), str(repo), *JSON_OUT,
+                   str(report)]  # fmt: skip
             parts.append(measure(cmd, scratch))
             doc = _report(report)["scan"]
             blobs, nbytes = blobs + doc["blobs"], nbytes + doc["bytes"]
@@ -129,6 +133,8 @@ def _variant(kind: str, w: int, repos: list[Path], fleet: Path, scratch: Path,
         (scratch / "one.txt").write_text(f"{repos[0]}\n")
         source = str(scratch / "one.txt")
     cmd = [LEAKSCAN, "scan-many", source, *JSON_OUT, str(report)]
+    if kind != "dask":
+        cmd = [*cpus, *cmd]
     if kind == "dask":
         c = clusters[w]
         m = measure([*cmd, "--executor", "dask", "--scheduler", c.address], scratch, c.pids(),
@@ -287,6 +293,7 @@ def main() -> None:
     t.add_argument("--rounds", type=int, default=3)
     t.add_argument("--dask", action="store_true")
     t.add_argument("--single", action="store_true")
+    t.add_argument("--pin", action="store_true")
     o = sub.add_parser("org")
     o.add_argument("work")
     o.add_argument("--count", type=int, default=1000)
