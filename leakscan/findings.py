@@ -127,36 +127,58 @@ def merge_findings(rules: RuleSet, parts: Iterable[Iterable[Finding]]) -> tuple[
     """One Finding per (rule, secret, inline-allowed or not), with every location of every part;
     at HEAD if it is at HEAD anywhere; sorted once. The secret's sha256 stands in for the secret,
     which scan-many's workers do not send back."""
-    groups: dict[tuple[str, str, bool], list[Finding]] = {}
+    merger = Merger(rules)
     for part in parts:
-        for f in part:
+        merger.add(part)
+    return merger.findings()
+
+
+class Merger:
+    """`merge_findings` as the parts come in (scan-many's repositories and shards, as each finishes):
+    one Finding per identity is kept, folded with each new one, so memory grows with the distinct
+    secrets and their locations, never with the number of parts."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self._rules = rules
+        # identity -> the finding so far, and the locations of every part (sorted once, at the end)
+        self._groups: dict[tuple[str, str, bool], tuple[Finding, list[Location]]] = {}
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
             inline = f.suppressed is not None and f.suppressed.kind == "inline"
-            groups.setdefault((f.rule_id, f.secret_sha256, inline), []).append(f)
-    merged = [_combine(rules, group) for group in groups.values()]
-    return tuple(sorted(merged, key=finding_order))
+            key = (f.rule_id, f.secret_sha256, inline)
+            seen = self._groups.get(key)
+            if seen is None:
+                self._groups[key] = (f, [])
+            else:
+                seen[1].extend(f.locations)
+                self._groups[key] = (_fold(seen[0], f), seen[1])
+
+    def findings(self) -> tuple[Finding, ...]:
+        merged = [f if not more else _finish(self._rules, f, more)
+                  for f, more in self._groups.values()]  # fmt: skip
+        return tuple(sorted(merged, key=finding_order))
 
 
-def _combine(rules: RuleSet, group: list[Finding]) -> Finding:
-    first = group[0]
-    if len(group) == 1:
-        return first
-    at_head = any(f.present_at_head for f in group)
-    rule = rules.rule(first.rule_id)
-    locations = {loc for f in group for loc in f.locations}
-    exposure: Exposure | None = None
-    for f in group:
-        exposure = window.merge(exposure, f.exposure)
-    return first._replace(
-        severity=max(f.severity for f in group),
-        confidence=min((f.confidence for f in group), key=_CONFIDENCE_ORDER.index),
-        present_at_head=at_head,
-        locations=tuple(sorted(locations, key=location_order)),
-        remediation=remediation(rules, rule, first.secret_sha256, at_head, exposure),
-        exposure=exposure,
-        context=tuple(dict.fromkeys(c for f in group for c in f.context)),
-        notes=tuple(dict.fromkeys(n for f in group for n in f.notes)),
-        suppressed=next((f.suppressed for f in group if f.suppressed is not None), None),
-        secret=next((f.secret for f in group if f.secret), ""),
+def _fold(a: Finding, b: Finding) -> Finding:
+    """Two findings of one secret as one (their locations are kept apart, see `Merger`)."""
+    return a._replace(
+        severity=max(a.severity, b.severity),
+        confidence=min(a.confidence, b.confidence, key=_CONFIDENCE_ORDER.index),
+        present_at_head=a.present_at_head or b.present_at_head,
+        exposure=window.merge(a.exposure, b.exposure),
+        context=tuple(dict.fromkeys((*a.context, *b.context))),
+        notes=tuple(dict.fromkeys((*a.notes, *b.notes))),
+        suppressed=a.suppressed if a.suppressed is not None else b.suppressed,
+        secret=a.secret or b.secret,
+    )
+
+
+def _finish(rules: RuleSet, f: Finding, more: list[Location]) -> Finding:
+    rule = rules.rule(f.rule_id)
+    return f._replace(
+        locations=tuple(sorted({*f.locations, *more}, key=location_order)),
+        remediation=remediation(rules, rule, f.secret_sha256, f.present_at_head, f.exposure),
     )
 
 

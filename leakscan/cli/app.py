@@ -289,7 +289,7 @@ def allow(ctx: click.Context, /, finding: str, reason: str, paths: tuple[str, ..
     "--shard-size",
     default="256MiB",
     show_default=True,
-    help="Split a repository whose history holds more than this into blob-id shards.",
+    help="Least blob content per shard; a repository is split only while workers would idle.",
 )
 @click.option(
     "--cache-dir",

@@ -62,9 +62,10 @@ def run_scan_many(
     plan = run.Plan(settings, state, rules_digest(settings.rules),
                     parse_size(shard_size, "--shard-size"), request.show_secrets,
                     parse_size(request.max_file_size), config.exclude_paths, access)  # fmt: skip
-    executor = _executor(executor_name, scheduler, request.jobs)
+    executor, workers = _executor(executor_name, scheduler, request.jobs)
     try:
-        done = run.scan_many(specs, plan, executor, target=source, on_progress=_progress(request))
+        done = run.scan_many(specs, plan, executor, target=source, workers=workers,
+                             on_progress=_progress(request))  # fmt: skip
     finally:
         executor.close()
     failed = (*unlisted, *done.failed)
@@ -184,15 +185,18 @@ def _check_options(request: ScanRequest, executor: str, scheduler: str | None) -
 
 def _executor(
     name: str, scheduler: str | None, jobs: int | None
-) -> Executor[RepoTask, RepoOutcome]:
+) -> tuple[Executor[RepoTask, RepoOutcome], int]:
+    """The executor, and how many tasks it runs at a time."""
     job = each_task(run_repo_task)
     if name == "dask" and scheduler:
         from leakscan.workers.cluster import DaskExecutor  # distributed: an optional dependency
 
-        return DaskExecutor(job, scheduler)
+        cluster = DaskExecutor(job, scheduler)
+        return cluster, cluster.slots()
     from leakscan.workers.pool import LocalExecutor
 
-    return LocalExecutor(job, jobs or available_cpus())
+    workers = jobs or available_cpus()
+    return LocalExecutor(job, workers), workers
 
 
 def _progress(request: ScanRequest) -> Callable[[run.Progress], None] | None:

@@ -1,20 +1,28 @@
-"""`scan-many`: one task per repository (or per blob-id shard of a large one) on an executor, a dead
-worker's task retried once, a failed repository reported while the rest go on, results merged into
-one report where each secret appears once with every repository, commit and path."""
+"""`scan-many`: one task per repository on an executor, a large repository split into shards only
+where that pays, a dead worker's task retried once, a failed repository reported while the rest go on,
+and the findings merged as they come into one report where each secret appears once with every
+repository, commit and path.
+
+Splitting pays only when workers would otherwise sit idle: a repository is split when there are more
+idle workers than repositories left to start (one monorepo on a cluster, or the last repositories of
+a run), never on a fleet that keeps every worker busy anyway, where a whole repository per task is
+what a loop over them costs (docs/scan-many.md).
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
-from leakscan.findings import merge_findings
+from leakscan.findings import Merger
 from leakscan.many.clone import Access
 from leakscan.many.nightly import recheck_places
 from leakscan.many.repolist import RepoSpec
 from leakscan.many.state import State, Tips
-from leakscan.many.task import RepoOutcome, RepoTask, Shard
+from leakscan.many.task import Pairs, RepoOutcome, RepoTask, Shard
 from leakscan.model import ScanResult, ScanSummary, Skipped
 from leakscan.settings import Settings
 from leakscan.workers import Executor, Lost
@@ -50,51 +58,163 @@ class ManyResult(NamedTuple):
     at_head: Mapping[str, frozenset[tuple[str, str]]] = MappingProxyType({})  # name -> places
 
 
+class _Tally(NamedTuple):
+    """One repository while its tasks are out: kept only until its last one is back."""
+
+    order: int  # in the list of repositories: failures are reported in that order
+    parts: int = 1  # outcomes to wait for (its shards, once it is split)
+    back: int = 0
+    blobs: int = 0
+    bytes: int = 0
+    error: str | None = None
+    tips: Pairs = ()
+    incremental: bool = False
+    copy: str = ""  # how its first task got the repository (shards reuse that copy)
+    at_head: Pairs = ()  # the open findings' places still in HEAD's tree (the first task's check)
+
+
 def scan_many(
     specs: Sequence[RepoSpec],
     plan: Plan,
     executor: Executor[RepoTask, RepoOutcome],
     *,
     target: str,
+    workers: int = 1,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ManyResult:
-    started = time.monotonic()
-    expected = {s.key: 1 for s in specs}
-    parts: dict[str, list[RepoOutcome]] = {s.key: [] for s in specs}
-    for spec in specs:
-        since = plan.state.since(spec.key, plan.rules_digest)
-        task = RepoTask(spec, plan.settings, _pairs(since), None, Shard(), plan.shard_bytes,
-                        plan.show_secrets, plan.max_size, plan.excludes, access=plan.access,
-                        recheck=recheck_places(plan.state.open, spec.name))  # fmt: skip
-        executor.submit(task)
-    pending, done, nbytes = len(specs), 0, 0
-    while pending:
+    """Scan every repository of `specs` on `executor`, which runs `workers` tasks at a time."""
+    run = _Run(specs, plan, executor, max(1, workers))
+    run.dispatch()
+    while run.used:
         task, result = executor.next_done()
-        pending -= 1
         outcome = _outcome(task, result)
         if outcome is None:  # a worker died: once more, on another worker
             executor.submit(task._replace(attempt=task.attempt + 1))
-            pending += 1
             continue
-        if outcome.shards:  # the shards reuse the copy this task made: count it as this one's
-            parts[task.spec.key].append(outcome._replace(findings=(), blobs=0, bytes=0, skipped=()))
-            expected[task.spec.key] = outcome.shards + 1
-            for i in range(outcome.shards):
-                executor.submit(task._replace(until=outcome.tips, shard=Shard(i, outcome.shards)))
-            pending += outcome.shards
-            continue
-        mine = parts[task.spec.key]
-        mine.append(outcome)
-        nbytes += outcome.bytes
-        progress = Progress(done, len(specs), nbytes, time.monotonic() - started)
-        if len(mine) == expected[task.spec.key]:
-            done += 1
-            progress = progress._replace(done=done, finished=task.spec.name,
-                               finished_blobs=sum(o.blobs for o in mine),
-                               finished_bytes=sum(o.bytes for o in mine))  # fmt: skip
+        run.used -= task.split
+        run.take(task, outcome, on_progress)
+        run.dispatch()
+    return run.assemble(target)
+
+
+class _Run:
+    """The coordinator's state: repositories not started, shards waiting for a worker, the tallies
+    of repositories under way, and what finished ones left behind (tips, failures, the merge)."""
+
+    def __init__(
+        self,
+        specs: Sequence[RepoSpec],
+        plan: Plan,
+        executor: Executor[RepoTask, RepoOutcome],
+        workers: int,
+    ) -> None:
+        self.plan, self.executor, self.workers, self.total = plan, executor, workers, len(specs)
+        self.queue = deque(enumerate(specs))
+        self.shards: deque[RepoTask] = deque()
+        # workers the tasks out occupy (a task allowed to split holds its shards' share)
+        self.used = 0
+        self.tallies: dict[str, _Tally] = {}
+        self.merger = Merger(plan.settings.rules)
+        self.tips: dict[str, Tips] = {}
+        self.at_head: dict[str, frozenset[tuple[str, str]]] = {}
+        self.copies: dict[str, int] = {}  # how many repositories were got each way (clone.Copy)
+        self.failed: list[tuple[int, Skipped]] = []
+        self.skipped: list[Skipped] = []
+        self.done = self.blobs = self.bytes = self.incremental = 0
+        self.started = time.monotonic()
+
+    def dispatch(self) -> None:
+        """Shards of a split repository first; then repositories, each split in the share of the idle
+        workers it may use when they outnumber the repositories left. Once no split is possible
+        (more repositories left than workers), repositories are queued ahead: no worker waits."""
+        while self.shards and self.used < self.workers:
+            self._submit(self.shards.popleft(), 1)
+        while self.queue and not self.shards:
+            idle, left = self.workers - self.used, len(self.queue)
+            if idle <= 0 and left <= self.workers:
+                return
+            index, spec = self.queue.popleft()
+            split = -(-idle // left) if idle > left else 1
+            since = self.plan.state.since(spec.key, self.plan.rules_digest)
+            self.tallies[spec.key] = _Tally(index)
+            p = self.plan
+            self._submit(RepoTask(spec, p.settings, _pairs(since), shard_bytes=p.shard_bytes,
+                                  show_secrets=p.show_secrets, max_size=p.max_size,
+                                  excludes=p.excludes, split=split, access=p.access,
+                                  recheck=recheck_places(p.state.open, spec.name)), split)  # fmt: skip
+
+    def _submit(self, task: RepoTask, weight: int) -> None:
+        self.executor.submit(task)
+        self.used += weight
+
+    def take(
+        self, task: RepoTask, outcome: RepoOutcome, on_progress: Callable[[Progress], None] | None
+    ) -> None:
+        key = task.spec.key
+        tally = self.tallies[key]
+        tally = tally._replace(copy=tally.copy or outcome.copy,
+                               at_head=tally.at_head + outcome.at_head)  # fmt: skip
+        if outcome.ranges:  # split: its shards are scanned up to the tips the listing saw
+            self.tallies[key] = tally._replace(parts=len(outcome.ranges))
+            n = len(outcome.ranges)
+            self.shards.extend(task._replace(until=outcome.tips, shard=Shard(i, n), blobs=blobs,
+                                             split=1, attempt=0, recheck=())
+                               for i, blobs in enumerate(outcome.ranges))  # fmt: skip
+            return
+        self.merger.add(outcome.findings)
+        self.skipped += (k._replace(path=f"{task.spec.name}: {k.path}") for k in outcome.skipped)
+        self.bytes += outcome.bytes
+        self.blobs += outcome.blobs
+        tally = tally._replace(back=tally.back + 1, blobs=tally.blobs + outcome.blobs,
+                               bytes=tally.bytes + outcome.bytes, error=tally.error or outcome.error,
+                               tips=outcome.tips or tally.tips,
+                               incremental=tally.incremental or outcome.incremental)  # fmt: skip
+        progress = Progress(self.done, self.total, self.bytes, time.monotonic() - self.started)
+        if tally.back < tally.parts:
+            self.tallies[key] = tally
+        else:
+            del self.tallies[key]
+            self._finish(task.spec, tally)
+            progress = progress._replace(done=self.done, finished=task.spec.name,
+                                         finished_blobs=tally.blobs, finished_bytes=tally.bytes)  # fmt: skip
         if on_progress is not None:
             on_progress(progress)
-    return _assemble(specs, plan, parts, target, time.monotonic() - started)
+
+    def _finish(self, spec: RepoSpec, tally: _Tally) -> None:
+        self.done += 1
+        self.copies[tally.copy] = self.copies.get(tally.copy, 0) + 1
+        if tally.error:
+            failure = Skipped(spec.name, tally.error.rstrip("."), incomplete=True)
+            self.failed.append((tally.order, failure))
+        else:
+            self.tips[spec.key] = dict(tally.tips)
+            self.at_head[spec.name] = frozenset(tally.at_head)
+            self.incremental += tally.incremental
+
+    def assemble(self, target: str) -> ManyResult:
+        failed = tuple(k for _, k in sorted(self.failed, key=lambda item: item[0]))
+        scanned = self.total - len(failed)
+        notes = ((f"{self.total} repositories: {scanned - self.incremental} scanned in full, "
+                  f"{self.incremental} since the last run, {len(failed)} could not be scanned"),
+                 *_cache_note(self.copies))  # fmt: skip
+        summary = ScanSummary(
+            target=target,
+            mode="range" if self.incremental else "history",
+            files=0,
+            blobs=self.blobs,
+            bytes=self.bytes,
+            skipped=(*failed, *sorted(self.skipped, key=lambda k: k.path)),
+            notes=notes,
+            seconds=time.monotonic() - self.started,
+        )
+        return ManyResult(ScanResult(summary, self.merger.findings()), failed, self.tips,
+                          MappingProxyType(self.at_head))  # fmt: skip
+
+
+def _cache_note(copies: Mapping[str, int]) -> tuple[str, ...]:
+    """`clone URLs: 3 cloned, 27 fetched` (a repository's shards reuse its copy: counted once)."""
+    cloned, fetched = copies.get("cloned", 0), copies.get("fetched", 0)
+    return (f"clone URLs: {cloned} cloned, {fetched} fetched",) if cloned or fetched else ()
 
 
 def _outcome(task: RepoTask, result: object) -> RepoOutcome | None:
@@ -105,56 +225,6 @@ def _outcome(task: RepoTask, result: object) -> RepoOutcome | None:
     if task.attempt == 0:
         return None
     return RepoOutcome(task.spec, task.shard, error=f"{reason}, on the first try and on the retry")
-
-
-def _assemble(
-    specs: Sequence[RepoSpec],
-    plan: Plan,
-    parts: Mapping[str, list[RepoOutcome]],
-    target: str,
-    seconds: float,
-) -> ManyResult:
-    outcomes = [o for s in specs for o in parts[s.key]]
-    failed = tuple(
-        Skipped(s.name, _first_error(parts[s.key]), incomplete=True)
-        for s in specs
-        if any(o.error for o in parts[s.key])
-    )
-    failed_names = {k.path for k in failed}
-
-    skipped = [k._replace(path=f"{o.spec.name}: {k.path}") for o in outcomes for k in o.skipped]
-    scanned = [s for s in specs if s.name not in failed_names]
-    tips = {s.key: dict(parts[s.key][0].tips) for s in scanned}
-    incremental = sum(1 for s in scanned if any(o.incremental for o in parts[s.key]))
-    notes = ((f"{len(specs)} repositories: {len(scanned) - incremental} scanned in full, "
-              f"{incremental} since the last run, {len(failed)} could not be scanned"),
-             *_cache_note(outcomes))  # fmt: skip
-    summary = ScanSummary(
-        target=target,
-        mode="range" if incremental else "history",
-        files=0,
-        blobs=sum(o.blobs for o in outcomes),
-        bytes=sum(o.bytes for o in outcomes),
-        skipped=(*failed, *sorted(skipped, key=lambda k: k.path)),
-        notes=notes,
-        seconds=seconds,
-    )
-    findings = merge_findings(plan.settings.rules, (o.findings for o in outcomes))
-    at_head = {s.name: frozenset(p for o in parts[s.key] for p in o.at_head) for s in scanned}
-    return ManyResult(ScanResult(summary, findings), failed, tips, at_head)
-
-
-def _cache_note(outcomes: Sequence[RepoOutcome]) -> tuple[str, ...]:
-    """`clone URLs: 3 cloned, 27 fetched into the cache` (shards that reused a copy not counted)."""
-    counts = {how: sum(1 for o in outcomes if o.copy == how) for how in ("cloned", "fetched")}
-    if not any(counts.values()):
-        return ()
-    return (f"clone URLs: {counts['cloned']} cloned, {counts['fetched']} fetched",)
-
-
-def _first_error(outcomes: Sequence[RepoOutcome]) -> str:
-    """The sentence without its full stop: reports add their own punctuation."""
-    return next(o.error for o in outcomes if o.error).rstrip(".")
 
 
 def _pairs(tips: Tips | None) -> tuple[tuple[str, str], ...] | None:

@@ -414,8 +414,13 @@ def blobs_of(repo: Repo, revs: Sequence[str] | None) -> list[BlobRef]:
     if revs is None:
         if not history.has_refs(repo):
             return []
-        reachable = history.reachable_ids(repo, ["--all"])
-        return [b for b in history.all_objects(repo).blobs if b.oid in reachable]
+        walk = history.start_walk(repo, ["--all"])  # blobs only, beside the listing
+        try:
+            listed = history.all_objects(repo, with_commits=False)
+            reachable = history.finish_walk(repo, walk)
+        finally:
+            history.stop_walk(walk)
+        return [b for b in listed.blobs if b.oid in reachable]
     return history.range_blobs(repo, revs)
 
 
@@ -426,7 +431,7 @@ def scan_blob_list(
     revs: Sequence[str] | None,
     options: Options,
 ) -> ScanResult:
-    """Scan exactly `blobs` — a part of a history, such as one blob-id shard of `scan-many` — and
+    """Scan exactly `blobs` — a part of a history, such as one shard of `scan-many` — and
     attribute the matches through the walk of `revs` (None: every ref)."""
     started = time.monotonic()
     wanted, big = _by_size(blobs, options.max_size)

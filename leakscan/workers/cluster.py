@@ -47,6 +47,11 @@ class DaskExecutor(Generic[T, R]):
         self._done: Any = distributed.as_completed(loop=self._client.loop)
         self._tasks: dict[str, T] = {}
 
+    def slots(self) -> int:
+        """How many tasks the cluster runs at a time now: its workers' threads (at least 1)."""
+        threads: dict[str, int] = self._client.nthreads()
+        return max(1, sum(threads.values()))
+
     def submit(self, task: T) -> None:
         future = self._client.submit(run_one, self._job, task, pure=False)
         self._tasks[future.key] = task
