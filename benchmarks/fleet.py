@@ -11,7 +11,7 @@ elsewhere hits every variant alike): the loop `for r in FLEET/*: leakscan scan -
 `leakscan scan-many FLEET -j W`, and with --dask `scan-many --executor dask` on a cluster of W
 single-threaded worker processes started here on loopback (`dask scheduler` + `dask worker`).
 --single also runs the first repository alone (scan-many splits it into W shards). --pin runs each
-local variant on W CPUs (`taskset -c 0-(W-1)`): one worker's scan also keeps `git rev-list` and
+variant (and a Dask cluster of W workers) on W CPUs (`taskset -c 0-(W-1)`): one worker's scan also keeps `git rev-list` and
 `git cat-file` busy on another core, so unpinned, "1 worker" already uses ~1.25 cores.
 `org`: builds WORK/org with tests/fleet.py's `simulated_org` (1,000 repositories by default), scans
 it, checks every planted key and corrupt repository, measures the coordinator's memory for 250, 500
@@ -53,18 +53,19 @@ def _report(path: Path) -> dict:
 class Cluster:
     """A Dask scheduler and `workers` single-threaded worker processes on loopback."""
 
-    def __init__(self, workers: int, scratch: Path) -> None:
+    def __init__(self, workers: int, scratch: Path, pin: bool = False) -> None:
         from distributed import Client
 
         info = scratch / f"scheduler-{workers}.json"
         dask = str(Path(sys.executable).with_name("dask"))
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        self.scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+        cpus = ["taskset", "-c", f"0-{workers - 1}"] if pin else []
+        self.scheduler = subprocess.Popen([*cpus, dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                            "--no-dashboard", "--scheduler-file", str(info)], **quiet)  # fmt: skip
         while not info.exists():
             time.sleep(0.2)
         self.address = json.loads(info.read_text())["address"]
-        self.worker = subprocess.Popen([dask, "worker", self.address, "--nworkers", str(workers),
+        self.worker = subprocess.Popen([*cpus, dask, "worker", self.address, "--nworkers", str(workers),
                                         "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
                                         "--memory-limit", "0"], **quiet)  # fmt: skip
         with Client(self.address, timeout="30s") as client:
@@ -85,7 +86,7 @@ def throughput(args: argparse.Namespace) -> None:
     repos = sorted(p for p in fleet.iterdir() if p.is_dir())
     scratch = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
     counts = [int(w) for w in args.workers.split(",")]
-    clusters = {w: Cluster(w, scratch) for w in counts} if args.dask else {}
+    clusters = {w: Cluster(w, scratch, args.pin) for w in counts} if args.dask else {}
     runs: list[dict] = []
     try:
         variants = [
@@ -133,8 +134,7 @@ def _variant(kind: str, w: int, repos: list[Path], fleet: Path, scratch: Path,
         (scratch / "one.txt").write_text(f"{repos[0]}\n")
         source = str(scratch / "one.txt")
     cmd = [LEAKSCAN, "scan-many", source, *JSON_OUT, str(report)]
-    if kind != "dask":
-        cmd = [*cpus, *cmd]
+    cmd = [*cpus, *cmd]
     if kind == "dask":
         c = clusters[w]
         m = measure([*cmd, "--executor", "dask", "--scheduler", c.address], scratch, c.pids(),
