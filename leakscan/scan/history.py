@@ -55,8 +55,14 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     Every blob in the object database is listed and scanned while `git rev-list` works out, on the
     other core, which of them a ref reaches; hits of unreachable blobs are dropped afterwards (a clone
     has few or none, and the walk no longer delays the scan)."""
+    return _scan_history(settings, history.open_repo(path), unreachable, options, seen=set())
+
+
+def _scan_history(
+    settings: Settings, repo: Repo, unreachable: bool, options: Options, seen: set[str]
+) -> ScanResult:
+    """`scan_history`; `seen`: the git directories --recurse-submodules has entered (each once)."""
     started = time.monotonic()
-    repo = history.open_repo(path)
     notes = _repo_notes(repo, _download(repo, ("--all",), options))
     if not history.has_refs(repo) and not unreachable:
         notes.append("empty repository: there are no commits to scan")
@@ -87,14 +93,22 @@ def scan_history(settings: Settings, path: Path, unreachable: bool, options: Opt
     notes += _size_note(big, options)
     plan = Plan(("--all",), history.resolve_commit(repo, "HEAD"), tuple(notes))
     stats = _stats(refs, listed, dropped, scanned, laps)
-    result = _result(settings, repo, "history", scanned, plan, options, started, dangling, stats)
+    recorded = _recorded(repo, plan.revs)  # one walk, for the skips and for the recursion
+    result = _result(settings, repo, "history", scanned, plan, options, started, dangling, stats,
+                     recorded)  # fmt: skip
     if options.recurse_submodules:
-        result = _with_submodules(settings, repo, result, options, seen={repo.git_dir})
+        seen.add(os.path.realpath(repo.git_dir))
+        result = _with_submodules(settings, repo, result, recorded, options, seen)
     return result
 
 
 def _with_submodules(
-    settings: Settings, repo: Repo, result: ScanResult, options: Options, seen: set[str]
+    settings: Settings,
+    repo: Repo,
+    result: ScanResult,
+    recorded: dict[str, list[str]],
+    options: Options,
+    seen: set[str],
 ) -> ScanResult:
     """`result` with the history of each submodule whose repository is here scanned too (and theirs,
     each repository once), its locations under the submodule's path. A submodule that is not here,
@@ -102,20 +116,15 @@ def _with_submodules(
     summary = result.summary
     parts: list[Sequence[Finding]] = [result.findings]
     skipped: list[Skipped] = []
-    notes = [n for n in summary.notes if "submodule(s) at HEAD not scanned" not in n]
+    notes = list(summary.notes)
     blobs, nbytes = summary.blobs, summary.bytes
-    recorded = _recorded(repo, ("--all",))
     for skip in summary.skipped:
         where = history.submodule_dir(repo, skip.path) if skip.path in recorded else None
-        if where is None or os.path.realpath(where) in seen:
+        sub = history.open_repo(Path(where)) if where is not None else None
+        if sub is None or os.path.realpath(sub.git_dir) in seen:
             skipped.append(skip)
             continue
-        sub = history.open_repo(Path(where))
-        seen.add(os.path.realpath(where))
-        inner = scan_history(
-            settings, Path(where), False, options._replace(recurse_submodules=False)
-        )
-        inner = _with_submodules(settings, sub, inner, options, seen)
+        inner = _scan_history(settings, sub, False, options, seen)
         parts.append(_under(skip.path, inner.findings))
         skipped += [k._replace(path=f"{skip.path}/{k.path}") for k in inner.summary.skipped]
         notes += [f"submodule {skip.path}: {n}" for n in inner.summary.notes]
@@ -297,12 +306,12 @@ def _recorded(repo: Repo, revs: Sequence[str]) -> dict[str, list[str]]:
     return commits
 
 
-def _submodules(repo: Repo, revs: Sequence[str]) -> list[Skipped]:
+def _submodules(recorded: dict[str, list[str]]) -> list[Skipped]:
     """Each submodule the scanned commits record, once, with its newest recorded commit."""
     return [
         Skipped(path, f"submodule not scanned (commit {ids[0]}"
                 + (f", and {len(ids) - 1} other recorded commit(s))" if len(ids) > 1 else ")"))
-        for path, ids in _recorded(repo, revs).items()
+        for path, ids in recorded.items()
     ]  # fmt: skip
 
 
@@ -316,7 +325,9 @@ def _result(
     started: float,
     dangling: Sequence[str] = (),
     stats: HistoryStats | None = None,
+    recorded: dict[str, list[str]] | None = None,
 ) -> ScanResult:
+    """`recorded`: the submodules of `plan.revs` (`_recorded`), when the caller has them."""
     notes = list(plan.notes) + _scan_notes(scanned)
     attributing = time.monotonic()
     walk = introductions(repo, set(scanned.hits), plan.revs, dangling)
@@ -330,14 +341,14 @@ def _result(
         spent = (("attributing", windowing - attributing),
                  ("exposure windows", time.monotonic() - windowing))  # fmt: skip
         stats = stats._replace(timings=(*stats.timings, *spent))
-    if plan.head is not None:
+    if plan.head is not None and not options.recurse_submodules:
         _, gitlinks = history.head_tree(repo, plan.head)
         if gitlinks:
             notes.append(
                 f"{gitlinks} submodule(s) at HEAD not scanned; scan each repository on its own"
             )
     if plan.revs:
-        skipped += _submodules(repo, plan.revs)
+        skipped += _submodules(recorded if recorded is not None else _recorded(repo, plan.revs))
     summary = ScanSummary(
         target=repo.root, mode=mode, files=0, blobs=scanned.reads, bytes=scanned.bytes,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)), notes=tuple(notes),
