@@ -129,7 +129,7 @@ def _with_submodules(
         skipped += [k._replace(path=f"{skip.path}/{k.path}") for k in inner.summary.skipped]
         notes += [f"submodule {skip.path}: {n}" for n in inner.summary.notes]
         blobs, nbytes = blobs + inner.summary.blobs, nbytes + inner.summary.bytes
-        present = set(history.has_commits(sub, recorded[skip.path]))
+        present = set(history.present(sub, recorded[skip.path]))
         lacking = [c for c in recorded[skip.path] if c not in present]
         if lacking:
             skipped.append(Skipped(skip.path, f"submodule partly scanned: {len(lacking)} recorded "

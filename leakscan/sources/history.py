@@ -402,15 +402,6 @@ def submodule_dir(repo: Repo, path: str) -> str | None:
     return None
 
 
-def has_commits(repo: Repo, commits: Sequence[str]) -> list[str]:
-    """Those of `commits` that are in `repo`."""
-    proc = run([f"--git-dir={repo.git_dir}", "cat-file", "--batch-check=%(objectname) %(objecttype)"],
-               stdin="".join(f"{c}\n" for c in commits).encode("ascii"))  # fmt: skip
-    present = {line.split()[0] for line in proc.stdout.decode("ascii", "replace").splitlines()
-               if line.endswith(" commit")}  # fmt: skip
-    return [c for c in commits if c in present]
-
-
 def blobs_at(repo: Repo, places: Sequence[tuple[str, str]]) -> list[str | None]:
     """The blob id at each (commit, path), None where there is none: one `cat-file --batch-check`."""
     usable = [(c, p) for c, p in places if OBJECT_ID.fullmatch(c) and "\n" not in p]
