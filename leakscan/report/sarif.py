@@ -192,9 +192,8 @@ def _message(f: Finding, rule: Rule) -> str:
     more = f", and in {len(f.locations) - 1} more place(s)" if len(f.locations) > 1 else ""
     parts = [f"{rule.title} {f.preview} ({f.severity.label}){where}{commit}{more}."]
     if f.exposure is not None:
-        parts.append(
-            f"{exposure.summary(f.exposure)[:1].upper()}{exposure.summary(f.exposure)[1:]}."
-        )
+        line = exposure.summary(f.exposure)
+        parts.append(f"{line[:1].upper()}{line[1:]}.")
     parts += [f"{c[:1].upper()}{c[1:]}." for c in f.context]
     parts += list(f.notes)
     parts.append(f"What to do: {f.remediation}")

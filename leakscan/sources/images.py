@@ -90,8 +90,8 @@ def layers(archive: tarfile.TarFile, limits: ArchiveLimits, depth: int) -> Itera
         for item in _layer(archive, member, digest, limits, depth):
             if not isinstance(item, Member):
                 yield item
-            elif _whiteout(item.path, digest) is not None:
-                whiteouts.append(_whiteout(item.path, digest) or "")
+            elif (gone := _whiteout(item.path, digest)) is not None:
+                whiteouts.append(gone)
             else:
                 yield item._replace(notes=notes + _deleted(images, digest, item.path, removed))
         removed[digest] = tuple(whiteouts)
