@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from leakscan import __version__
-from leakscan.errors import SourceError, UsageError
-from leakscan.verify.client import is_loopback
+from leakscan.errors import SourceError
+from leakscan.verify.client import secure_base
 
 MAX_PAGES = 10_000  # 1,000,000 repositories at 100 a page: a server that never stops is an error
 RETRIES = 3  # per request, for a rate limit, a server error or a dropped connection
@@ -55,18 +55,7 @@ class HttpRefusal(SourceError):
 def checked_base(url: str, option: str = "--api-url") -> str:
     """https, or http to a loopback address only (tests, a local proxy): a token never goes out in
     clear text. The same rule as `--verify`'s API base."""
-    url = url.rstrip("/")
-    parts = urllib.parse.urlsplit(url)
-    try:
-        parts.port  # noqa: B018 -- raises ValueError for a port out of range
-    except ValueError:
-        raise UsageError(f"{option} has an invalid port; use e.g. https://host:8443.") from None
-    if parts.hostname and (
-        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname))
-    ):
-        return url
-    raise UsageError(f"{option} must be an https:// URL (or http:// to a loopback address), so the "
-                     "token is never sent in clear text.")  # fmt: skip
+    return secure_base(url, option, "the token is")
 
 
 def get_pages(api: Api, path: str) -> Iterator[list[object]]:

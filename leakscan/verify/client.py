@@ -47,20 +47,25 @@ def stripe_context(value: str | None) -> str | None:
 
 def base_url(env: Mapping[str, str]) -> str:
     """The API base: https only, except plain http to a loopback address (tests, local proxies)."""
-    url = (env.get(BASE_ENV) or DEFAULT_BASE).rstrip("/")
+    return secure_base(env.get(BASE_ENV) or DEFAULT_BASE, BASE_ENV, "keys are")
+
+
+def secure_base(url: str, name: str, sent: str) -> str:
+    """`url` without its trailing `/` when it is https, or http to a loopback address; else a usage
+    error naming `name` (the option or variable) and what would be `sent` in clear text. Used for
+    Stripe's API (`--verify`) and the platforms' (`scan-many github:`, a token)."""
+    url = url.rstrip("/")
     parts = urllib.parse.urlsplit(url)
     try:
         parts.port  # noqa: B018 -- raises ValueError for a port out of range
     except ValueError:
-        raise UsageError(f"{BASE_ENV} has an invalid port; use e.g. https://host:8443.") from None
-    if parts.scheme == "https" and parts.hostname:
+        raise UsageError(f"{name} has an invalid port; use e.g. https://host:8443.") from None
+    if parts.hostname and (
+        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname))
+    ):
         return url
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return url
-    raise UsageError(
-        f"{BASE_ENV} must be an https:// URL (or http:// to a loopback address), so keys are never "
-        "sent in clear text."
-    )
+    raise UsageError(f"{name} must be an https:// URL (or http:// to a loopback address), so "
+                     f"{sent} never sent in clear text.")  # fmt: skip
 
 
 def is_loopback(host: str) -> bool:
