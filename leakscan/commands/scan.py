@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from leakscan.settings import Loaded, Settings
     from leakscan.settings.trusted import Policy
 
-SPARSE_KIND = "outside the sparse checkout"
 PROGRESS_MIN_BYTES = 32 << 20  # smaller scans finish before a bar would be readable
 PROGRESS_EVERY = 0.2  # seconds between redraws
 ProgressStarter = Callable[[int, int], Callable[[int, int], None] | None]
@@ -364,7 +363,7 @@ def _say_summary(
             "(run with --verbose to list them).",
             err=True,
         )
-    sparse = [k for k in s.skipped if text_report.skip_kind(k.reason) == SPARSE_KIND]
+    sparse = [k for k in s.skipped if text_report.skip_kind(k.reason) == text_report.SPARSE_KIND]
     if sparse:
         echo(f"leakscan: warning: {len(sparse)} file(s) outside the sparse checkout are not on "
              "disk and were not scanned; `leakscan scan --history` reads them from git.",

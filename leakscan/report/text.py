@@ -30,6 +30,7 @@ _COLORS = {
 _RESET = "\033[0m"
 MAX_LOCATIONS = 10  # per finding; the rest are counted
 MAX_NAMED = 6  # findings named above one remediation in "What to do"; the rest are counted
+SPARSE_KIND = "outside the sparse checkout"  # the skip kind of files a sparse checkout hides
 SHORT_HASH = 12  # hex characters of secret_sha256 shown per finding, for `leakscan allow`
 
 
@@ -169,7 +170,7 @@ SKIP_KINDS = (
     ("not a regular file", "not a regular file"),
     ("symlink", "symlink"),
     ("submodule not checked out", "submodule not checked out"),
-    ("not checked out (outside the sparse checkout", "outside the sparse checkout"),
+    ("not checked out (outside the sparse checkout", SPARSE_KIND),
     ("submodule not scanned", "submodule not scanned"),
     ("a submodule or nested repository", "nested repository"),
 )
