@@ -35,8 +35,9 @@ def run_audit(request: ScanRequest) -> int:
     found = {(f.rule_id, f.secret_sha256): f
              for f in scan_sources(request, use_baseline=False).result.findings}  # fmt: skip
     for i, entry in enumerate(entries):
-        echo(_describe(i + 1, len(entries), entry, found.get((entry.rule_id, entry.secret_sha256))))
-        verdict = _ask_verdict(found.get((entry.rule_id, entry.secret_sha256)))
+        finding = found.get((entry.rule_id, entry.secret_sha256))
+        echo(_describe(i + 1, len(entries), entry, finding))
+        verdict = _ask_verdict(finding)
         if verdict is None:
             break
         if verdict:
@@ -57,7 +58,7 @@ def _baseline_path(request: ScanRequest) -> str:
 
 
 def _describe(n: int, total: int, e: BaselineEntry, f: Finding | None) -> str:
-    kind = f"{e.key_type}, {e.mode} mode" if e.mode else e.key_type or "custom"
+    kind = text_report.kind_phrase(e.key_type, e.mode) if e.key_type else "custom"
     lines = [f"[{n}/{total}] {e.rule_id}  {e.preview or '…'}  ({kind})"]
     if f is None:
         lines.append("  not found by this scan (rotated and removed, or outside the target)")

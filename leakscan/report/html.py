@@ -20,6 +20,7 @@ from leakscan import exposure
 from leakscan.accounts import AccountGroup, describe, group_by_account, kind_label, together_line
 from leakscan.model import Finding, Location, RuleSet, ScanResult, Severity
 from leakscan.report.options import RenderOptions
+from leakscan.report.text import kind_phrase
 
 if TYPE_CHECKING:
     from typing import Any
@@ -120,7 +121,7 @@ def _finding(f: Finding, rules: RuleSet) -> dict[str, Any]:
         "rule_id": f.rule_id,
         "severity": f.severity.label,
         "preview": f.preview,
-        "kind": f"{f.key_type}, {f.mode} mode" if f.mode else f.key_type,
+        "kind": kind_phrase(f.key_type, f.mode),
         "confidence": f.confidence.value,
         "at_head": f.present_at_head,
         "account": f.account.preview if f.account else None,

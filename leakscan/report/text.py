@@ -64,7 +64,7 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]
         lines.append(f"  at {_where(loc)}")
     if len(f.locations) > MAX_LOCATIONS:
         lines.append(f"  … and {len(f.locations) - MAX_LOCATIONS} more place(s)")
-    kind = f"{f.key_type}, {f.mode} mode" if f.mode else f.key_type
+    kind = kind_phrase(f.key_type, f.mode)
     where_now = "present at HEAD" if f.present_at_head else "in history only"
     if f.status is not None:
         where_now += " · new" if f.status == "new" else " · still open (reported by an earlier run)"
@@ -85,6 +85,11 @@ def _block(f: Finding, rules: RuleSet, options: RenderOptions, advice: list[str]
     else:
         lines.append(f"  what to do: [{advice.index(f.remediation) + 1}] below")
     return "\n".join(lines) + "\n\n"
+
+
+def kind_phrase(key_type: str, mode: str | None) -> str:
+    """`secret, live mode`; the key type alone when the key does not encode a mode."""
+    return f"{key_type}, {mode} mode" if mode else key_type
 
 
 def short_hash(sha256: str) -> str:

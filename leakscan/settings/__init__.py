@@ -75,9 +75,9 @@ def load_baseline(request: ScanRequest, config: Config, root: StrPath) -> tuple[
         return baseline_file.load(request.baseline_path)
     if config.baseline is not None:
         return baseline_file.load(config.baseline)
-    default = in_directory(root, baseline_file.FILE_NAME)
     if not config.allow_repo_overrides:  # the org config forbids the repository's relaxations
         return ()
+    default = in_directory(root, baseline_file.FILE_NAME)
     return baseline_file.load(default) if os.path.isfile(default) else ()
 
 
