@@ -198,6 +198,14 @@ def _said(exc: BaseException) -> str:
     return str(exc).strip().rstrip(".") or type(exc).__name__
 
 
+def _unopened(kind: str, exc: BaseException, data: bytes) -> Iterator[Item]:
+    """An archive that cannot be opened at all: said so, and its raw bytes matched as they are."""
+    yield Problem(
+        "", f"{kind}: corrupt or truncated ({_said(exc)}); only its raw bytes were matched"
+    )
+    yield Member("", data, unopened=True)
+
+
 def _zip(data: bytes, limits: ArchiveLimits) -> Iterator[Item]:
     import zipfile
 
@@ -205,10 +213,7 @@ def _zip(data: bytes, limits: ArchiveLimits) -> Iterator[Item]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except errors() as exc:
-        yield Problem(
-            "", f"zip: corrupt or truncated ({_said(exc)}); only its raw bytes were matched"
-        )
-        yield Member("", data, unopened=True)
+        yield from _unopened("zip", exc, data)
         return
     for info in entries:
         if info.is_dir():
@@ -235,10 +240,7 @@ def _tar(data: bytes, limits: ArchiveLimits, depth: int) -> Iterator[Item]:
     try:
         archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:")  # noqa: SIM115 (`with` below)
     except errors() as exc:
-        yield Problem(
-            "", f"tar: corrupt or truncated ({_said(exc)}); only its raw bytes were matched"
-        )
-        yield Member("", data, unopened=True)
+        yield from _unopened("tar", exc, data)
         return
     from leakscan.sources import images  # imports this module: an image is a tar
 
