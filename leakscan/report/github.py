@@ -44,7 +44,7 @@ def annotation_lines(result: ScanResult, rules: RuleSet, first: tuple[str, ...] 
         room["notice"] -= 1  # the line about the rest is a notice too
     lines, shown = list(first), dict.fromkeys(room, 0)
     for f in active:
-        level = _COMMANDS.get(f.severity, "notice")
+        level = _level(f)
         if shown[level] < room[level]:
             lines.append(_annotation(f, rules))
             shown[level] += 1
@@ -58,16 +58,21 @@ def annotation_lines(result: ScanResult, rules: RuleSet, first: tuple[str, ...] 
     return lines
 
 
+def _level(f: Finding) -> str:
+    """The annotation command of a finding: error, warning or notice."""
+    return _COMMANDS.get(f.severity, "notice")
+
+
 def _left_out(active: list[Finding], room: dict[str, int]) -> bool:
     counts = {level: 0 for level in room}
     for f in active:
-        counts[_COMMANDS.get(f.severity, "notice")] += 1
+        counts[_level(f)] += 1
     return any(counts[level] > room[level] for level in room)
 
 
 def _annotation(f: Finding, rules: RuleSet) -> str:
     loc = f.locations[0]
-    command = _COMMANDS.get(f.severity, "notice")
+    command = _level(f)
     title = f"{rules.rule(f.rule_id).title} ({f.severity.label})"
     props = {
         "file": loc.path,
